@@ -1,0 +1,261 @@
+"""The tamper-evident audit log (DESIGN.md §4 "Audit log").
+
+Each entry is canonical JSON that carries its own sequence number; its leaf hash is
+SHA-256(0x00 ‖ entry) in an RFC 9162 Merkle tree. Every row also stores its leaf hash
+and the tree root after it, and the acting card signs a tree head at logout (and every
+receipt carries one). Verification recomputes everything from the entries, so:
+
+- an edited entry no longer matches its stored leaf (or, if the leaf was rewritten too,
+  the roots and the signed heads);
+- a deleted entry leaves a gap in the sequence (or a signed head that covers more
+  entries than remain);
+- an inserted or reordered entry sits at a sequence number its own text disagrees with.
+
+Each finding is named by sequence number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from crypto import merkle
+from station.model import Actor, AuditReport, TreeHead
+
+__all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "now_utc"]
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def canonical(entry: dict[str, Any]) -> bytes:
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+_TERMINAL: dict[str, str] | None = None
+
+
+def terminal_info() -> dict[str, str]:
+    """Host name, IP and MAC of this terminal (where; DOMAIN.md audit rule)."""
+    global _TERMINAL
+    if _TERMINAL is None:
+        host = socket.gethostname()
+        try:
+            ip = socket.gethostbyname(host)
+        except OSError:
+            ip = "127.0.0.1"
+        mac = ""
+        net = Path("/sys/class/net")
+        if net.exists():
+            for dev in sorted(net.iterdir()):
+                if dev.name == "lo":
+                    continue
+                try:
+                    mac = (dev / "address").read_text().strip()
+                except OSError:
+                    continue
+                if mac and mac != "00:00:00:00:00:00":
+                    break
+        if not mac:
+            node = uuid.getnode()
+            mac = ":".join(f"{(node >> s) & 0xFF:02x}" for s in range(40, -8, -8))
+        _TERMINAL = {"host": host, "ip": ip, "mac": mac}
+    return dict(_TERMINAL)
+
+
+def actor_dict(actor: Actor | None) -> dict[str, str]:
+    if actor is None:
+        return {"cert_sha256": "", "name": "", "role": "", "serial": ""}
+    return {"cert_sha256": actor.cert_sha256, "name": actor.name, "role": actor.role.value,
+            "serial": actor.serial}
+
+
+def make_entry(seq: int, actor: Actor | dict | None, action: str, obj: str, outcome: str,
+               details: dict[str, Any] | None = None, time: str | None = None,
+               terminal: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "time": time or now_utc(),
+        "actor": actor if isinstance(actor, dict) else actor_dict(actor),
+        "action": action,
+        "object": obj,
+        "outcome": outcome,
+        "terminal": terminal or terminal_info(),
+        "details": details or {},
+    }
+
+
+class Audit:
+    """Appends to and checks the log inside the open store."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        rows = store.all("SELECT leaf FROM audit ORDER BY seq")
+        self._log = merkle.MerkleLog.from_leaves(bytes(r[0]) for r in rows)
+
+    @property
+    def size(self) -> int:
+        return self._log.size
+
+    def root(self) -> bytes:
+        return self._log.root()
+
+    def append(self, actor: Actor | dict | None, action: str, obj: str = "", outcome: str = "ok",
+               details: dict[str, Any] | None = None, *, time: str | None = None,
+               terminal: dict[str, str] | None = None) -> int:
+        """Add one entry (inside the caller's transaction, if any); returns its seq."""
+        with self.store.transaction():
+            seq = self._log.size + 1
+            entry = make_entry(seq, actor, action, obj, outcome, details, time, terminal)
+            leaf = merkle.leaf_hash(canonical(entry))
+            log = merkle.MerkleLog(self._log.size, self._log.frontier)
+            log.append(leaf)
+            self.store.execute("INSERT INTO audit (seq, entry, leaf, root) VALUES (?, ?, ?, ?)",
+                               (seq, canonical(entry).decode(), leaf, log.root()))
+            self._log = log
+        return seq
+
+    def entries(self, where: str = "", params: tuple = ()) -> list[dict[str, Any]]:
+        rows = self.store.all(f"SELECT entry FROM audit {where} ORDER BY seq", params)
+        return [json.loads(r[0]) for r in rows]
+
+    def sign_head(self, signer: Any, cert_sha256: str) -> TreeHead:
+        """A tree head signed by the acting card (at logout, and for each receipt)."""
+        size, root, time = self._log.size, self._log.root(), now_utc()
+        signature = signer.sign(head_message(size, root, time))
+        self.store.execute(
+            "INSERT INTO tree_heads (size, root, time, signer_cert_sha256, algorithm, signature)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (size, root, time, cert_sha256, signer.algorithm, signature))
+        return TreeHead(size, root, time, cert_sha256, signer.algorithm, signature)
+
+    def heads(self) -> list[TreeHead]:
+        rows = self.store.all("SELECT size, root, time, signer_cert_sha256, algorithm, signature"
+                              " FROM tree_heads ORDER BY size, time")
+        return [TreeHead(r[0], bytes(r[1]), r[2], r[3], r[4], bytes(r[5])) for r in rows]
+
+    def verify(self, certificates: dict[str, bytes]) -> AuditReport:
+        rows = self.store.all("SELECT seq, entry, leaf, root FROM audit ORDER BY seq")
+        return verify_entries(
+            [(r[0], r[1], bytes(r[2]), bytes(r[3])) for r in rows], self.heads(), certificates)
+
+
+def head_message(size: int, root: bytes, time: str) -> bytes:
+    """What a card signs for a tree head: a fixed, unambiguous text."""
+    return f"seal-station tree head v1\n{size}\n{root.hex()}\n{time}\n".encode()
+
+
+def verify_entries(rows: Iterable[tuple[int, str, bytes | None, bytes | None]],
+                   heads: Iterable[TreeHead], certificates: dict[str, bytes],
+                   verify_sig: Callable[[bytes, str, bytes, bytes], bool] | None = None) -> AuditReport:
+    """Check a log from its rows (seq, entry text, stored leaf, stored root) and heads.
+
+    ``certificates`` maps certificate SHA-256 -> DER for the cards that may sign heads.
+    Stored leaf/root may be None (an exported file carries only the entries).
+    """
+    if verify_sig is None:
+        from crypto.algorithms import verify_signature as verify_sig
+    problems: list[tuple[int, str]] = []
+    log = merkle.MerkleLog()
+    roots: dict[int, bytes] = {0: log.root()}
+    expected = 1
+    for seq, text, stored_leaf, stored_root in rows:
+        try:
+            entry = json.loads(text)
+            inner = entry.get("seq")
+        except (ValueError, AttributeError):
+            inner = None
+        if seq > expected:
+            problems.extend((s, "missing (deleted)") for s in range(expected, seq))
+        elif seq < expected:
+            problems.append((seq, "duplicate sequence number"))
+        if inner != seq:
+            problems.append((seq, f"entry says it is #{inner}: inserted or reordered"))
+        leaf = merkle.leaf_hash(text.encode())
+        if stored_leaf is not None and leaf != stored_leaf:
+            problems.append((seq, "altered (content does not match its leaf hash)"))
+        log.append(leaf)
+        roots[log.size] = log.root()
+        if stored_root is not None and stored_root != roots[log.size] and not any(
+                p[0] == seq for p in problems):
+            problems.append((seq, "tree root does not match (log rewritten before this entry)"))
+        expected = max(expected, seq + 1)
+    signed = 0
+    checked = 0
+    for head in heads:
+        cert = certificates.get(head.signer_cert_sha256)
+        message = head_message(head.size, head.root, head.time)
+        if cert is None or not verify_sig(cert, head.algorithm, message, head.signature):
+            problems.append((head.size, "signed tree head: signature invalid or signer unknown"))
+            continue
+        checked += 1
+        if head.size > log.size:
+            problems.append((log.size + 1, f"missing: a signed tree head covers {head.size} entries,"
+                                           f" only {log.size} remain"))
+        elif roots.get(head.size) != head.root:
+            first = _first_bad(problems, head.size)
+            problems.append((first, f"does not match the tree head signed at size {head.size}"))
+        else:
+            signed = max(signed, head.size)
+    problems = sorted(set(problems))
+    return AuditReport(ok=not problems, size=log.size, signed_size=signed, root=log.root(),
+                       problems=tuple(problems), heads_checked=checked)
+
+
+def _first_bad(problems: list[tuple[int, str]], size: int) -> int:
+    seqs = [p[0] for p in problems if p[0] <= size]
+    return min(seqs) if seqs else size
+
+
+def cert_sha256(der: bytes) -> str:
+    return hashlib.sha256(der).hexdigest()
+
+
+def export_jsonl(audit: Audit, path: Path, certificates: dict[str, bytes]) -> int:
+    """Write entries, signed heads and the signers' certificates as JSON lines."""
+    import base64
+
+    from station.home import atomic_write
+
+    lines = [json.dumps({"entry": json.loads(text), "text": text}, ensure_ascii=False)
+             for (text,) in audit.store.all("SELECT entry FROM audit ORDER BY seq")]
+    for h in audit.heads():
+        lines.append(json.dumps({"head": {"size": h.size, "root": h.root.hex(), "time": h.time,
+                                          "signer": h.signer_cert_sha256, "algorithm": h.algorithm,
+                                          "signature": h.signature.hex()}}))
+    for digest, der in certificates.items():
+        lines.append(json.dumps({"certificate": digest, "der": base64.b64encode(der).decode()}))
+    atomic_write(path, ("\n".join(lines) + "\n").encode())
+    return len(lines)
+
+
+def verify_export(path: Path) -> AuditReport:
+    """Check an exported log offline (entries, heads and certificates from the file)."""
+    import base64
+
+    from station.errors import InputError
+
+    rows: list[tuple[int, str, None, None]] = []
+    heads: list[TreeHead] = []
+    certs: dict[str, bytes] = {}
+    try:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            if "text" in item:
+                rows.append((int(json.loads(item["text"]).get("seq", 0)), item["text"], None, None))
+            elif "head" in item:
+                h = item["head"]
+                heads.append(TreeHead(int(h["size"]), bytes.fromhex(h["root"]), h["time"], h["signer"],
+                                      h["algorithm"], bytes.fromhex(h["signature"])))
+            elif "certificate" in item:
+                certs[item["certificate"]] = base64.b64decode(item["der"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"{path}: not an audit export ({type(exc).__name__})") from None
+    return verify_entries(rows, heads, certs)

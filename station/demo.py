@@ -1,0 +1,177 @@
+"""A ready demo world: SoftHSM cards, a demo CA, an initialised station, sample data.
+
+Every card gets the documented demo PIN; the demo exists to be tried at a counter, so
+its PINs are printed (and shown on the lock screen while the station is a demo). A real
+station never has them: its cards come from its CA with their own PINs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from devices import softhsm
+from station.errors import StateError
+from station.home import Home
+from station.model import Role
+
+__all__ = ["DemoCard", "build_demo", "DEMO_PIN", "DEMO_SO_PIN", "make_ca", "issue_certificate"]
+
+DEMO_PIN = "123456"
+DEMO_SO_PIN = "12345678"
+STATION_ID = "DEMO-0001"
+
+# role, label, common name, organisation
+_PEOPLE = [
+    ("admin", "ADMIN-01", "赵敏 Zhao Min", "示范印章管理局"),
+    ("officer", "OFFICER-01", "王芳 Wang Fang", "示范印章管理局"),
+    ("supervisor", "SUPERVISOR-01", "李强 Li Qiang", "示范印章管理局"),
+    ("supervisor", "SUPERVISOR-02", "陈静 Chen Jing", "示范印章管理局"),
+    ("auditor", "AUDITOR-01", "刘洋 Liu Yang", "示范印章管理局"),
+]
+_SEALS = [
+    ("seal", f"SEAL-0{i}", cn, cn) for i, cn in enumerate(
+        ["示例科技有限公司", "华东贸易有限公司", "星河建设集团有限公司", "张伟", "北辰物流有限公司"], 1)
+] + [
+    ("seal-expired", "SEAL-EXPIRED", "过期证书有限公司", "过期证书有限公司"),
+    ("seal-untrusted", "SEAL-UNTRUSTED", "未知机构有限公司", "未知机构有限公司"),
+]
+
+
+@dataclass(frozen=True)
+class DemoCard:
+    role: str
+    label: str
+    serial: str
+    pin: str
+
+
+def make_ca(name: str, *, days: int = 3650) -> tuple[Any, bytes]:
+    """A software CA (EC P-256): (private key, certificate DER)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+                         x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    start = datetime.now(timezone.utc) - timedelta(days=1)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(start + timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                           critical=True)
+            .sign(key, hashes.SHA256()))
+    return key, cert.public_bytes(Encoding.DER)
+
+
+def issue_certificate(ca_key: Any, ca_der: bytes, public_key_der: bytes, *, cn: str, org: str,
+                      not_before: datetime | None = None, not_after: datetime | None = None) -> bytes:
+    """An end-entity certificate for a card key: signature, non-repudiation, key agreement."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, load_der_public_key
+    from cryptography.x509.oid import NameOID
+
+    ca = x509.load_der_x509_certificate(ca_der)
+    public = load_der_public_key(public_key_der)
+    start = not_before or datetime.now(timezone.utc) - timedelta(days=1)
+    end = not_after or start + timedelta(days=3 * 365)
+    is_ec = isinstance(public, ec.EllipticCurvePublicKey)
+    usage = x509.KeyUsage(True, True, not is_ec, False, is_ec, False, False, False, False)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                                     x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+                                     x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(ca.subject).public_key(public)  # type: ignore[arg-type]
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(usage, critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    return cert.public_bytes(Encoding.DER)
+
+
+def _pem(der: bytes) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM)
+
+
+def softhsm_conf_for(home: Home) -> Path:
+    env = os.environ.get("SOFTHSM2_CONF")
+    if env:
+        return Path(env)
+    return softhsm.write_config(home.path)
+
+
+def build_demo(home: Home, *, force: bool = False) -> tuple[list[DemoCard], Path]:
+    """Create the demo world in ``home``; returns the cards and the softhsm2.conf used."""
+    from station import setup
+
+    if home.initialised() or (home.path.exists() and any(home.path.iterdir())):
+        if not force:
+            raise StateError(f"{home.path} is not empty", hint="use --force to rebuild the demo world")
+        shutil.rmtree(home.path)
+    home.path.mkdir(parents=True, exist_ok=True)
+    conf = softhsm_conf_for(home)
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    module = softhsm.find_module()
+
+    ca_key, ca_der = make_ca("示范电子认证中心 Demo CA")
+    rogue_key, rogue_der = make_ca("未受信任的认证中心 Rogue CA")
+    rows = _PEOPLE + _SEALS
+    made = softhsm.provision(conf, [softhsm.TokenSpec(label, DEMO_PIN, DEMO_SO_PIN)
+                                    for _, label, _, _ in rows], module)
+    now = datetime.now(timezone.utc)
+    certs = []
+    for (role, label, cn, org), tok in zip(rows, made):
+        if role == "seal-expired":
+            der = issue_certificate(ca_key, ca_der, tok.public_key, cn=cn, org=org,
+                                    not_before=now - timedelta(days=800), not_after=now - timedelta(days=35))
+        elif role == "seal-untrusted":
+            der = issue_certificate(rogue_key, rogue_der, tok.public_key, cn=cn, org=org)
+        else:
+            der = issue_certificate(ca_key, ca_der, tok.public_key, cn=cn, org=org)
+        certs.append((tok.serial, DEMO_PIN, tok.key_id, der))
+    softhsm.import_certificates(conf, certs, module)
+
+    ca_file = home.path / "demo-ca.pem"
+    ca_file.write_bytes(_pem(ca_der))
+    code = setup.init_station(home, module=module, trust=[ca_file], station_id=STATION_ID)
+    cards = [DemoCard(role, label, tok.serial, DEMO_PIN) for (role, label, _, _), tok in zip(rows, made)]
+    admin = next(c for c in cards if c.role == "admin")
+    setup.enroll(home, role=Role.ADMIN, serial=admin.serial, pin=DEMO_PIN, recovery_code=lambda: code)
+    from station.session import login
+
+    session = login(home, admin.serial, DEMO_PIN, role=Role.ADMIN)
+    try:
+        for c in cards:
+            if c.role in ("officer", "supervisor", "auditor"):
+                setup.enroll(home, role=Role(c.role), serial=c.serial, pin=DEMO_PIN, by=session)
+        _sample_data(session, cards)
+    finally:
+        session.close()
+    (home.path / "DEMO").write_text("This station is a demo world; every card PIN is the demo PIN.\n")
+    return cards, conf
+
+
+def _sample_data(session: Any, cards: list[DemoCard]) -> None:
+    """Sample applications with impressions, where the application service exists."""
+    try:
+        from station import applications  # noqa: F401  (issue #3)
+    except ImportError:
+        return
+    hook = getattr(applications, "demo_samples", None)
+    if hook is not None:
+        hook(session, cards)

@@ -1,0 +1,209 @@
+"""Login, lock and the logged-in session (DESIGN.md §2 step 2).
+
+Login proves three things before the store opens: the card's certificate is enrolled
+here (for the role asked, if one is), it is valid now, and the card holds its private
+key (a fresh challenge signed on the card and checked in software). Only then is the
+master key unwrapped through the card's slot and the store opened.
+
+Wrong PINs are counted by the station as well as by the card: SoftHSM never locks, and
+the regulations want a card to lock after about five tries. A card at the limit is
+refused before its PIN is even sent, until an administrator unblocks it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from crypto.algorithms import verify_signature
+from devices.pkcs11 import Card, Module
+from station import keys
+from station.audit import Audit, make_entry
+from station.cards import (UNBLOCK_HINT, cert_sha256, certificate_window, device_errors,
+                           module_for, now, open_card)
+from station.config import Config
+from station.errors import PinLockedError, PolicyError, StationError, WrongPinError
+from station.home import Home
+from station.model import Actor, Role
+from station.store.db import Store
+
+__all__ = ["Session", "login", "IdleTimer", "prove_possession", "actor_for", "common_name"]
+
+
+def common_name(cert_der: bytes) -> str:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    cert = x509.load_der_x509_certificate(cert_der)
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else cert.subject.rfc4514_string()
+
+
+def prove_possession(card: Card, config: Config) -> Any:
+    """Sign a fresh challenge on the card and verify it with the certificate."""
+    with device_errors(card.serial):
+        signer = card.signer(config.sm2_mechanism)
+        challenge = b"seal-station possession v1\n" + os.urandom(32)
+        signature = signer.sign(challenge)
+    if not verify_signature(signer.certificate, signer.algorithm, challenge, signature):
+        raise PolicyError(f"card {card.serial} cannot prove it holds its certificate's key",
+                          reason="no-possession", hint="the card's key and certificate do not match")
+    return signer
+
+
+@dataclass
+class Session:
+    """A logged-in card with the store open. ``close()`` ends it (lock or logout)."""
+
+    home: Home
+    config: Config
+    module: Module
+    card: Card
+    actor: Actor
+    signer: Any
+    store: Store
+    audit: Audit
+    master: bytearray = field(repr=False)
+    closed: bool = False
+
+    def certificates(self) -> dict[str, bytes]:
+        rows = self.store.all("SELECT cert_sha256, certificate FROM enrollments")
+        return {r[0]: bytes(r[1]) for r in rows}
+
+    def log(self, action: str, obj: str = "", outcome: str = "ok", **details: Any) -> int:
+        return self.audit.append(self.actor, action, obj, outcome, details)
+
+    def close(self, reason: str = "logout") -> None:
+        """Record the logout, sign a tree head if the card is still there, forget keys."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.audit.append(self.actor, reason, self.card.serial, "ok")
+            if self.card.probe():
+                with device_errors(self.card.serial):
+                    self.audit.sign_head(self.signer, self.actor.cert_sha256)
+        except StationError:
+            pass  # the card went away: the next session's head covers these entries
+        finally:
+            for i in range(len(self.master)):
+                self.master[i] = 0
+            self.store.close()
+            self.module.forget(self.card.serial)
+
+
+def actor_for(store: Store, cert_der: bytes) -> Actor | None:
+    row = store.one("SELECT serial, role, name FROM enrollments WHERE cert_sha256 = ? AND removed_at IS NULL",
+                    (cert_sha256(cert_der),))
+    if row is None:
+        return None
+    return Actor(cert_sha256(cert_der), row[2], Role(row[1]), row[0])
+
+
+def _refuse(home: Home, serial: str, cert: bytes | None, why: str, outcome: str = "refused") -> None:
+    actor = {"cert_sha256": cert_sha256(cert) if cert else "", "name": common_name(cert) if cert else "",
+             "role": "", "serial": serial}
+    keys.seal_to_inbox(home, make_entry(0, actor, "login", serial, outcome, {"reason": why}))
+
+
+def login(home: Home, serial: str, pin: str, *, role: Role | None = None,
+          module: Module | None = None) -> Session:
+    """Open a session for an enrolled card. Raises a StationError naming any refusal."""
+    config = home.config()
+    module = module or module_for(home)
+    failures = home.pin_failures(serial)
+    if failures >= config.max_pin_tries:
+        _refuse(home, serial, None, "card locked")
+        raise PinLockedError(f"card {serial} is locked after {failures} wrong PINs", hint=UNBLOCK_HINT)
+    card = open_card(module, serial)
+    try:
+        with device_errors(serial):
+            card.login(pin)
+    except WrongPinError as exc:
+        failures += 1
+        home.set_pin_failures(serial, failures)
+        left = config.max_pin_tries - failures
+        if exc.tries_left is not None:
+            left = min(left, exc.tries_left)
+        _refuse(home, serial, None, "wrong PIN")
+        if left <= 0:
+            raise PinLockedError(f"card {serial} is now locked after {failures} wrong PINs",
+                                 hint=UNBLOCK_HINT) from None
+        raise WrongPinError(f"wrong PIN for card {serial} ({left} tries left)", tries_left=left,
+                            hint="check the PIN; the card locks after repeated wrong PINs") from None
+    except PinLockedError:
+        _refuse(home, serial, None, "card locked")
+        raise
+    home.set_pin_failures(serial, 0)
+    try:
+        return _open_session(home, config, module, card, role)
+    except BaseException:
+        module.forget(serial)
+        raise
+
+
+def _open_session(home: Home, config: Config, module: Module, card: Card, role: Role | None) -> Session:
+    cert = card.certificate
+    slot_entry = home.keyslots().get("slots", {}).get(cert_sha256(cert))
+    if slot_entry is None:
+        _refuse(home, card.serial, cert, "not enrolled")
+        raise PolicyError(f"card {card.serial} is not enrolled at this station", reason="not-enrolled",
+                          hint="an administrator must enroll it first")
+    if role is not None and slot_entry["role"] != role.value:
+        _refuse(home, card.serial, cert, f"enrolled as {slot_entry['role']}, not {role.value}")
+        raise PolicyError(f"card {card.serial} is enrolled as {slot_entry['role']}, not as {role.value}",
+                          reason="wrong-role", hint="use a card enrolled for this role")
+    start, end = certificate_window(cert)
+    if not start <= now() <= end:
+        _refuse(home, card.serial, cert, "certificate not valid now")
+        raise PolicyError(f"the certificate on card {card.serial} is not valid now "
+                          f"({start:%Y-%m-%d} – {end:%Y-%m-%d})", reason="cert-expired",
+                          hint="renew the card's certificate and enroll it again")
+    signer = prove_possession(card, config)
+    master = keys.unwrap_with_card(slot_entry["slot"], card)
+    store = Store.open(home.db, keys.store_key(master))
+    try:
+        actor = actor_for(store, cert)
+        if actor is None:
+            raise PolicyError(f"card {card.serial} has been removed from this station",
+                              reason="not-enrolled", hint="ask an administrator")
+        audit = Audit(store)
+        session = Session(home, config, module, card, actor, signer, store, audit, master)
+        with store.transaction():
+            _drain_inbox(session)
+            session.log("login", card.serial)
+        return session
+    except BaseException:
+        store.close()
+        raise
+
+
+def _drain_inbox(session: Session) -> None:
+    row = session.store.one("SELECT value FROM secrets WHERE name = 'audit-inbox'")
+    if row is None:
+        return
+    for entry in keys.open_inbox(session.home, bytes(row[0])):
+        session.audit.append(entry.get("actor"), entry.get("action", "?"), entry.get("object", ""),
+                             entry.get("outcome", "failed"), entry.get("details", {}),
+                             time=entry.get("time"), terminal=entry.get("terminal"))
+    session.home.clear_inbox()
+
+
+class IdleTimer:
+    """Idle lock: ``expired()`` once ``minutes`` pass without ``touch()``."""
+
+    def __init__(self, minutes: float, clock: Any = time.monotonic) -> None:
+        self.seconds = minutes * 60
+        self._clock = clock
+        self._last = clock()
+
+    def touch(self) -> None:
+        self._last = self._clock()
+
+    def remaining(self) -> float:
+        return max(0.0, self.seconds - (self._clock() - self._last))
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0

@@ -1,0 +1,152 @@
+"""Station set-up: ``init`` (master key, recovery code, store) and ``enroll`` (key slots).
+
+The first enrollment (an administrator) has no card to unlock the station yet: it is
+opened with the recovery code shown at ``init``. Every enrollment logs in to the new card
+with its own PIN, proves it holds the key, wraps the master key for it and checks that
+the new slot opens before saving it — a slot that cannot open is never written.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Callable
+
+from crypto import envelope
+from station import config as config_mod
+from station import keys
+from station.audit import Audit
+from station.cards import cert_sha256, certificate_window, device_errors, module_for, now, open_card
+from station.errors import InputError, PolicyError, StateError
+from station.home import Home
+from station.model import Actor, Role
+from station.session import Session, common_name, prove_possession
+from station.store.db import Store
+
+__all__ = ["init_station", "enroll", "check_chain"]
+
+
+def check_chain(cert_der: bytes, anchors: list[bytes]) -> bool:
+    """True when the certificate is an anchor or is directly issued by one."""
+    from cryptography import x509
+
+    cert = x509.load_der_x509_certificate(cert_der)
+    for der in anchors:
+        if der == cert_der:
+            return True
+        ca = x509.load_der_x509_certificate(der)
+        try:
+            cert.verify_directly_issued_by(ca)
+            return True
+        except (ValueError, TypeError, Exception):  # InvalidSignature is not a ValueError
+            continue
+    return False
+
+
+def init_station(home: Home, *, module: str, trust: list[Path], station_id: str) -> str:
+    """Create a station in ``home``; returns the recovery code (shown once, never stored)."""
+    if home.initialised():
+        raise StateError(f"a station already exists in {home.path}", hint="use another --home")
+    if not station_id or len(station_id) > 32 or not station_id.replace("-", "").isalnum():
+        raise InputError("the station id must be 1-32 letters, digits or '-'")
+    if not trust:
+        raise InputError("at least one trusted CA certificate (--trust CA.pem) is needed")
+    from cryptography import x509
+
+    home.path.mkdir(parents=True, exist_ok=True)
+    home.trust_dir.mkdir(exist_ok=True)
+    names = []
+    for i, path in enumerate(trust, 1):
+        try:
+            data = Path(path).read_bytes()
+            x509.load_pem_x509_certificates(data)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path}: not a PEM certificate ({exc})") from None
+        name = f"ca-{i}.pem"
+        (home.trust_dir / name).write_bytes(data)
+        names.append(name)
+    master = keys.new_master()
+    code = envelope.recovery_code_new()
+    inbox_private, inbox_public = keys.new_inbox_key()
+    store = Store.open(home.db, keys.store_key(master), create=True)
+    try:
+        with store.transaction():
+            store.execute("INSERT INTO meta (key, value) VALUES ('station_id', ?)", (station_id,))
+            store.execute("INSERT INTO secrets (name, value) VALUES ('audit-inbox', ?)", (inbox_private,))
+            Audit(store).append(None, "init", station_id, "ok", {"module": module})
+    finally:
+        store.close()
+    home.save_keyslots({"station_id": station_id, "slots": {},
+                        "recovery": envelope.recovery_wrap(bytes(master), code),
+                        "inbox": inbox_public})
+    config_mod.save(home.config_file, config_mod.Config(
+        station_id=station_id, module=module, trust=tuple(names)))
+    for i in range(len(master)):
+        master[i] = 0
+    return code
+
+
+def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None = None,
+           recovery_code: Callable[[], str] | None = None) -> Actor:
+    """Enroll the card ``serial`` for ``role``; ``by`` is an admin session, or none for the first."""
+    slots = home.keyslots()
+    if by is None:
+        if slots.get("slots"):
+            raise PolicyError("the station already has enrolled cards: enroll with --by ADMIN_SERIAL",
+                              reason="needs-admin")
+        if role is not Role.ADMIN:
+            raise PolicyError("the first card enrolled must be an administrator's", reason="first-admin")
+        if recovery_code is None:
+            raise InputError("the first enrollment needs the recovery code")
+        master = keys.unwrap_with_recovery(home, recovery_code())
+        store = Store.open(home.db, keys.store_key(master))
+        audit, actor_by = Audit(store), None
+    else:
+        if by.actor.role is not Role.ADMIN:
+            by.log("enroll", serial, "refused", reason="not an administrator")
+            raise PolicyError("only an administrator enrolls cards", reason="not-admin")
+        master, store, audit, actor_by = bytearray(by.master), by.store, by.audit, by.actor
+    config = home.config()
+    module = module_for(home)
+    try:
+        card = open_card(module, serial)
+        with device_errors(serial):
+            card.login(pin)
+        cert = card.certificate
+        digest = cert_sha256(cert)
+        refusal = _enroll_refusal(home, cert, digest, store)
+        if refusal:
+            audit.append(actor_by, "enroll", serial, "refused", {"reason": refusal, "role": role.value})
+            raise PolicyError(f"card {serial} cannot be enrolled: {refusal}", reason="enroll-refused")
+        prove_possession(card, config)
+        slot = keys.wrap_for_card(master, cert)
+        if keys.unwrap_with_card(slot, card) != master:
+            raise StateError("the new key slot does not open; nothing was saved")
+        name = common_name(cert)
+        with store.transaction():
+            store.execute("INSERT INTO enrollments (cert_sha256, serial, role, name, certificate, enrolled_at)"
+                          " VALUES (?, ?, ?, ?, ?, ?)", (digest, serial, role.value, name, cert, now().isoformat()))
+            audit.append(actor_by, "enroll", serial, "ok", {"role": role.value, "name": name,
+                                                             "cert_sha256": digest})
+            slots.setdefault("slots", {})[digest] = {
+                "serial": serial, "role": role.value, "name": name, "cert_sha256": digest,
+                "certificate": base64.b64encode(cert).decode(), "slot": slot}
+            home.save_keyslots(slots)
+        return Actor(digest, name, role, serial)
+    finally:
+        module.forget(serial)
+        if by is None:
+            store.close()
+            for i in range(len(master)):
+                master[i] = 0
+
+
+def _enroll_refusal(home: Home, cert: bytes, digest: str, store: Store) -> str:
+    if store.one("SELECT 1 FROM enrollments WHERE cert_sha256 = ? AND removed_at IS NULL", (digest,)):
+        return "it is already enrolled (one card, one role)"
+    start, end = certificate_window(cert)
+    if not start <= now() <= end:
+        return "its certificate is not valid now"
+    if not check_chain(cert, home.trust_anchors()):
+        return "its certificate is not issued by a CA this station trusts"
+    return ""

@@ -1,0 +1,98 @@
+"""The encrypted store: SQLCipher 4 through sqlcipher3, opened with a raw 256-bit key.
+
+The key is derived from the station master key (HKDF, purpose "sqlcipher"), so the
+database opens only for a session that unwrapped the master key through a card slot.
+A wrong key and a damaged file look the same to the user on purpose (opaque failure).
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlcipher3
+
+from station.errors import StoreError
+from station.store.migrations import migrate
+
+__all__ = ["Store"]
+
+_OPAQUE = "the station database cannot be opened (wrong key, or the file is damaged)"
+
+
+class Store:
+    """One connection to the station database, used from any thread under a lock."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @classmethod
+    def open(cls, path: Path, key: bytes, *, create: bool = False) -> "Store":
+        if not create and not path.exists():
+            raise StoreError("the station database is missing", hint="restore a backup or run `seal-station init`")
+        try:
+            conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
+            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            conn.execute("PRAGMA cipher_memory_security = ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute("PRAGMA synchronous = FULL")
+            if not create:
+                row = conn.execute("PRAGMA quick_check").fetchone()
+                if row is None or row[0] != "ok":
+                    raise sqlcipher3.DatabaseError("quick_check")
+        except sqlcipher3.Error:
+            raise StoreError(_OPAQUE, hint="use the right card; if the file is damaged, restore a backup") from None
+        store = cls(conn)
+        try:
+            with store.transaction():
+                migrate(store)
+        except sqlcipher3.Error:
+            raise StoreError(_OPAQUE, hint="restore a backup") from None
+        return store
+
+    @contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """All-or-nothing; nested calls join the outer transaction."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self._conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> Any:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params)
+            except sqlcipher3.DatabaseError as exc:
+                if "malformed" in str(exc) or "not a database" in str(exc):
+                    raise StoreError(_OPAQUE, hint="restore a backup") from None
+                raise
+
+    def one(self, sql: str, params: tuple | dict = ()) -> Any:
+        return self.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: tuple | dict = ()) -> list[Any]:
+        return self.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._conn.close()
+            except sqlcipher3.Error:
+                pass
