@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -93,7 +94,19 @@ class Module:
         self.lock = threading.RLock()
         self._cards: dict[str, Card] = {}
         self._last: list[TokenInfo] = []
+        self._holds = 0
         self.generation = 0
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep the module from re-initialising during a multi-call sequence (a login)."""
+        with self.lock:
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self._holds -= 1
 
     # -- discovery -------------------------------------------------------------
     def _logged_in(self) -> bool:
@@ -102,7 +115,7 @@ class Module:
     def scan(self) -> list[TokenInfo]:
         """Tokens present now. Re-initialises the library only when that is safe."""
         with self.lock:
-            if self._logged_in():
+            if self._logged_in() or self._holds:
                 alive = {s for s, c in self._cards.items() if c.logged_in and c.probe()}
                 gone = {s for s, c in self._cards.items() if c.logged_in} - alive
                 return [t for t in self._last if t.serial not in gone]

@@ -117,6 +117,12 @@ def login(home: Home, serial: str, pin: str, *, role: Role | None = None,
     if failures >= config.max_pin_tries:
         _refuse(home, serial, None, "card locked")
         raise PinLockedError(f"card {serial} is locked after {failures} wrong PINs", hint=UNBLOCK_HINT)
+    with module.hold():
+        return _login(home, config, module, serial, pin, failures, role)
+
+
+def _login(home: Home, config: Config, module: Module, serial: str, pin: str, failures: int,
+           role: Role | None) -> Session:
     card = open_card(module, serial)
     try:
         with device_errors(serial):

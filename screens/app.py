@@ -1,0 +1,256 @@
+"""SealStationApp: the station's terminal UI, built by :func:`make_app`.
+
+The app holds the session (a ``station.session.Session``) and the live card list; the
+screens render them and call back into the app, which runs every card operation in a
+thread worker (group "card") and brings the result back as a call on the UI thread.
+Removing the logged-in card, or leaving the station idle, locks it at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Iterable
+
+from textual import events, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from screens.help import HelpScreen
+from screens.home import HomeScreen
+from screens.i18n import Translator
+from screens.lock import LockScreen
+from screens.pin import PinModal
+from station.errors import PinLockedError, StationError, WrongPinError
+from station.home import Home
+from station.model import CardState, CardView
+from station.session import IdleTimer, Session, login
+from station.status import StationStatus, station_status
+
+__all__ = ["SealStationApp", "make_app"]
+
+
+class SealStationApp(App[None]):
+    CSS_PATH = "station.tcss"
+    TITLE = "seal-station"
+    BINDINGS = [
+        Binding("f1", "help", "key.help"),
+        Binding("f2", "toggle_language", "key.lang"),
+        Binding("ctrl+l", "lock", "key.lock", show=False),
+        Binding("ctrl+q", "quit", "key.quit", priority=True),
+    ]
+
+    def __init__(self, home: Home, *, lang: str | None = None, watch_interval: float = 0.5,
+                 idle_minutes: float | None = None, start_monitor: bool = True) -> None:
+        super().__init__()
+        self.home = home
+        self.tr = Translator(lang)
+        self.cards: list[CardView] = []
+        self.session: Session | None = None
+        self._status: StationStatus | None = None
+        self._idle_minutes = idle_minutes
+        self._watch_interval = watch_interval
+        self._start_monitor = start_monitor
+        self.monitor: Any = None
+        self.idle = IdleTimer(idle_minutes or 5)
+        self._pin_modal: PinModal | None = None
+
+    # -- start-up ------------------------------------------------------------------------
+    def station_info(self) -> StationStatus:
+        if self._status is None:
+            self._status = station_status(self.home)
+        return self._status
+
+    def on_mount(self) -> None:
+        self.title = self.tr("app.title")
+        self.localize(self)
+        info = self.station_info()
+        minutes = self._idle_minutes if self._idle_minutes is not None else info.idle_minutes
+        self.idle = IdleTimer(minutes)
+        self.push_screen(LockScreen())
+        if info.initialised and self._start_monitor:
+            self._start_watching()
+        self.set_interval(0.5, self._check_idle)
+
+    @work(thread=True, exclusive=True, group="monitor")
+    def _start_watching(self) -> None:
+        from station.monitor import CardMonitor
+
+        try:
+            monitor = CardMonitor(self.home, self._cards_from_thread, interval=self._watch_interval,
+                                  on_error=lambda m: self.call_from_thread(self.notify, m, severity="error"))
+        except StationError as exc:
+            self.call_from_thread(self.show_error, exc)
+            return
+        self.monitor = monitor
+        monitor.start()
+
+    def on_unmount(self) -> None:
+        if self.monitor is not None:
+            self.monitor.stop()
+        if self.session is not None:
+            self.session.close("logout")
+            self.session = None
+
+    # -- cards -----------------------------------------------------------------------------
+    def _cards_from_thread(self, cards: list[CardView]) -> None:
+        try:
+            self.call_from_thread(self.apply_cards, cards)
+        except RuntimeError:
+            pass  # the app is closing
+
+    def apply_cards(self, cards: list[CardView]) -> None:
+        self.cards = cards
+        if self.session is not None and self.session.card.serial not in {c.serial for c in cards}:
+            self.lock("card-removed")
+        for screen in self.screen_stack:
+            if hasattr(screen, "show_cards"):
+                screen.show_cards(cards)  # type: ignore[attr-defined]
+
+    def rescan(self) -> None:
+        if self.monitor is not None:
+            self.monitor.refresh()
+
+    # -- login -----------------------------------------------------------------------------
+    def ask_pin(self, card: CardView) -> None:
+        if card.state is not CardState.AUTHORIZATION:
+            self.notify(self.tr("pin.not_authorization"), severity="warning")
+            return
+        self._pin_modal = PinModal(card)
+        self.push_screen(self._pin_modal)
+
+    def attempt_login(self, card: CardView, pin: str) -> None:
+        self._login_worker(card.serial, pin)
+
+    @work(thread=True, exclusive=True, group="card")
+    def _login_worker(self, serial: str, pin: str) -> None:
+        try:
+            session = login(self.home, serial, pin)
+        except StationError as exc:
+            self.call_from_thread(self._login_failed, exc)
+            return
+        self.call_from_thread(self._logged_in, session)
+
+    def _login_failed(self, exc: StationError) -> None:
+        modal = self._pin_modal
+        if modal is None or not modal.is_attached:
+            self.show_error(exc)
+            return
+        if isinstance(exc, PinLockedError):
+            modal.show_locked()
+        else:
+            tries = exc.tries_left if isinstance(exc, WrongPinError) else None
+            modal.show_error(exc.title, exc.message, exc.hint, tries)
+        self.rescan()
+
+    def _logged_in(self, session: Session) -> None:
+        if self._pin_modal is not None and self._pin_modal.is_attached:
+            self._pin_modal.dismiss(None)
+        self._pin_modal = None
+        self.session = session
+        self.idle.touch()
+        self.push_screen(HomeScreen())
+        self.rescan()
+
+    # -- lock ------------------------------------------------------------------------------
+    def lock(self, reason: str = "lock") -> None:
+        """Lock now: forget the session in the UI at once, close it in a worker."""
+        session, self.session = self.session, None
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if session is None:
+            return
+        notice = {"card-removed": "notice.removed", "idle-lock": "notice.idle"}.get(reason, "notice.locked")
+        self.notify(self.tr(notice, minutes=self.idle.seconds / 60 if self.idle else 0),
+                    severity="warning" if reason != "lock" else "information")
+        self._close_session(session, reason)
+
+    @work(thread=True, group="close")
+    def _close_session(self, session: Session, reason: str) -> None:
+        session.close(reason)
+        self.rescan()
+
+    def action_lock(self) -> None:
+        self.lock("lock")
+
+    def _check_idle(self) -> None:
+        if self.session is not None and self.idle.expired():
+            self.lock("idle-lock")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.idle.touch()
+        await super().on_event(event)
+
+    # -- home actions ----------------------------------------------------------------------
+    def run_home_action(self, action: str | None) -> None:
+        if action == "lock":
+            self.lock("lock")
+        elif action == "audit_verify":
+            self._audit_worker()
+
+    @work(thread=True, exclusive=True, group="card")
+    def _audit_worker(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        report = session.audit.verify(session.certificates())
+        session.log("audit-verify", "", "ok" if report.ok else "failed", problems=len(report.problems))
+        if report.ok:
+            text = self.tr("home.audit_ok", size=report.size, signed=report.signed_size)
+        else:
+            text = self.tr("home.audit_bad", problems="; ".join(f"#{s} {p}" for s, p in report.problems[:5]))
+        self.call_from_thread(self._show_home_result, text)
+
+    def _show_home_result(self, text: str) -> None:
+        if isinstance(self.screen, HomeScreen):
+            self.screen.show_result(text)
+
+    # -- errors, help, language ----------------------------------------------------------
+    def show_error(self, exc: StationError) -> None:
+        text = f"{exc.message}\n{exc.hint}" if exc.hint else exc.message
+        self.notify(text, title=exc.title, severity="error", timeout=10)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_language(self) -> None:
+        self.tr.toggle()
+        self.title = self.tr("app.title")
+        self.localize(self)
+        for screen in self.screen_stack:
+            self.localize(screen)
+            if hasattr(screen, "relabel"):
+                screen.relabel()  # type: ignore[attr-defined]
+        self.refresh_bindings()
+        self.notify(self.tr("notice.lang"))
+
+    def localize(self, node: App[Any] | Screen[Any]) -> None:
+        """Binding descriptions are i18n keys in the class; show them translated."""
+        base = type(node)._merged_bindings
+        if base is None:
+            return
+        bindings = base.copy()
+        for key, items in bindings.key_to_bindings.items():
+            bindings.key_to_bindings[key] = [
+                dataclasses.replace(b, description=self.tr(b.description)) if b.description else b
+                for b in items]
+        node._bindings = bindings
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(self.tr("key.help"), "F1", self.action_help)
+        yield SystemCommand(self.tr("key.lang"), "F2", self.action_toggle_language)
+        if self.session is not None:
+            yield SystemCommand(self.tr("key.lock"), "Ctrl+L", self.action_lock)
+            from screens.home import ACTIONS
+
+            for action, key in ACTIONS[self.session.actor.role]:
+                yield SystemCommand(self.tr(key), "", lambda a=action: self.run_home_action(a))
+
+
+def make_app(home: Home | Path, *, lang: str | None = None, **kwargs: Any) -> SealStationApp:
+    """The factory the CLI, the tests and the benchmarks use."""
+    return SealStationApp(home if isinstance(home, Home) else Home(Path(home)), lang=lang, **kwargs)

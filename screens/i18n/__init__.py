@@ -1,0 +1,41 @@
+"""Every user-visible string, in zh_CN and en. The default comes from the locale."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LANGUAGES", "Translator", "default_language"]
+
+LANGUAGES = ("zh_CN", "en")
+
+
+@lru_cache(maxsize=None)
+def _table(lang: str) -> dict[str, str]:
+    return json.loads((Path(__file__).parent / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def default_language() -> str:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = os.environ.get(var, "")
+        if value:
+            return "zh_CN" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+class Translator:
+    """``t(key, **values)``; a missing key shows itself, so gaps are visible in tests."""
+
+    def __init__(self, lang: str | None = None) -> None:
+        self.lang = lang if lang in LANGUAGES else default_language()
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = _table(self.lang).get(key) or _table("en").get(key) or key
+        return text.format(**values) if values else text
+
+    def toggle(self) -> str:
+        self.lang = "en" if self.lang == "zh_CN" else "zh_CN"
+        return self.lang

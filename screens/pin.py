@@ -1,0 +1,86 @@
+"""The PIN modal: masked entry, tries left, the locked state with what to do."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, LoadingIndicator
+
+from station.model import CardView
+
+__all__ = ["PinModal"]
+
+
+class PinModal(ModalScreen[str | None]):
+    """Asks for a card's PIN. The app keeps it open while the card checks the PIN."""
+
+    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
+
+    def __init__(self, card: CardView) -> None:
+        super().__init__()
+        self.card = card
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        with Vertical(id="pin-box"):
+            yield Label(tr("pin.title", label=self.card.label), id="pin-title")
+            yield Label(tr("pin.serial", serial=self.card.serial), id="pin-serial")
+            yield Input(placeholder=tr("pin.placeholder"), password=True, id="pin-input",
+                        max_length=64)
+            yield Label("", id="pin-error")
+            yield Label("", id="pin-hint")
+            yield LoadingIndicator(id="pin-busy")
+            with Horizontal(id="pin-buttons"):
+                yield Button(tr("pin.ok"), variant="primary", id="pin-ok")
+                yield Button(tr("pin.cancel"), id="pin-cancel")
+
+    def on_mount(self) -> None:
+        self.app.localize(self)  # type: ignore[attr-defined]
+        self.query_one("#pin-busy").display = False
+        if self.card.pin_locked:
+            self.show_locked()
+        elif self.card.tries_left is not None:
+            self.query_one("#pin-hint", Label).update(self.app.tr("pin.tries", n=self.card.tries_left))  # type: ignore[attr-defined]
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted, "#pin-input")
+    @on(Button.Pressed, "#pin-ok")
+    def submit(self) -> None:
+        field = self.query_one(Input)
+        pin = field.value
+        if not pin or self.card.pin_locked:
+            return
+        field.value = ""
+        self.busy(True)
+        self.app.attempt_login(self.card, pin)  # type: ignore[attr-defined]
+
+    @on(Button.Pressed, "#pin-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def busy(self, on_: bool) -> None:
+        self.query_one("#pin-busy").display = on_
+        self.query_one(Input).disabled = on_
+        self.query_one("#pin-ok", Button).disabled = on_
+        if on_:
+            self.query_one("#pin-error", Label).update(self.app.tr("pin.checking"))  # type: ignore[attr-defined]
+
+    def show_error(self, title: str, message: str, hint: str, tries_left: int | None) -> None:
+        self.busy(False)
+        self.query_one("#pin-error", Label).update(f"{title}: {message}")
+        tr = self.app.tr  # type: ignore[attr-defined]
+        self.query_one("#pin-hint", Label).update(tr("pin.tries", n=tries_left) if tries_left else hint)
+        self.query_one(Input).focus()
+
+    def show_locked(self) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        self.card = CardView(**{**self.card.__dict__, "pin_locked": True})
+        self.busy(False)
+        self.query_one("#pin-error", Label).update(tr("pin.locked"))
+        self.query_one("#pin-hint", Label).update(tr("pin.locked_hint", serial=self.card.serial))
+        self.query_one(Input).disabled = True
+        self.query_one("#pin-ok", Button).disabled = True
+        self.query_one("#pin-cancel", Button).focus()

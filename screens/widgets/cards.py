@@ -1,0 +1,60 @@
+"""The live card panel: every token present, with its state and role."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from textual.widgets import DataTable
+
+from station.model import CardView
+
+__all__ = ["CardTable"]
+
+
+class CardTable(DataTable):
+    """A table of :class:`CardView` rows keyed by serial; keeps the cursor on refresh."""
+
+    DEFAULT_CSS = """
+    CardTable { height: auto; max-height: 16; }
+    """
+
+    def __init__(self, tr: Callable[..., str], **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        self.tr = tr
+        self.cards: list[CardView] = []
+
+    def on_mount(self) -> None:
+        self._columns()
+
+    def _columns(self) -> None:
+        self.clear(columns=True)
+        for key in ("cards.label", "cards.serial", "cards.state", "cards.role", "cards.holder"):
+            self.add_column(self.tr(key), key=key)
+
+    def relabel(self) -> None:
+        self._columns()
+        self.show(self.cards)
+
+    def show(self, cards: list[CardView]) -> None:
+        current = self.selected_serial()
+        self.cards = list(cards)
+        self.clear()
+        for card in cards:
+            state = self.tr(f"state.{card.state.value}")
+            if card.pin_locked:
+                state += f" · {self.tr('cards.locked')}"
+            role = self.tr(f"role.{card.role.value}") if card.role else self.tr("role.none")
+            self.add_row(card.label, card.serial, state, role, card.subject[:48], key=card.serial)
+        if current is not None:
+            for i, card in enumerate(cards):
+                if card.serial == current:
+                    self.move_cursor(row=i)
+
+    def selected_serial(self) -> str | None:
+        if not self.cards or self.cursor_row is None or self.cursor_row >= len(self.cards):
+            return None
+        return self.cards[self.cursor_row].serial
+
+    def selected(self) -> CardView | None:
+        serial = self.selected_serial()
+        return next((c for c in self.cards if c.serial == serial), None)

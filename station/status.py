@@ -1,0 +1,35 @@
+"""What the lock screen shows before anyone logs in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from station.errors import StationError
+from station.home import Home
+
+__all__ = ["StationStatus", "station_status"]
+
+
+@dataclass(frozen=True)
+class StationStatus:
+    initialised: bool
+    station_id: str
+    demo_pin: str | None
+    max_pin_tries: int
+    idle_minutes: int
+    problem: str = ""
+
+
+def station_status(home: Home) -> StationStatus:
+    if not home.initialised():
+        return StationStatus(False, "", None, 5, 5)
+    try:
+        cfg = home.config()
+    except StationError as exc:
+        return StationStatus(False, "", None, 5, 5, exc.one_line())
+    demo_pin = None
+    if (home.path / "DEMO").exists():
+        from station.demo import DEMO_PIN
+
+        demo_pin = DEMO_PIN
+    return StationStatus(True, cfg.station_id, demo_pin, cfg.max_pin_tries, cfg.idle_lock_minutes)
