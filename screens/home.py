@@ -27,7 +27,7 @@ class HomeScreen(Screen):
     BINDINGS = [Binding("ctrl+l", "app.lock", "key.lock")]
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
+        yield Header(show_clock=False)
         with Horizontal(id="home-body"):
             with Vertical(id="home-main"):
                 yield Label("", id="home-title")
