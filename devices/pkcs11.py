@@ -348,9 +348,15 @@ class Card:
             raise CardUnusable(f"card {self.serial} is not logged in")
         return self._cert.der
 
+    def _live_key(self) -> Any:
+        """The private key handle, or CardRemoved once the session is gone (pulled or closed)."""
+        if self._key is None:
+            raise CardRemoved(f"card {self.serial} was removed or logged out")
+        return self._key
+
     @property
     def key_type(self) -> KeyType:
-        return self._call(lambda: self._key.key_type)
+        return self._call(lambda: self._live_key().key_type)
 
     def signer(self, sm2_mechanism: int | None = None) -> "CardSigner":
         """A Signer (crypto.algorithms.Signer) backed by this card's key."""
@@ -362,7 +368,7 @@ class Card:
         """CKM_ECDH1_DERIVE (KDF null) with the card key: the raw shared secret."""
 
         def do() -> bytes:
-            secret = self._key.derive_key(
+            secret = self._live_key().derive_key(
                 KeyType.GENERIC_SECRET, 256,
                 mechanism_param=(pkcs11.KDF.NULL, None, peer_point),
                 template={Attribute.SENSITIVE: False, Attribute.EXTRACTABLE: True,
@@ -378,7 +384,7 @@ class Card:
     def rsa_decrypt(self, data: bytes) -> bytes:
         """RSA-OAEP (SHA-256, MGF1-SHA-256) with the card key."""
         param = (Mechanism.SHA256, pkcs11.MGF.SHA256, None)
-        return self._call(lambda: self._key.decrypt(
+        return self._call(lambda: self._live_key().decrypt(
             data, mechanism=Mechanism.RSA_PKCS_OAEP, mechanism_param=param))
 
     def random(self, n: int) -> bytes:
@@ -439,7 +445,7 @@ class CardSigner:
             raise CardUnusable(f"card {card.serial}: key type {kt!r} cannot sign seals")
 
     def sign(self, data: bytes, *, pss: bool = False) -> bytes:
-        key = self._card._key
+        key = self._card._live_key()
         if self.algorithm == ECDSA_SHA256:
             digest = hashlib.sha256(data).digest()  # SoftHSM signs with raw CKM_ECDSA
             raw = self._card._call(lambda: key.sign(digest, mechanism=Mechanism.ECDSA))

@@ -93,7 +93,8 @@ def _child(orders: dict[str, Any], conf: Path, module: str) -> Any:
         input=json.dumps(orders), capture_output=True, text=True, env=env, check=False,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"SoftHSM provisioning failed: {proc.stderr.strip()[-500:]}")
+        lines = proc.stderr.strip().splitlines()  # the child's last line says why; no traceback
+        raise RuntimeError(f"SoftHSM provisioning failed: {lines[-1] if lines else proc.returncode}")
     return json.loads(proc.stdout)
 
 
@@ -172,11 +173,15 @@ def _run_child(module: str) -> None:
     if orders["op"] == "provision":
         for spec in orders["tokens"]:
             lib.reinitialize()
-            free = [sl for sl in lib.get_slots(token_present=True)
-                    if not sl.get_token().flags & pkcs11.TokenFlag.TOKEN_INITIALIZED]
-            _init_token(module, free[0].slot_id, spec["label"], spec["so_pin"])
+            tokens = [sl.get_token() for sl in lib.get_slots(token_present=True)]
+            free = [t for t in tokens if not t.flags & pkcs11.TokenFlag.TOKEN_INITIALIZED]
+            before = {t.serial for t in tokens} - {t.serial for t in free}
+            _init_token(module, free[0].slot.slot_id, spec["label"], spec["so_pin"])
             lib.reinitialize()
-            token = lib.get_token(token_label=spec["label"])
+            # the new token is the one whose serial is new: labels need not be unique
+            # (a token directory may still hold an earlier world's cards)
+            token = next(t for t in (sl.get_token() for sl in lib.get_slots(token_present=True))
+                         if t.flags & pkcs11.TokenFlag.TOKEN_INITIALIZED and t.serial not in before)
             with token.open(rw=True, so_pin=spec["so_pin"], user_type=UserType.SO) as so:
                 so.init_pin(spec["pin"])
             key_id = os.urandom(8)

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from screens.help import HelpScreen
@@ -105,8 +106,11 @@ class SealStationApp(App[None]):
         if self.session is not None and self.session.card.serial not in {c.serial for c in cards}:
             self.lock("card-removed")
         for screen in self.screen_stack:
-            if hasattr(screen, "show_cards"):
-                screen.show_cards(cards)  # type: ignore[attr-defined]
+            if hasattr(screen, "show_cards") and screen.is_mounted:
+                try:
+                    screen.show_cards(cards)  # type: ignore[attr-defined]
+                except NoMatches:
+                    pass  # still composing: it reads app.cards when it mounts
 
     def rescan(self) -> None:
         if self.monitor is not None:
@@ -187,6 +191,10 @@ class SealStationApp(App[None]):
     def run_home_action(self, action: str | None) -> None:
         if action == "lock":
             self.lock("lock")
+        elif action == "make":
+            from screens.ceremony import CeremonyScreen
+
+            self.push_screen(CeremonyScreen())
         elif action == "audit_verify":
             self._audit_worker()
 

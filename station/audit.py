@@ -96,8 +96,11 @@ class Audit:
 
     def __init__(self, store: Any) -> None:
         self.store = store
-        rows = store.all("SELECT leaf FROM audit ORDER BY seq")
-        self._log = merkle.MerkleLog.from_leaves(bytes(r[0]) for r in rows)
+        rows = store.all("SELECT seq, leaf FROM audit ORDER BY seq")
+        self._log = merkle.MerkleLog.from_leaves(bytes(r[1]) for r in rows)
+        # after a deletion seq runs ahead of the tree size: never reuse a number (and keep
+        # the gap visible), or no one could log in to find the damage
+        self._last_seq = rows[-1][0] if rows else 0
 
     @property
     def size(self) -> int:
@@ -111,7 +114,7 @@ class Audit:
                terminal: dict[str, str] | None = None) -> int:
         """Add one entry (inside the caller's transaction, if any); returns its seq."""
         with self.store.transaction():
-            seq = self._log.size + 1
+            seq = max(self._log.size, self._last_seq) + 1
             entry = make_entry(seq, actor, action, obj, outcome, details, time, terminal)
             leaf = merkle.leaf_hash(canonical(entry))
             log = merkle.MerkleLog(self._log.size, self._log.frontier)
@@ -119,6 +122,7 @@ class Audit:
             self.store.execute("INSERT INTO audit (seq, entry, leaf, root) VALUES (?, ?, ?, ?)",
                                (seq, canonical(entry).decode(), leaf, log.root()))
             self._log = log
+            self._last_seq = seq
         return seq
 
     def entries(self, where: str = "", params: tuple = ()) -> list[dict[str, Any]]:

@@ -65,10 +65,17 @@ def session_for(args: argparse.Namespace, serial: str | None = None, role: Any =
     return login(home_of(args), serial, read_pin(serial), role=role)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse prints a usage block and an error line; CLI.md wants one line (exit 2)."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", default=argparse.SUPPRESS, help="station home (default $SEAL_STATION_HOME or the user data dir)")
-    p = argparse.ArgumentParser(prog="seal-station", parents=[common],
+    p = _Parser(prog="seal-station", parents=[common],
                                 description="Offline seal-making station (GB/T 38540 electronic seals).")
     sub = p.add_subparsers(dest="cmd")
 
@@ -110,6 +117,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _EXTENSIONS: list[Callable[[Any, argparse.ArgumentParser], None]] = []
+# Modules that add commands: each calls `extension(fn)` for its sub-parsers and
+# `@command(name)` for its handlers when imported.
+_EXTENSION_MODULES: list[str] = ["station.cli_making", "station.cli_library"]
+
+
+def extension(fn: Callable[[Any, argparse.ArgumentParser], None]) -> Callable[[Any, argparse.ArgumentParser], None]:
+    _EXTENSIONS.append(fn)
+    return fn
+
+
+def _load_extensions() -> None:
+    import importlib
+
+    for name in _EXTENSION_MODULES:
+        importlib.import_module(name)
 
 
 @command("demo")
@@ -209,6 +231,10 @@ def _audit(args: argparse.Namespace) -> int:
             f"signed up to {report.signed_size}, root {report.root.hex()[:16]}…")
     text += "".join(f"\n  #{s}: {p}" for s, p in report.problems)
     emit(args, data, text)
+    if not report.ok:
+        first = report.problems[0] if report.problems else (0, "")
+        print(f"seal-station: Invalid: the audit log is NOT intact ({len(report.problems)} problems,"
+              f" first at #{first[0]}: {first[1]})", file=sys.stderr)
     return 0 if report.ok else 1
 
 
@@ -222,21 +248,30 @@ def _tui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _load_extensions()
     parser = _parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed one usage line
+    except SystemExit as exc:  # --help
         return int(exc.code or 0) and 2
+    except UsageError as exc:
+        print(f"seal-station: {_one_line(exc.one_line())}", file=sys.stderr)
+        return exc.exit_code
     if args.cmd is None:
         args.cmd, args.lang = "tui", None
     try:
         return COMMANDS[args.cmd](args)
     except StationError as exc:
-        print(f"seal-station: {exc.one_line()}", file=sys.stderr)
+        print(f"seal-station: {_one_line(exc.one_line())}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("seal-station: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # the promise: never a traceback
-        print(f"seal-station: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"seal-station: internal error: {_one_line(f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
         return 4
+
+
+def _one_line(text: str) -> str:
+    """Messages quoting other tools may span lines; stderr gets exactly one."""
+    return " ".join(text.split())

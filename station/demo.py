@@ -110,7 +110,7 @@ def _pem(der: bytes) -> bytes:
 
 def softhsm_conf_for(home: Home) -> Path:
     env = os.environ.get("SOFTHSM2_CONF")
-    if env:
+    if env and Path(env).exists():  # not one inside the home that --force just removed
         return Path(env)
     return softhsm.write_config(home.path)
 

@@ -15,7 +15,12 @@ LANGUAGES = ("zh_CN", "en")
 
 @lru_cache(maxsize=None)
 def _table(lang: str) -> dict[str, str]:
-    return json.loads((Path(__file__).parent / f"{lang}.json").read_text(encoding="utf-8"))
+    """``<lang>.json`` plus every ``<lang>.<feature>.json`` (one file per feature)."""
+    folder = Path(__file__).parent
+    table: dict[str, str] = {}
+    for path in [folder / f"{lang}.json", *sorted(folder.glob(f"{lang}.*.json"))]:
+        table.update(json.loads(path.read_text(encoding="utf-8")))
+    return table
 
 
 def default_language() -> str:

@@ -38,6 +38,8 @@ class CardTable(DataTable):
     def show(self, cards: list[CardView]) -> None:
         current = self.selected_serial()
         self.cards = list(cards)
+        if not self.columns:
+            self._columns()
         self.clear()
         for card in cards:
             state = self.tr(f"state.{card.state.value}")

@@ -36,10 +36,18 @@ class Store:
             raise StoreError("the station database is missing", hint="restore a backup or run `seal-station init`")
         try:
             conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
+            # SQLCipher logs a damaged page to stderr itself; the StoreError below says it once
+            conn.execute("PRAGMA cipher_log_level = NONE")
             conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
             conn.execute("PRAGMA cipher_memory_security = ON")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             conn.execute("PRAGMA foreign_keys = ON")
+            # Freed pages are zeroed: a destroyed impression's ciphertext and wrapped key
+            # leave no copy in the file's free list (crypto-shredding, DESIGN.md §3).
+            conn.execute("PRAGMA secure_delete = ON")
+            # 32 MB of decrypted pages: the impression library's search index stays in
+            # memory, so a search over 100,000 impressions does not re-decrypt it each time.
+            conn.execute("PRAGMA cache_size = -32768")
             conn.execute("PRAGMA journal_mode = DELETE")
             conn.execute("PRAGMA synchronous = FULL")
             if not create:

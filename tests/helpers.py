@@ -1,0 +1,90 @@
+"""Shared helpers for the tests: the demo world, running the CLI, copying a home.
+
+The demo world is built once per test session (tests/conftest.py). Its SoftHSM token
+directory is shared by every test and by every CLI child process through
+``SOFTHSM2_CONF``; a test that changes a card or the station puts it back, or works on a
+copy of the station home (the tokens stay shared, the home is private).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from station.demo import DemoCard
+from station.home import Home
+
+__all__ = ["ROOT", "DemoWorld", "cli_env", "run_cli", "error_line", "copy_home", "store_key_for"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class DemoWorld:
+    """The session's demo world: home, softhsm2.conf and the cards with their PINs."""
+
+    home: Home
+    conf: Path
+    cards: list[DemoCard]
+
+    def card(self, role: str, n: int = 0) -> DemoCard:
+        """The ``n``-th card with this role (``card("supervisor", 1)`` is the second)."""
+        return [c for c in self.cards if c.role == role][n]
+
+    def env(self, *cards: DemoCard, home: Home | Path | None = None, **extra: str) -> dict[str, str]:
+        """Environment for a CLI child: this world's tokens, a home, PINs of ``cards``."""
+        target = home.path if isinstance(home, Home) else (home or self.home.path)
+        return cli_env(self.conf, Path(target), cards, extra)
+
+
+def cli_env(conf: Path, home: Path, cards: Iterable[DemoCard] = (),
+            extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A clean environment: no PIN from the outside leaks in, only the ones asked for."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEAL_STATION_")}
+    env.update(SOFTHSM2_CONF=str(conf), SEAL_STATION_HOME=str(home), PYTHONIOENCODING="utf-8")
+    for c in cards:
+        env[f"SEAL_STATION_PIN_{c.serial}"] = c.pin
+    env.update(extra or {})
+    return env
+
+
+def run_cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m station ARGS`` as a user would run ``seal-station ARGS``."""
+    return subprocess.run([sys.executable, "-m", "station", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout, check=False,
+                          stdin=subprocess.DEVNULL)
+
+
+def error_line(proc: subprocess.CompletedProcess[str], code: int | None = None) -> str:
+    """Assert the CLI contract for failures (one stderr line, no traceback); return it."""
+    assert proc.returncode != 0, f"expected a failure, got 0: {proc.stdout!r}"
+    if code is not None:
+        assert proc.returncode == code, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, f"stderr must be exactly one line, got {lines!r}"
+    assert lines[0].startswith("seal-station: "), lines[0]
+    return lines[0]
+
+
+def copy_home(world: DemoWorld, dest: Path) -> Home:
+    """A private copy of the station home (the SoftHSM tokens stay shared)."""
+    shutil.copytree(world.home.path, dest)
+    return Home(dest)
+
+
+def store_key_for(home: Home, card: DemoCard) -> bytes:
+    """The SQLCipher key of ``home``, unwrapped by logging in with ``card`` (then logged out)."""
+    from station import keys
+    from station.session import login
+
+    session = login(home, card.serial, card.pin)
+    try:
+        return keys.store_key(session.master)
+    finally:
+        session.close()

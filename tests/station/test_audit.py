@@ -1,0 +1,181 @@
+"""The tamper-evident audit log: every edit, deletion, insertion or reordering is named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from crypto import merkle
+from station.audit import Audit, canonical, export_jsonl, make_entry, verify_export
+from station.home import Home
+from station.model import Role
+from station.session import login
+from station.store.db import Store
+from tests.helpers import DemoWorld, error_line, run_cli, store_key_for
+
+K = 3  # the entry each tampering aims at
+
+
+def _verify_cli(world: DemoWorld, home: Home, *extra: str):
+    auditor = world.card("auditor")
+    return run_cli(world.env(auditor, home=home), "audit", "verify", "--by", auditor.serial, *extra)
+
+
+def test_cli_verify_after_a_session(world: DemoWorld) -> None:
+    officer = world.card("officer")
+    login(world.home, officer.serial, officer.pin, role=Role.OFFICER).close()  # signs a head
+    proc = _verify_cli(world, world.home, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    report = json.loads(proc.stdout)
+    assert report["valid"] is True and report["problems"] == []
+    assert report["heads_checked"] >= 1
+    assert 0 < report["signed_size"] <= report["size"]
+    assert len(bytes.fromhex(report["root"])) == 32
+
+    proc = _verify_cli(world, world.home)
+    assert proc.returncode == 0, proc.stderr
+    assert "intact" in proc.stdout and "NOT" not in proc.stdout
+
+
+def _rows(store: Store) -> dict[int, tuple[str, bytes, bytes]]:
+    return {r[0]: (r[1], bytes(r[2]), bytes(r[3]))
+            for r in store.all("SELECT seq, entry, leaf, root FROM audit ORDER BY seq")}
+
+
+def _edit(store: Store) -> set[int]:
+    text = _rows(store)[K][0]
+    entry = json.loads(text)
+    entry["outcome"] = "refused" if entry["outcome"] == "ok" else "ok"
+    store.execute("UPDATE audit SET entry = ? WHERE seq = ?", (canonical(entry).decode(), K))
+    return {K}
+
+
+def _edit_and_rehash(store: Store) -> set[int]:
+    """A cleverer forger also rewrites the entry's leaf hash."""
+    entry = json.loads(_rows(store)[K][0])
+    entry["object"] = "someone else"
+    text = canonical(entry)
+    store.execute("UPDATE audit SET entry = ?, leaf = ? WHERE seq = ?",
+                  (text.decode(), merkle.leaf_hash(text), K))
+    return {K}
+
+
+def _delete(store: Store) -> set[int]:
+    store.execute("DELETE FROM audit WHERE seq = ?", (K,))
+    return {K}
+
+
+def _insert(store: Store) -> set[int]:
+    """Renumber K.. up by one and slip a well-formed forged entry in at K."""
+    rows = _rows(store)
+    store.execute("UPDATE audit SET seq = -seq WHERE seq >= ?", (K,))
+    store.execute("UPDATE audit SET seq = 1 - seq WHERE seq < 0")
+    forged = canonical(make_entry(K, None, "approve", "APP-forged", "ok", {"note": "forged"},
+                                  time=json.loads(rows[K][0])["time"]))
+    leaves = [rows[s][1] for s in range(1, K)] + [merkle.leaf_hash(forged)]
+    root = merkle.MerkleLog.from_leaves(leaves).root()
+    store.execute("INSERT INTO audit (seq, entry, leaf, root) VALUES (?, ?, ?, ?)",
+                  (K, forged.decode(), merkle.leaf_hash(forged), root))
+    return {K, K + 1}  # the forgery, or the displaced entry right after it
+
+
+def _swap(store: Store) -> set[int]:
+    rows = _rows(store)
+    a, b = K, K + 2
+    for x, y in ((a, b), (b, a)):
+        store.execute("UPDATE audit SET entry = ?, leaf = ? WHERE seq = ?", (rows[y][0], rows[y][1], x))
+    return {a, b}
+
+
+TAMPERINGS: dict[str, Callable[[Store], set[int]]] = {
+    "edit": _edit, "edit-and-rehash": _edit_and_rehash, "delete": _delete, "insert": _insert,
+    "swap": _swap,
+}
+
+
+@pytest.mark.parametrize("how", list(TAMPERINGS))
+def test_tampering_is_found_and_named(world: DemoWorld, home_copy: Home, how: str) -> None:
+    key = store_key_for(home_copy, world.card("officer"))
+    store = Store.open(home_copy.db, key)
+    try:
+        audit = Audit(store)
+        certificates = {r[0]: bytes(r[1]) for r in store.all("SELECT cert_sha256, certificate FROM enrollments")}
+        before = audit.verify(certificates)
+        assert before.ok and before.size > K + 2 and before.signed_size > K + 2
+        with store.transaction():
+            expected = TAMPERINGS[how](store)
+        report = Audit(store).verify(certificates)
+    finally:
+        store.close()
+    assert not report.ok
+    named = {seq for seq, _ in report.problems}
+    first = min(named)
+    assert first in expected, report.problems
+    if how == "swap":
+        assert expected <= named, report.problems
+    if how == "delete":
+        assert (K, "missing (deleted)") in report.problems
+
+    proc = _verify_cli(world, home_copy, "--json")  # the auditor can still log in and see it
+    assert proc.returncode == 1, proc.stderr
+    error_line(proc, 1)
+    data = json.loads(proc.stdout)
+    assert data["valid"] is False
+    assert min(p["seq"] for p in data["problems"]) == first
+    proc = _verify_cli(world, home_copy)
+    assert proc.returncode == 1
+    assert f"#{first}" in error_line(proc, 1)
+    assert "NOT intact" in proc.stdout
+
+
+def _export(world: DemoWorld, home: Home, path: Path) -> int:
+    auditor = world.card("auditor")
+    session = login(home, auditor.serial, auditor.pin, role=Role.AUDITOR)
+    try:
+        export_jsonl(session.audit, path, session.certificates())
+        return session.audit.size
+    finally:
+        session.close()
+
+
+def test_export_verifies_offline_and_tampering_fails(world: DemoWorld, tmp_path: Path) -> None:
+    export = tmp_path / "audit.jsonl"
+    size = _export(world, world.home, export)
+    report = verify_export(export)
+    assert report.ok, report.problems
+    assert report.size == size and report.heads_checked >= 1
+    proc = run_cli(world.env(home=world.home), "audit", "verify", "--file", str(export), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["valid"] is True
+
+    lines = export.read_text(encoding="utf-8").splitlines()
+    entries = [i for i, ln in enumerate(lines) if '"text"' in ln]
+
+    edited = list(lines)
+    item = json.loads(edited[entries[1]])
+    entry = json.loads(item["text"])
+    entry["outcome"] = "refused"
+    item["text"] = canonical(entry).decode()
+    edited[entries[1]] = json.dumps(item, ensure_ascii=False)
+    bad = tmp_path / "edited.jsonl"
+    bad.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    assert not verify_export(bad).ok
+    proc = run_cli(world.env(home=world.home), "audit", "verify", "--file", str(bad))
+    error_line(proc, 1)
+
+    dropped = [ln for i, ln in enumerate(lines) if i != entries[1]]
+    bad.write_text("\n".join(dropped) + "\n", encoding="utf-8")
+    report = verify_export(bad)
+    assert not report.ok and (2, "missing (deleted)") in report.problems
+
+    forged_head = [ln.replace('"signature": "', '"signature": "00') if '"head"' in ln else ln
+                   for ln in lines]
+    bad.write_text("\n".join(forged_head) + "\n", encoding="utf-8")
+    assert not verify_export(bad).ok
+
+    bad.write_text("this is not an export\n", encoding="utf-8")
+    error_line(run_cli(world.env(home=world.home), "audit", "verify", "--file", str(bad)), 2)
