@@ -195,6 +195,14 @@ class SealStationApp(App[None]):
             from screens.ceremony import CeremonyScreen
 
             self.push_screen(CeremonyScreen())
+        elif action in ("applications", "approvals"):
+            from screens.applications import ApplicationsScreen, ApprovalsScreen
+
+            self.push_screen(ApplicationsScreen() if action == "applications" else ApprovalsScreen())
+        elif action == "library":
+            from screens.library import LibraryScreen
+
+            self.push_screen(LibraryScreen())
         elif action == "audit_verify":
             self._audit_worker()
 

@@ -19,9 +19,11 @@ class PinModal(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "key.cancel")]
 
-    def __init__(self, card: CardView) -> None:
+    def __init__(self, card: CardView, *, collect: bool = False) -> None:
+        """``collect``: hand the PIN back with ``dismiss(pin)`` instead of logging in."""
         super().__init__()
         self.card = card
+        self.collect = collect
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr  # type: ignore[attr-defined]
@@ -54,6 +56,9 @@ class PinModal(ModalScreen[str | None]):
         if not pin or self.card.pin_locked:
             return
         field.value = ""
+        if self.collect:
+            self.dismiss(pin)
+            return
         self.busy(True)
         self.app.attempt_login(self.card, pin)  # type: ignore[attr-defined]
 

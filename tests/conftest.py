@@ -75,3 +75,26 @@ def world(demo_world: DemoWorld, module) -> Iterator[DemoWorld]:
 def home_copy(world: DemoWorld, tmp_path: Path):  # -> station.home.Home
     """A private copy of the demo station home, to tamper with freely."""
     return copy_home(world, tmp_path / "home")
+
+
+@pytest.fixture
+def blank_seal_card(world: DemoWorld, module):  # -> station.demo.DemoCard
+    """A demo seal card with no seal on it (the last one, so CLI tests keep the first).
+
+    A card sealed by an earlier test is wiped back to blank: its SESeal object deleted
+    and the station's mark cleared — as an administrator would after revoking it.
+    """
+    card = world.card("seal", 4)
+    _wipe(world, module, card)
+    yield card
+    _wipe(world, module, card)
+
+
+def _wipe(world: DemoWorld, module, card) -> None:
+    c = module.card(card.serial)
+    c.login(card.pin)
+    try:
+        c.delete_data("SESeal")
+    finally:
+        module.forget(card.serial)
+    world.home.mark_card(card.serial, None)

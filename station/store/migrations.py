@@ -21,6 +21,54 @@ MIGRATIONS: list[str] = [
         signer_cert_sha256 TEXT NOT NULL, algorithm TEXT NOT NULL, signature BLOB NOT NULL);
     CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
     """,
+    # seals made here and their issuance (the making ceremony)
+    """
+    CREATE TABLE seals (
+        esid TEXT PRIMARY KEY, application_id INTEGER NOT NULL, seal_der BLOB NOT NULL,
+        seal_sha256 TEXT NOT NULL, card_serial TEXT NOT NULL, card_cert_sha256 TEXT NOT NULL,
+        name TEXT NOT NULL, unit TEXT NOT NULL, seal_kind TEXT NOT NULL,
+        valid_start TEXT NOT NULL, valid_end TEXT NOT NULL, made_at TEXT NOT NULL,
+        officer_cert_sha256 TEXT NOT NULL, functions TEXT NOT NULL, state TEXT NOT NULL);
+    CREATE INDEX seals_card ON seals (card_serial);
+    CREATE TABLE issuances (
+        id INTEGER PRIMARY KEY, esid TEXT NOT NULL REFERENCES seals (esid), recipient TEXT NOT NULL,
+        issued_at TEXT NOT NULL, officer_cert_sha256 TEXT NOT NULL, supervisors TEXT NOT NULL,
+        digest TEXT NOT NULL, receipt TEXT);
+    """,
+    # applications and the encrypted impression library (issue #3). Impression metadata
+    # and ciphertext live in separate tables so that a search never reads a page of
+    # ciphertext; "one active impression per (unit, seal name)" is a unique index.
+    """
+    CREATE TABLE applications (
+        id INTEGER PRIMARY KEY, seal_kind TEXT NOT NULL, unit TEXT NOT NULL, credit_code TEXT,
+        seal_name TEXT NOT NULL, purpose TEXT NOT NULL DEFAULT '', holder_name TEXT,
+        holder_id_type TEXT, holder_id TEXT,
+        state TEXT NOT NULL CHECK (state IN ('submitted', 'approved', 'rejected', 'made')),
+        impression_id INTEGER, entered_by TEXT NOT NULL, entered_by_name TEXT NOT NULL,
+        submitted_at TEXT NOT NULL, decided_by TEXT, decided_by_name TEXT, decided_at TEXT,
+        reason TEXT, esid TEXT, made_at TEXT, width_mm INTEGER NOT NULL, height_mm INTEGER NOT NULL,
+        width_px INTEGER NOT NULL, height_px INTEGER NOT NULL, original_sha256 TEXT NOT NULL,
+        png_sha256 TEXT NOT NULL, source_format TEXT NOT NULL,
+        upload_key BLOB, upload BLOB);
+    CREATE INDEX applications_state ON applications (state, id);
+    CREATE INDEX applications_unit ON applications (unit, seal_name);
+    CREATE TABLE impressions (
+        id INTEGER PRIMARY KEY, application_id INTEGER NOT NULL REFERENCES applications (id),
+        unit TEXT NOT NULL, seal_name TEXT NOT NULL, seal_kind TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('active', 'disabled', 'destroyed')),
+        width_mm INTEGER NOT NULL, height_mm INTEGER NOT NULL, width_px INTEGER NOT NULL,
+        height_px INTEGER NOT NULL, original_sha256 TEXT NOT NULL, png_sha256 TEXT NOT NULL,
+        source_format TEXT NOT NULL, imported_at TEXT NOT NULL, imported_by TEXT NOT NULL,
+        changed_at TEXT, changed_by TEXT, reason TEXT);
+    CREATE UNIQUE INDEX impressions_one_active ON impressions (unit, seal_name) WHERE state = 'active';
+    CREATE INDEX impressions_search ON impressions (unit, seal_name, state, imported_at, id);
+    CREATE INDEX impressions_app ON impressions (application_id);
+    CREATE INDEX impressions_state ON impressions (state, id);
+    CREATE INDEX impressions_time ON impressions (imported_at);
+    CREATE TABLE impression_blobs (
+        impression_id INTEGER PRIMARY KEY REFERENCES impressions (id),
+        wrapped_key BLOB, blob BLOB);
+    """,
 ]
 
 

@@ -3,8 +3,6 @@ lock and the language toggle — on SoftHSM cards of the session's demo world.""
 
 from __future__ import annotations
 
-from typing import Callable
-
 import pytest
 
 from devices import softhsm
@@ -12,36 +10,7 @@ from screens.app import make_app
 from screens.home import HomeScreen
 from screens.lock import LockScreen
 from screens.pin import PinModal
-from screens.widgets.cards import CardTable
-
-
-async def until(pilot, condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    """Let the app run until ``condition`` holds (the watcher reports from a thread)."""
-    steps = int(seconds / 0.05)
-    for _ in range(steps):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    assert condition(), "condition not reached"
-
-
-async def choose_card(pilot, app, serial: str) -> None:
-    await until(pilot, lambda: any(c.serial == serial for c in app.cards))
-    table = app.screen.query_one(CardTable)
-    await until(pilot, lambda: any(c.serial == serial for c in table.cards))
-    row = next(i for i, c in enumerate(table.cards) if c.serial == serial)
-    table.move_cursor(row=row)
-    table.focus()
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, PinModal))
-
-
-async def type_pin(pilot, app, pin: str) -> None:
-    await pilot.press(*pin)
-    await pilot.press("enter")
-    await until(pilot, lambda: not app.workers or all(
-        w.is_finished for w in app.workers if w.group == "card"))
-    await pilot.pause()
+from tests.screens.pilot import choose_card, type_pin, until
 
 
 @pytest.fixture

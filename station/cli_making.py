@@ -1,0 +1,89 @@
+"""CLI commands of the making ceremony and of verification: `make`, `seal verify`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from station.cli import command, emit, extension, home_of, read_pin, session_for
+from station.errors import UsageError
+
+__all__: list[str] = []
+
+
+@extension
+def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    m = sub.add_parser("make", parents=[common], help="make a seal card from an approved application")
+    m.add_argument("application", type=int)
+    m.add_argument("--officer", required=True)
+    m.add_argument("--seal-card", required=True)
+    m.add_argument("--supervisor", action="append", required=True)
+    m.add_argument("--recipient", required=True)
+    m.add_argument("--functions", default="office,web,login")
+    m.add_argument("--receipt-dir")
+    m.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("seal", parents=[common], help="electronic seals")
+    s_sub = s.add_subparsers(dest="seal_cmd")
+    v = s_sub.add_parser("verify", parents=[common], help="verify a seal file or the seal on a card")
+    v.add_argument("file", nargs="?")
+    v.add_argument("--card")
+    v.add_argument("--at")
+    v.add_argument("--trust", action="append", default=[])
+    v.add_argument("--json", action="store_true")
+
+
+@command("make")
+def _make(args: argparse.Namespace) -> int:
+    from station import making
+    from station.model import Role
+
+    functions = [f.strip() for f in args.functions.split(",") if f.strip()]
+    session = session_for(args, args.officer, role=Role.OFFICER)
+    try:
+        seal_pin = read_pin(args.seal_card)
+        sups = [(s, (lambda s=s: read_pin(s))) for s in args.supervisor]
+        made = making.make_seal(
+            session, application_id=args.application, seal_card=args.seal_card, seal_pin=seal_pin,
+            supervisors=sups, recipient=args.recipient, functions=functions,
+            progress=lambda step: print(f"… {step}", file=sys.stderr) if not args.json else None)
+        files: list[str] = []
+        receipt = ""
+        try:
+            from station import receipts
+        except ImportError:
+            receipts = None  # type: ignore[assignment]
+        if receipts is not None:
+            receipt, files = receipts.after_make(session, made, Path(args.receipt_dir) if args.receipt_dir else None)
+    finally:
+        session.close()
+    data = {"seal": made.esid, "card": made.card_serial, "receipt": receipt, "files": files}
+    emit(args, data, f"seal {made.esid} made on card {made.card_serial} for {made.recipient}"
+         + (f"\nreceipt: {receipt}" if receipt else "") + "".join(f"\n  {f}" for f in files))
+    return 0
+
+
+@command("seal")
+def _seal(args: argparse.Namespace) -> int:
+    if args.seal_cmd != "verify":
+        raise UsageError("usage: seal-station seal verify (FILE | --card SERIAL)")
+    from station import verify
+
+    at = verify.parse_time(args.at)
+    anchors = verify.load_anchors([Path(t) for t in args.trust])
+    if args.card:
+        result = verify.verify_card(home_of(args), args.card, read_pin(args.card), at=at, anchors=anchors)
+    elif args.file:
+        result = verify.verify_file(Path(args.file), at=at, anchors=anchors)
+    else:
+        raise UsageError("give a seal FILE or --card SERIAL")
+    text = (f"{'VALID' if result['valid'] else 'NOT VALID'}: {result.get('name')} ({result.get('esID')}), "
+            f"v{result.get('version')}, maker {result.get('maker')}, {result.get('algorithm')}\n"
+            f"  intact: {result['intact']}  in period: {result['in_period']} "
+            f"({result.get('valid_start')} – {result.get('valid_end')})  chain: {result['chain']}")
+    if result["problems"]:
+        text += "\n  problems: " + ", ".join(result["problems"])
+    emit(args, result, text)
+    return 0 if result["valid"] else 1

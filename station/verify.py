@@ -1,0 +1,85 @@
+"""验章: verify any seal — a file (v1, v4, v5 or a v4 signed value) or the seal on a card.
+
+The verdict says the signer (maker), the seal name, the times, the method and whether
+all of it is valid; each reason for "not valid" is a named problem.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from crypto import seseal
+from station.cards import device_errors, module_for, open_card
+from station.errors import CardError, InputError
+from station.home import Home
+
+__all__ = ["verify_bytes", "verify_file", "verify_card", "parse_time", "load_anchors"]
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--at {text!r} is not an ISO date or time (e.g. 2024-05-01 or 2024-05-01T12:00Z)") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def load_anchors(paths: Sequence[Path]) -> list[bytes]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    out = []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+            certs = (x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
+                     else [x509.load_der_x509_certificate(data)])
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path}: not a certificate ({exc})") from None
+        out += [c.public_bytes(Encoding.DER) for c in certs]
+    return out
+
+
+def verify_bytes(data: bytes, *, at: datetime | None = None, anchors: Sequence[bytes] = ()) -> dict[str, Any]:
+    """The CLI.md verdict for a seal or a v4 signed value (its embedded seal is judged)."""
+    try:
+        report = seseal.verify(data, at=at, trust_anchors=anchors)
+    except seseal.SealFormatError as first:
+        try:
+            doc = seseal.verify_signature_document(data, at=at, trust_anchors=anchors)
+        except seseal.SealFormatError:
+            raise InputError(f"not an electronic seal: {first}") from None
+        out = doc.seal.to_json()
+        out["signature"] = doc.to_json()
+        out["valid"] = doc.valid
+        out["problems"] = sorted(set(out["problems"]) | set(doc.problems))
+        return out
+    return report.to_json()
+
+
+def verify_file(path: Path, *, at: datetime | None = None, anchors: Sequence[bytes] = ()) -> dict[str, Any]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    return verify_bytes(data, at=at, anchors=anchors)
+
+
+def verify_card(home: Home, serial: str, pin: str, *, at: datetime | None = None,
+                anchors: Sequence[bytes] = ()) -> dict[str, Any]:
+    """Read the SESeal object from a seal card (its PIN opens the private object)."""
+    module = module_for(home)
+    card = open_card(module, serial)
+    try:
+        with device_errors(serial):
+            card.login(pin)
+            data = card.read_data("SESeal")
+    finally:
+        module.forget(serial)
+    if data is None:
+        raise CardError(f"card {serial} holds no seal", hint="is this a blank card?")
+    return verify_bytes(data, at=at, anchors=anchors or home.trust_anchors())

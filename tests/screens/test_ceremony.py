@@ -1,0 +1,111 @@
+"""The making ceremony in the TUI, on SoftHSM: officer → seal card → application →
+review → supervisor → writing → done; and a snapshot of the review."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from screens.app import make_app
+from screens.ceremony import CeremonyScreen
+from screens.pin import PinModal
+from station import applications
+from station.images import make_demo_impression, normalise_impression
+from station.making import Review, SealCardCheck
+from station.model import Role
+from station.session import login as station_login
+from station.validation import generate_credit_code
+from tests.screens.pilot import login, type_pin, until
+
+
+def _approved_application(world, unit: str) -> int:
+    officer, supervisor = world.card("officer"), world.card("supervisor")
+    form = applications.check_form(seal_kind="official", unit=unit, credit_code=generate_credit_code(777),
+                                   seal_name=unit, purpose="Pilot test")
+    image = normalise_impression(make_demo_impression(unit, "official", size=240), seal_kind="official")
+    desk = station_login(world.home, officer.serial, officer.pin, role=Role.OFFICER)
+    try:
+        app_id = applications.submit(desk, form, image).id
+    finally:
+        desk.close()
+    boss = station_login(world.home, supervisor.serial, supervisor.pin, role=Role.SUPERVISOR)
+    try:
+        applications.approve(boss, app_id)
+    finally:
+        boss.close()
+    return app_id
+
+
+async def _pick(pilot, screen, list_id: str, option_id: str) -> None:
+    from textual.widgets import OptionList
+
+    await until(pilot, lambda: len(screen.query(list_id)) == 1)
+    options = screen.query_one(list_id, OptionList)
+    await until(pilot, lambda: any(options.get_option_at_index(i).id == option_id
+                                   for i in range(options.option_count)))
+    index = next(i for i in range(options.option_count) if options.get_option_at_index(i).id == option_id)
+    options.focus()
+    options.highlighted = index
+    await pilot.press("enter")
+
+
+async def test_whole_ceremony_in_the_tui(world, blank_seal_card):
+    app_id = _approved_application(world, "试点测试有限公司")
+    officer, supervisor = world.card("officer"), world.card("supervisor", 1)
+    app = make_app(world.home, lang="en", watch_interval=0.1)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await login(pilot, app, officer.serial, officer.pin)
+        app.run_home_action("make")
+        await until(pilot, lambda: isinstance(app.screen, CeremonyScreen))
+        wizard = app.screen
+        await _pick(pilot, wizard, "#cer-cards", blank_seal_card.serial)
+        await until(pilot, lambda: isinstance(app.screen, PinModal))
+        await type_pin(pilot, app, blank_seal_card.pin)
+        await _pick(pilot, wizard, "#cer-apps", str(app_id))
+        await until(pilot, lambda: wizard.review_data is not None, seconds=10)
+        review = str(wizard.query_one("#cer-review").render())
+        assert "试点测试有限公司" in review and blank_seal_card.serial in review
+        wizard.query_one("#cer-recipient").value = "赵六"
+        await pilot.click("#cer-confirm")
+        await _pick(pilot, wizard, "#cer-sups", supervisor.serial)
+        await until(pilot, lambda: isinstance(app.screen, PinModal))
+        await type_pin(pilot, app, supervisor.pin)
+        await until(pilot, lambda: not wizard.query_one("#cer-write").disabled)
+        await pilot.click("#cer-write")
+        await until(pilot, lambda: wizard.made is not None, seconds=15)
+        assert "赵六" in str(wizard.query_one("#cer-done").render())
+        made = wizard.made
+    assert made.card_serial == blank_seal_card.serial
+    assert world.home.card_marks()[blank_seal_card.serial] == "sealed"
+    desk = station_login(world.home, officer.serial, officer.pin)
+    try:
+        assert applications.get(desk, app_id).state == "made"
+    finally:
+        desk.close()
+
+
+def test_review_snapshot(snap_compare, demo_world):
+    picture = normalise_impression(make_demo_impression("示例科技有限公司", "official", size=240),
+                                   seal_kind="official").png
+
+    class _App:
+        id, unit, seal_name, seal_kind = 7, "示例科技有限公司", "示例科技有限公司", "official"
+        credit_code, holder_id, holder_name = "91110108551385082Q", None, None
+
+    class _Imp:
+        width_mm = height_mm = 42
+
+    start = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
+    end = datetime(2029, 11, 21, 9, 30, tzinfo=timezone.utc)
+    card = SealCardCheck("3333cccc4444dddd", "SEAL-01", "CN=示例科技有限公司,O=示例科技有限公司,C=CN",
+                         "CN=示范电子认证中心 Demo CA,O=示范电子认证中心 Demo CA,C=CN", "5a3f09", start, end, b"")
+    review = Review(_App(), _Imp(), picture, card, start, end)
+    app = make_app(demo_world.home, lang="zh_CN", start_monitor=False)
+
+    async def run_before(pilot):
+        screen = CeremonyScreen()
+        await app.push_screen(screen)
+        await pilot.pause()
+        screen._show_review(review)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(130, 48), run_before=run_before)
