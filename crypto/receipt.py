@@ -60,7 +60,7 @@ ALG_ES256 = -7
 ALG_PS256 = -37
 ALG_SM2_SM3 = -65600
 MAX_PAYLOAD = 64 * 1024  # decompressed COSE bytes: a receipt is ~1 KiB; stops zip bombs
-_MAX_TEXT = 16 * 1024
+_MAX_TEXT = 4296  # the most any QR code holds in alphanumeric mode (version 40-L)
 _MAX_DEPTH = 16
 _ALG_BY_OID = {ECDSA_SHA256: ALG_ES256, RSA_SHA256: ALG_PS256, SM2_SM3: ALG_SM2_SM3}
 _OID_BY_ALG = {alg: oid for oid, alg in _ALG_BY_OID.items()}
@@ -175,16 +175,17 @@ def _inflate_once(data: bytes) -> bytes:
 def _inflate(data: bytes) -> bytes:
     """Decompress, refusing bombs and any stream but the canonical one.
 
-    Inflate ignores padding bits: those after a stored block's 3-bit header (byte 2,
-    when zlib found the receipt incompressible) and those after the final block (the
-    byte before the Adler-32). A text differing only there would decode to the same
-    receipt; zlib writes them as zeros, so a set bit in either byte that can be cleared
-    without changing the output is padding, and the text is refused.
+    Inflate ignores padding bits: those after a stored block's 3-bit header (byte 2
+    when zlib found the whole receipt incompressible, but zlib may also switch to a
+    stored block mid-stream) and those after the final block (the byte before the
+    Adler-32). A text differing only there would decode to the same receipt. zlib
+    writes padding as zeros, so any set bit of the deflate data that can be cleared
+    without changing the output is padding, and the text is refused. Every bit is
+    tried because a mid-stream stored block can start anywhere; a receipt is under
+    1 KiB compressed, so this costs a few milliseconds (and :data:`_MAX_TEXT` bounds it).
     """
     out = _inflate_once(data)
-    for at in {2, len(data) - 5}:
-        if not 2 <= at < len(data) - 4:
-            continue
+    for at in range(2, len(data) - 4):
         for bit in range(8):
             if not data[at] >> bit & 1:
                 continue

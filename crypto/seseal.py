@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal, Sequence
 
 from asn1crypto import core, x509
+from cryptography import x509 as _rust_x509
 
 from .algorithms import (
     RSA_SHA256,
@@ -315,7 +316,8 @@ def _parse(data: bytes) -> ParsedSeal:
     if len(top) == 2 and top[1][0] == 0x30:
         return _parse_v1(data, top)
     if len(top) in (4, 5) and top[1][0] == 0x04:
-        return _parse_v4(data, top)
+        fast = _read_v4(data, top)
+        return fast if fast is not None else _parse_v4(data, top)
     raise SealFormatError("not an SESeal (neither the v1 nor the v4 layout)")
 
 
@@ -344,6 +346,142 @@ def _common(info: core.Sequence, version: int) -> dict[str, Any]:
         width=int(pic["width"].native),
         height=int(pic["height"].native),
         ext_datas=ext_datas,
+    )
+
+
+_Part = tuple[int, int, int]  # (first tag byte, content start, element end)
+
+
+class _Unusual(Exception):
+    """The fast v4 reader met something it leaves to asn1crypto."""
+
+
+def _kids(buf: bytes, part: _Part, tag: int, counts: Any = None) -> list[_Part]:
+    """The children of ``part``, which must be a ``tag`` element, and (if ``counts``
+    is given) have a number of children in ``counts``."""
+    if part[0] != tag:
+        raise _Unusual
+    pos, stop = part[1], part[2]
+    out = []
+    while pos < stop:
+        child = _tlv(buf, pos, stop)
+        out.append(child)
+        pos = child[2]
+    if counts is not None and len(out) not in counts:
+        raise _Unusual
+    return out
+
+
+def _prim(buf: bytes, part: _Part, tag: int) -> bytes:
+    """The contents of a primitive universal element whose one-byte tag is ``tag``."""
+    if part[0] != tag:
+        raise _Unusual
+    return buf[part[1] : part[2]]
+
+
+def _int(buf: bytes, part: _Part) -> int:
+    raw = _prim(buf, part, 0x02)
+    if not raw:
+        raise _Unusual
+    return int.from_bytes(raw, "big", signed=True)
+
+
+def _text(buf: bytes, part: _Part, tag: int, encoding: str) -> str:
+    try:
+        return _prim(buf, part, tag).decode(encoding)
+    except UnicodeDecodeError:
+        raise _Unusual from None
+
+
+def _oid(buf: bytes, part: _Part) -> str:
+    return core.ObjectIdentifier(contents=_prim(buf, part, 0x06)).dotted
+
+
+def _when(buf: bytes, part: _Part) -> datetime:
+    if part[0] == 0x17:
+        value: Any = core.UTCTime(contents=buf[part[1] : part[2]])
+    elif part[0] == 0x18:
+        value = core.GeneralizedTime(contents=buf[part[1] : part[2]])
+    else:
+        raise _Unusual
+    return _time(value)
+
+
+def _whole_bits(buf: bytes, part: _Part) -> bytes:
+    raw = _prim(buf, part, 0x03)
+    if not raw or raw[0] != 0:
+        raise _Unusual
+    return raw[1:]
+
+
+def _read_v4(data: bytes, top: list[tuple[int, int, int]]) -> ParsedSeal | None:
+    """The v4/v5 seal read straight from its DER, or None to leave it to asn1crypto.
+
+    asn1crypto's lazy parser was most of the cost of a verification. This reader
+    takes only the plain layout - exact one-byte tags, primitive strings, definite
+    lengths, every element present once and nothing extra - and decodes each value
+    as asn1crypto's ``.native`` does (same codecs; its own classes for OIDs and
+    times). Anything else, including all that asn1crypto would refuse, gives None
+    and :func:`_parse_v4` decides: the same value, or the same error.
+    """
+    try:
+        return _read_v4_layout(data, top)
+    except (_Unusual, SealFormatError, ValueError, TypeError, OverflowError):
+        return None
+
+
+def _read_v4_layout(data: bytes, elements: list[tuple[int, int, int]]) -> ParsedSeal:
+    top = [_tlv(data, start, end) for _, start, end in elements]
+    info = _kids(data, top[0], 0x30, (4, 5))
+    header = _kids(data, info[0], 0x30, (3,))
+    version = _int(data, header[1])
+    if _text(data, header[0], 0x16, "ascii") != "ES" or version not in (4, 5):
+        raise _Unusual
+    prop = _kids(data, info[2], 0x30, (7,))
+    list_type = _int(data, prop[2])
+    certs: list[bytes] = []
+    digests: list[tuple[str, bytes]] = []
+    if list_type == 1:
+        certs = [_prim(data, e, 0x04) for e in _kids(data, prop[3], 0x30)]
+    elif list_type == 2:
+        for e in _kids(data, prop[3], 0x30):
+            pair = _kids(data, e, 0x30, (2,))
+            digests.append((_text(data, pair[0], 0x13, "latin1"), _prim(data, pair[1], 0x04)))
+    else:
+        raise _Unusual
+    pic = _kids(data, info[3], 0x30, (4,))
+    ext_datas: list[tuple[str, bool, bytes]] = []
+    if len(info) == 5:
+        for e in _kids(data, info[4], 0x30):
+            ext = _kids(data, e, 0x30, (2, 3))
+            # asn1crypto's Boolean: anything but a single zero byte is true
+            critical = len(ext) == 3 and _prim(data, ext[1], 0x01) != b"\x00"
+            ext_datas.append((_oid(data, ext[0]), critical, _prim(data, ext[-1], 0x04)))
+    timestamp = None
+    if len(top) == 5:
+        timestamp = _whole_bits(data, _kids(data, top[4], 0xA0, (1,))[0])
+    return ParsedSeal(
+        version=version,
+        esid=_text(data, info[1], 0x16, "ascii"),
+        vid=_text(data, header[2], 0x16, "ascii"),
+        seal_type=_int(data, prop[0]),
+        name=_text(data, prop[1], 0x0C, "utf-8"),
+        cert_list_type=list_type,
+        certs=certs,
+        cert_digests=digests,
+        created=_when(data, prop[4]),
+        valid_start=_when(data, prop[5]),
+        valid_end=_when(data, prop[6]),
+        picture_type=_text(data, pic[0], 0x16, "ascii"),
+        picture=_prim(data, pic[1], 0x04),
+        width=_int(data, pic[2]),
+        height=_int(data, pic[3]),
+        ext_datas=ext_datas,
+        maker_cert=_prim(data, top[1], 0x04),
+        algorithm=_oid(data, top[2]),
+        signature=_whole_bits(data, top[3]),
+        signed_bytes=data[elements[0][1] : elements[0][2]],
+        timestamp=timestamp,
     )
 
 
@@ -548,21 +686,115 @@ def _iso(value: Any) -> str | None:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _load_cert(der: bytes) -> x509.Certificate | None:
+class _Cert:
+    """A well-formed certificate, loaded once per verification and passed along.
+
+    ``rust`` is the ``cryptography`` certificate (its Rust parser has checked the
+    whole DER, and gives dates and serial quickly, SM2 ones included); ``asn1`` the
+    lazy asn1crypto view for what that cannot give (SM2 keys, the exact TBS bytes
+    for chains, names outside the plain cases of :func:`_plain_names`).
+    """
+
+    __slots__ = ("der", "rust", "asn1")
+
+    def __init__(self, der: bytes, rust: Any, asn1: x509.Certificate) -> None:
+        self.der, self.rust, self.asn1 = der, rust, asn1
+
+
+def _load_cert(der: bytes) -> _Cert | None:
+    """A certificate that is well formed, or None."""
     try:
-        cert = x509.Certificate.load(der, strict=True)
-        cert.native  # force full parsing: a certificate is well formed or it is None
-        return cert
+        rust = _rust_x509.load_der_x509_certificate(der)
+        return _Cert(der, rust, x509.Certificate.load(der, strict=True))
     except Exception:
         return None
 
 
-def _validity(cert: x509.Certificate) -> tuple[datetime, datetime] | None:
-    v = cert["tbs_certificate"]["validity"]
+def _plain_labels() -> dict[bytes, str]:
+    """OID contents -> label, for the name attributes :func:`_plain_names` reads:
+    those of ``_SHORT_NAMES`` that asn1crypto reads as a DirectoryString."""
+    out = {}
+    for dotted, name in x509.NameType._map.items():
+        if name in _SHORT_NAMES and x509.NameTypeAndValue._oid_specs.get(name) is x509.DirectoryString:
+            out[core.ObjectIdentifier(dotted).contents] = _SHORT_NAMES[name]
+    return out
+
+
+_PLAIN_LABELS = _plain_labels()
+_PLAIN_STRINGS = {0x0C: "utf-8", 0x13: "latin1"}  # UTF8String, PrintableString: asn1crypto's codecs
+_COMMON_NAME = core.ObjectIdentifier("2.5.4.3").contents
+
+
+def _plain_names(der: bytes) -> tuple[list[list[tuple[bytes, str]]], ...] | None:
+    """(issuer, subject) of a certificate as RDN lists of (OID contents, text), read
+    from the DER; None unless every attribute is one of ``_PLAIN_LABELS`` in a
+    UTF8String or PrintableString - then asn1crypto's reading is used instead.
+
+    Only for certificates that ``cryptography`` has loaded (so the DER is sound);
+    the values are what asn1crypto's ``.native`` gives for them.
+    """
+    try:
+        cert = _kids(der, _tlv(der, 0, len(der)), 0x30, (3,))
+        tbs = _kids(der, cert[0], 0x30)
+        first = 1 if tbs[0][0] == 0xA0 else 0
+        out = []
+        for part in (tbs[first + 2], tbs[first + 4]):
+            rdns = []
+            for rdn in _kids(der, part, 0x30):
+                atoms = []
+                for atv in _kids(der, rdn, 0x31):
+                    oid, value = _kids(der, atv, 0x30, (2,))
+                    kind = _prim(der, oid, 0x06)
+                    encoding = _PLAIN_STRINGS.get(value[0])
+                    if kind not in _PLAIN_LABELS or encoding is None:
+                        return None
+                    atoms.append((kind, der[value[1] : value[2]].decode(encoding)))
+                if not atoms:
+                    return None
+                rdns.append(atoms)
+            out.append(rdns)
+        return tuple(out)
+    except (_Unusual, SealFormatError, ValueError, IndexError):
+        return None
+
+
+def _plain_dn(rdns: list[list[tuple[bytes, str]]]) -> str:
+    return ",".join(
+        "+".join(f"{_PLAIN_LABELS[kind]}={_escape(text)}" for kind, text in rdn) for rdn in reversed(rdns)
+    )
+
+
+def _validity(cert: _Cert) -> tuple[datetime, datetime] | None:
+    try:
+        return cert.rust.not_valid_before_utc, cert.rust.not_valid_after_utc
+    except Exception:
+        pass
+    v = cert.asn1["tbs_certificate"]["validity"]
     nb, na = v["not_before"].native, v["not_after"].native
     if isinstance(nb, datetime) and isinstance(na, datetime):
         return nb, na
     return None
+
+
+def _summary(cert: _Cert) -> dict[str, Any]:
+    names = _plain_names(cert.der)
+    if names is not None:
+        issuer, subject = _plain_dn(names[0]), _plain_dn(names[1])
+    else:
+        issuer, subject = _dn(cert.asn1.issuer), _dn(cert.asn1.subject)
+    period = _validity(cert)
+    if period is not None:
+        not_before, not_after = _iso(period[0]), _iso(period[1])
+    else:
+        v = cert.asn1["tbs_certificate"]["validity"]
+        not_before, not_after = _iso(v["not_before"].native), _iso(v["not_after"].native)
+    return {
+        "subject": subject,
+        "issuer": issuer,
+        "serial": format(cert.rust.serial_number, "X"),
+        "not_before": not_before,
+        "not_after": not_after,
+    }
 
 
 def certificate_summary(der: bytes) -> dict[str, Any]:
@@ -570,25 +802,25 @@ def certificate_summary(der: bytes) -> dict[str, Any]:
     cert = _load_cert(der)
     if cert is None:
         raise ValueError("malformed certificate")
-    v = cert["tbs_certificate"]["validity"]
-    return {
-        "subject": _dn(cert.subject),
-        "issuer": _dn(cert.issuer),
-        "serial": format(cert.serial_number, "X"),
-        "not_before": _iso(v["not_before"].native),
-        "not_after": _iso(v["not_after"].native),
-    }
+    return _summary(cert)
 
 
-def _common_name(cert: x509.Certificate) -> str:
-    for rdn in reversed(list(cert.subject.chosen)):
+def _common_name(cert: _Cert) -> str:
+    names = _plain_names(cert.der)
+    if names is not None:
+        for rdn in reversed(names[1]):
+            for kind, text in rdn:
+                if kind == _COMMON_NAME:
+                    return text
+        return _plain_dn(names[1])
+    for rdn in reversed(list(cert.asn1.subject.chosen)):
         for atv in rdn:
             if atv["type"].native == "common_name" and isinstance(atv["value"].native, str):
                 return atv["value"].native
-    return _dn(cert.subject)
+    return _dn(cert.asn1.subject)
 
 
-def _anchors(trust_anchors: Sequence[bytes]) -> list[tuple[bytes, x509.Certificate]]:
+def _anchors(trust_anchors: Sequence[bytes]) -> list[_Cert]:
     from asn1crypto import pem
 
     out = []
@@ -599,28 +831,29 @@ def _anchors(trust_anchors: Sequence[bytes]) -> list[tuple[bytes, x509.Certifica
         cert = _load_cert(der)
         if cert is None:
             raise ValueError("a trust anchor is not a certificate")
-        out.append((der, cert))
+        out.append(cert)
     return out
 
 
-def _issued_by(der: bytes, cert: x509.Certificate, anchor_der: bytes, anchor: x509.Certificate) -> bool:
+def _issued_by(cert: _Cert, anchor: _Cert) -> bool:
     """Is ``cert`` the anchor itself, or signed by it under the anchor's name?"""
-    if der == anchor_der:
+    if cert.der == anchor.der:
         return True
     try:
-        tbs = cert["tbs_certificate"]
-        if cert.issuer != anchor.subject:
+        a1 = cert.asn1
+        tbs = a1["tbs_certificate"]
+        if a1.issuer != anchor.asn1.subject:
             return False
-        if cert["signature_algorithm"].dump() != tbs["signature"].dump():
+        if a1["signature_algorithm"].dump() != tbs["signature"].dump():
             return False  # RFC 5280 4.1.1.2: the unsigned copy must match the signed one
-        algorithm = cert["signature_algorithm"]["algorithm"].dotted
-        return verify_signature(anchor_der, algorithm, tbs.dump(), _bits(cert["signature_value"]))
+        algorithm = a1["signature_algorithm"]["algorithm"].dotted
+        return verify_signature(anchor.der, algorithm, tbs.dump(), _bits(a1["signature_value"]))
     except Exception:  # unknown algorithm, odd encodings: not trusted
         return False
 
 
-def _trusted(der: bytes, cert: x509.Certificate | None, anchors: list[tuple[bytes, x509.Certificate]]) -> bool:
-    return cert is not None and any(_issued_by(der, cert, a_der, a) for a_der, a in anchors)
+def _trusted(cert: _Cert | None, anchors: list[_Cert]) -> bool:
+    return cert is not None and any(_issued_by(cert, a) for a in anchors)
 
 
 # --- verification ------------------------------------------------------------------
@@ -645,6 +878,10 @@ class SealReport:
     chain: Chain
     problems: tuple[str, ...]
     at: datetime
+    # (maker, certList) certificates as _assess loaded them, so to_json needs no re-load
+    _certs: tuple[_Cert | None, tuple[_Cert | None, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def valid(self) -> bool:
@@ -653,13 +890,18 @@ class SealReport:
     def to_json(self) -> dict[str, Any]:
         """The CLI.md ``seal verify --json`` document (a JSON-ready dict)."""
         p = self.parsed
-        maker = _load_cert(p.maker_cert)
+        if self._certs is not None:
+            maker, listed = self._certs
+        else:
+            maker, listed = _load_cert(p.maker_cert), tuple(_load_cert(der) for der in p.certs)
         certs = []
-        for der in p.certs:
-            try:
-                certs.append(certificate_summary(der))
-            except ValueError:
+        for cert in listed:
+            if cert is None:
                 continue  # reported as "cert-list-malformed"
+            try:
+                certs.append(_summary(cert))
+            except ValueError:
+                continue
         return {
             "valid": self.valid,
             "intact": self.intact,
@@ -689,7 +931,7 @@ def _check_maker_signature(p: ParsedSeal, problems: list[str]) -> bool:
     return ok
 
 
-def _at_signing(cert: x509.Certificate | None, when: datetime, who: str, problems: list[str]) -> None:
+def _at_signing(cert: _Cert | None, when: datetime, who: str, problems: list[str]) -> None:
     period = _validity(cert) if cert is not None else None
     if period is None:
         return
@@ -709,8 +951,8 @@ def _assess(p: ParsedSeal, at: datetime | None, trust_anchors: Sequence[bytes]) 
     if maker is None:
         problems.append("maker-cert-malformed")
     intact = _check_maker_signature(p, problems) and maker is not None
-    listed = [(der, _load_cert(der)) for der in p.certs]
-    if any(cert is None for _, cert in listed):
+    listed = tuple(_load_cert(der) for der in p.certs)
+    if any(cert is None for cert in listed):
         problems.append("cert-list-malformed")
         intact = False
     if not p.certs and not p.cert_digests:
@@ -724,13 +966,13 @@ def _assess(p: ParsedSeal, at: datetime | None, trust_anchors: Sequence[bytes]) 
     chain: Chain = "unchecked"
     if anchors:
         chain = "ok"
-        if not _trusted(p.maker_cert, maker, anchors):
+        if not _trusted(maker, anchors):
             problems.append("maker-cert-untrusted")
             chain = "untrusted"
-        if not all(_trusted(der, cert, anchors) for der, cert in listed):
+        if not all(_trusted(cert, anchors) for cert in listed):
             problems.append("cert-untrusted")
             chain = "untrusted"
-    return SealReport(p, intact, in_period, chain, tuple(problems), at)
+    return SealReport(p, intact, in_period, chain, tuple(problems), at, (maker, listed))
 
 
 def verify(
@@ -826,6 +1068,7 @@ class SignatureReport:
     signer_listed: bool | None
     chain: Chain
     problems: tuple[str, ...]
+    _signer: _Cert | None = field(default=None, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -838,7 +1081,7 @@ class SignatureReport:
 
     def to_json(self) -> dict[str, Any]:
         p = self.parsed
-        signer = _load_cert(p.signer_cert)
+        signer = self._signer if self._signer is not None else _load_cert(p.signer_cert)
         return {
             "valid": self.valid,
             "signature_ok": self.signature_ok,
@@ -886,7 +1129,7 @@ def verify_signature_document(
     _at_signing(signer, p.time, "signer", problems)
     chain: Chain = "unchecked"
     if trust_anchors:
-        chain = "ok" if _trusted(p.signer_cert, signer, _anchors(trust_anchors)) else "untrusted"
+        chain = "ok" if _trusted(signer, _anchors(trust_anchors)) else "untrusted"
         if chain == "untrusted":
             problems.append("signer-cert-untrusted")
-    return SignatureReport(p, ok, seal, listed, chain, tuple(problems))
+    return SignatureReport(p, ok, seal, listed, chain, tuple(problems), signer)

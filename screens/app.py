@@ -203,8 +203,18 @@ class SealStationApp(App[None]):
             from screens.library import LibraryScreen
 
             self.push_screen(LibraryScreen())
+        elif action == "receipts":
+            from screens.receipt import ReceiptListScreen
+
+            self.push_screen(ReceiptListScreen())
         elif action == "audit_verify":
             self._audit_worker()
+
+    def show_receipt(self, esid: str) -> None:
+        """The receipt of a seal as a QR (the ceremony calls this at its end)."""
+        from screens.receipt import open_receipt
+
+        open_receipt(self, esid)
 
     @work(thread=True, exclusive=True, group="card")
     def _audit_worker(self) -> None:

@@ -48,7 +48,10 @@ def _make(args: argparse.Namespace) -> int:
         made = making.make_seal(
             session, application_id=args.application, seal_card=args.seal_card, seal_pin=seal_pin,
             supervisors=sups, recipient=args.recipient, functions=functions,
-            progress=lambda step: print(f"… {step}", file=sys.stderr) if not args.json else None)
+            # progress only to a person at a terminal: CLI.md promises automation exactly one stderr
+            # line on a failure, and the steps would precede it
+            progress=lambda step: print(f"… {step}", file=sys.stderr)
+            if not args.json and sys.stderr.isatty() else None)
         files: list[str] = []
         receipt = ""
         try:
@@ -86,4 +89,7 @@ def _seal(args: argparse.Namespace) -> int:
     if result["problems"]:
         text += "\n  problems: " + ", ".join(result["problems"])
     emit(args, result, text)
+    if not result["valid"]:  # CLI.md: every non-zero exit says what and why in one stderr line
+        why = ", ".join(result["problems"]) or "see the verdict"
+        print(f"seal-station: Invalid: the seal is NOT valid ({why})", file=sys.stderr)
     return 0 if result["valid"] else 1

@@ -256,6 +256,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
     if not recipient:
         raise PolicyError("the recipient (领用人) must be named", reason="bad-input")
     written = False
+    recorded = False  # once the store says "made", an error must not wipe the card
     card: Card | None = None
     try:
         at("officer")
@@ -303,10 +304,12 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
                           cert_sha256(check.certificate), made.isoformat(), made, check.not_after,
                           recipient, tuple(sigs))
         _record(session, result, app, functions)
+        recorded = True
         session.home.mark_card(seal_card, "sealed")
         return result
     except BaseException as exc:
-        _abort(session, card, seal_card, step, exc, written)
+        if not recorded:
+            _abort(session, card, seal_card, step, exc, written)
         raise
     finally:
         session.module.forget(seal_card)

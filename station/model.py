@@ -6,7 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["Role", "CardState", "Actor", "CardView", "Enrollment", "AuditEntry", "TreeHead", "AuditReport"]
+__all__ = ["Role", "CardState", "Actor", "CardView", "Enrollment", "AuditEntry", "TreeHead", "AuditReport",
+           "ApplicationState", "ImpressionState", "Application", "Impression"]
 
 
 class Role(str, enum.Enum):
@@ -89,3 +90,80 @@ class AuditReport:
     root: bytes
     problems: tuple[tuple[int, str], ...]  # (seq, what)
     heads_checked: int
+
+
+# -- applications and the impression library (issue #3) ---------------------------------
+class ApplicationState(str, enum.Enum):
+    """submitted -> approved | rejected (returned with a reason); approved -> made."""
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    MADE = "made"
+
+
+class ImpressionState(str, enum.Enum):
+    """Only an active impression can be made into a seal; destroyed is for ever."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    DESTROYED = "destroyed"
+
+
+@dataclass(frozen=True)
+class Application:
+    """An application form (申请单) as entered at the counter, and what became of it.
+
+    ``entered_by`` is the certificate SHA-256 of the officer who entered it (the
+    supervisor who decides must be someone else); the submitted impression itself stays
+    encrypted in the store and is never part of this record.
+    """
+
+    id: int
+    seal_kind: str  # official|department|contract|finance|special|personal-name|personal-signature
+    unit: str
+    credit_code: str | None
+    seal_name: str
+    purpose: str
+    holder_name: str | None
+    holder_id_type: str | None
+    holder_id: str | None
+    state: str  # ApplicationState value
+    impression_id: int | None
+    entered_by: str
+    entered_by_name: str
+    submitted_at: str
+    decided_by: str | None = None
+    decided_by_name: str | None = None
+    decided_at: str | None = None
+    reason: str | None = None
+    esid: str | None = None
+    made_at: str | None = None
+    width_mm: int = 0
+    height_mm: int = 0
+    original_sha256: str = ""
+    png_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Impression:
+    """One impression in the library (印模库): metadata only, never the picture."""
+
+    id: int
+    unit: str
+    seal_name: str
+    seal_kind: str
+    state: str  # ImpressionState value
+    width_mm: int
+    height_mm: int
+    original_sha256: str
+    png_sha256: str
+    imported_at: str  # effective start; validity is unlimited
+    application_id: int
+    width_px: int = 0
+    height_px: int = 0
+    source_format: str = "png"
+    imported_by: str = ""
+    changed_at: str | None = None
+    changed_by: str | None = None
+    reason: str | None = None

@@ -1,0 +1,168 @@
+"""Export a receipt bundle to removable storage (USB) or an extra target directory.
+
+Lists where it can write (station.export.list_targets: removable mounts, plus
+SEAL_STATION_EXPORT_DIRS), writes the text, QR PNG, signed PDF and SHA256SUMS with a
+progress bar, and says plainly when the stick is full, read-only or was pulled — in which
+case nothing half-written is left on it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+
+from station.errors import StationError
+
+__all__ = ["ExportScreen"]
+
+
+def _size(free: int | None) -> str:
+    if free is None:
+        return "?"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if free < 1024 or unit == "GiB":
+            return f"{free:.0f} {unit}" if unit == "B" else f"{free:.1f} {unit}"
+        free /= 1024  # type: ignore[assignment]
+    return "?"
+
+
+class ExportScreen(Screen):
+    """Targets on top; Enter (or W) writes the receipt bundle of ``esid`` to the chosen one."""
+
+    CSS_PATH = "receipt.tcss"
+    BINDINGS = [Binding("escape", "back", "key.back"), Binding("f5", "rescan", "key.refresh"),
+                Binding("w", "write", "key.write")]
+
+    def __init__(self, esid: str) -> None:
+        super().__init__()
+        self.esid = esid
+        self.targets: list[Any] = []
+        self.written: list[Path] = []
+        self.error: StationError | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield Label("", id="export-title", classes="screen-title")
+        with Vertical(id="export-body"):
+            yield DataTable(id="export-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="export-notes")
+            yield ProgressBar(total=5, show_eta=False, id="export-progress")
+            yield Static("", id="export-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.localize(self)  # type: ignore[attr-defined]
+        self.relabel()
+        self.query_one(DataTable).focus()
+        self.action_rescan()
+
+    def relabel(self) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        self.query_one("#export-title", Label).update(tr("export.title", esid=self.esid))
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for key in ("kind", "path", "free", "state"):
+            table.add_column(tr(f"export.col.{key}"), key=key)
+        self._fill()
+
+    # -- targets ------------------------------------------------------------------------------
+    def action_rescan(self) -> None:
+        self._scan()
+
+    @work(thread=True, exclusive=True, group="usb")
+    def _scan(self) -> None:
+        from station.export import list_targets
+
+        found = list_targets()
+        self.app.call_from_thread(self.show_targets, found)
+
+    def show_targets(self, found: Any) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        self.targets = list(found.targets)
+        self._fill()
+        notes = [tr("export.devices", names=", ".join(found.devices))] if found.devices else []
+        notes += list(found.notes)
+        if not self.targets:
+            notes.insert(0, tr("export.none"))
+        self.query_one("#export-notes", Static).update("\n".join(notes))
+
+    def _fill(self) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        table = self.query_one(DataTable)
+        table.clear()
+        for i, t in enumerate(self.targets):
+            state = tr("export.read_only") if t.read_only else tr("export.writable")
+            table.add_row(tr(f"export.kind.{t.kind}"), str(t.path), _size(t.free), state, key=str(i))
+
+    # -- writing ------------------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#export-table")
+    def _chosen(self, event: DataTable.RowSelected) -> None:
+        self.action_write()
+
+    def action_write(self) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        if not self.targets or row is None or not 0 <= row < len(self.targets):
+            return
+        tr = self.app.tr  # type: ignore[attr-defined]
+        self.error = None
+        self.query_one(ProgressBar).update(total=5, progress=0)
+        self.query_one("#export-status", Static).update(tr("export.signing"))
+        self._write(self.targets[row].path)
+
+    @work(thread=True, exclusive=True, group="card")
+    def _write(self, directory: Path) -> None:
+        from station import receipts
+
+        session = self.app.session  # type: ignore[attr-defined]
+        if session is None:
+            return
+
+        def progress(name: str, i: int, count: int) -> None:
+            self.app.call_from_thread(self._progress, name, i, count)
+
+        try:
+            paths = receipts.export_receipt(session, self.esid, directory, progress)
+        except StationError as exc:
+            self.app.call_from_thread(self._failed, exc)
+            return
+        except Exception as exc:  # never a traceback on the counter's screen
+            from station.errors import StateError
+
+            self.app.call_from_thread(self._failed, StateError(f"export failed: {type(exc).__name__}: {exc}"))
+            return
+        self.app.call_from_thread(self._done, paths)
+
+    def _progress(self, name: str, i: int, count: int) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        self.query_one(ProgressBar).update(total=count + 1, progress=i + 1)
+        if name:
+            self.query_one("#export-status", Static).update(tr("export.writing", name=name))
+
+    def _done(self, paths: list[Path]) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        self.written = list(paths)
+        bar = self.query_one(ProgressBar)
+        bar.update(progress=bar.total)
+        folder = paths[0].parent if paths else ""
+        self.query_one("#export-status", Static).update(
+            tr("export.done", n=len(paths), folder=folder) + "\n" + "\n".join(f"  {p.name}" for p in paths))
+        self.notify(tr("export.done_short", esid=self.esid))
+        self._scan()
+
+    def _failed(self, exc: StationError) -> None:
+        self.error = exc
+        self.query_one(ProgressBar).update(progress=0)
+        text = f"{exc.title}: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
+        self.query_one("#export-status", Static).update(text)
+        self.app.show_error(exc)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

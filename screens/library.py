@@ -1,0 +1,338 @@
+"""The impression library screen: search, preview, disable and destroy with confirmation.
+
+The screen renders what :mod:`station.impressions` returns and asks it to change things;
+every rule (who may, which state) is the service's. Store work runs in thread workers;
+a refusal comes back as the service's error and is shown as such. The data source is
+injectable so that a snapshot can show fixed rows and a fixed picture.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+
+from screens.widgets.impression import ImpressionPreview
+from station.errors import StationError
+from station.model import Impression
+
+__all__ = ["LibraryScreen", "ConfirmModal", "LibrarySource", "SessionLibrary", "kind_name"]
+
+STATES = ("active", "disabled", "destroyed")
+
+
+def kind_name(tr: Any, kind: str) -> str:
+    """A seal kind in the UI language (names from station.validation)."""
+    from station.validation import seal_kind_name
+
+    try:
+        return seal_kind_name(kind, "zh" if tr.lang == "zh_CN" else "en")
+    except StationError:
+        return kind
+
+
+class LibrarySource(Protocol):
+    """What the screen needs from the library; the real one calls station.impressions."""
+
+    def may_manage(self) -> bool: ...
+    def search(self, **filters: Any) -> list[Impression]: ...
+    def preview(self, impression_id: int) -> bytes: ...
+    def change(self, action: str, impression_id: int, reason: str) -> Impression: ...
+
+
+class SessionLibrary:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def _session(self) -> Any:
+        if self.app.session is None:
+            from station.errors import StateError
+
+            raise StateError("the station is locked")
+        return self.app.session
+
+    def may_manage(self) -> bool:
+        from station import impressions
+
+        session = self.app.session
+        return session is not None and impressions.may_manage(session.actor.role)
+
+    def search(self, **filters: Any) -> list[Impression]:
+        from station import impressions
+
+        return impressions.search(self._session(), **filters)
+
+    def preview(self, impression_id: int) -> bytes:
+        from station import impressions
+
+        return impressions.preview(self._session(), impression_id)
+
+    def change(self, action: str, impression_id: int, reason: str) -> Impression:
+        from station import impressions
+
+        fn = impressions.disable if action == "disable" else impressions.destroy
+        return fn(self._session(), impression_id, reason)
+
+
+class ConfirmModal(ModalScreen[str | None]):
+    """Yes/no with pictures side by side; dismisses with the reason ("" if none), or None.
+
+    ``reason`` is "none", "optional" or "required"; Escape always cancels. For a
+    destructive action the Cancel button has the focus, so Enter alone destroys nothing.
+    """
+
+    CSS_PATH = "library.tcss"
+    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
+
+    def __init__(self, title: str, body: str, *, confirm: str, pictures: list[tuple[bytes | None, str]] = (),
+                 danger: bool = False, reason: str = "none") -> None:  # type: ignore[assignment]
+        super().__init__()
+        self.title_text, self.body, self.confirm_label = title, body, confirm
+        self.pictures, self.danger, self.reason_mode = list(pictures), danger, reason
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        with Vertical(id="confirm-box", classes="danger" if self.danger else ""):
+            yield Label(self.title_text, id="confirm-title")
+            yield Static(self.body, id="confirm-body")
+            if self.pictures:
+                with Horizontal(id="confirm-pictures"):
+                    for png, caption in self.pictures:
+                        yield ImpressionPreview(png, cells=28, caption=caption)
+            if self.reason_mode != "none":
+                yield Input(placeholder=tr("confirm.reason"), id="confirm-reason", max_length=200)
+            with Horizontal(id="confirm-buttons"):
+                yield Button(self.confirm_label, variant="error" if self.danger else "primary", id="confirm-ok")
+                yield Button(tr("confirm.cancel"), id="confirm-cancel")
+
+    def on_mount(self) -> None:
+        self.app.localize(self)  # type: ignore[attr-defined]
+        if self.danger:
+            self.query_one("#confirm-cancel", Button).focus()
+        elif self.reason_mode != "none":
+            self.query_one("#confirm-reason", Input).focus()
+        else:
+            self.query_one("#confirm-ok", Button).focus()
+
+    @on(Button.Pressed, "#confirm-ok")
+    @on(Input.Submitted, "#confirm-reason")
+    def confirm(self) -> None:
+        reason = self.query_one("#confirm-reason", Input).value.strip() if self.reason_mode != "none" else ""
+        if self.reason_mode == "required" and not reason:
+            self.query_one("#confirm-reason", Input).placeholder = self.app.tr("confirm.reason_required")  # type: ignore[attr-defined]
+            return
+        self.dismiss(reason)
+
+    @on(Button.Pressed, "#confirm-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class LibraryScreen(Screen):
+    """印模库: filters on top, results on the left, the selected impression on the right."""
+
+    CSS_PATH = "library.tcss"
+    BINDINGS = [Binding("escape", "back", "key.back"), Binding("f5", "search", "key.search"),
+                Binding("d", "disable", "key.disable"), Binding("x", "destroy", "key.destroy")]
+
+    def __init__(self, source: LibrarySource | None = None) -> None:
+        super().__init__()
+        self._source = source
+        self.rows: list[Impression] = []
+        self._shown: int | None = None
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        yield Header(show_clock=False)
+        yield Label(tr("library.title"), id="lib-title", classes="screen-title")
+        with Horizontal(id="lib-filters"):
+            yield Input(placeholder=tr("library.unit"), id="lib-unit")
+            yield Input(placeholder=tr("library.name"), id="lib-name")
+            yield Select([(tr(f"impression.state.{s}"), s) for s in STATES], prompt=tr("library.any_state"),
+                         id="lib-state")
+            yield Input(placeholder=tr("library.since"), id="lib-since", max_length=25)
+            yield Input(placeholder=tr("library.until"), id="lib-until", max_length=25)
+            yield Button(tr("library.search"), id="lib-search")
+        with Horizontal(id="lib-body"):
+            yield DataTable(id="lib-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="lib-side"):
+                yield ImpressionPreview(None, cells=32, id="lib-preview")
+                yield Static("", id="lib-detail")
+        yield Static("", id="lib-status")
+        yield Footer()
+
+    @property
+    def source(self) -> LibrarySource:
+        if self._source is None:
+            self._source = SessionLibrary(self.app)
+        return self._source
+
+    def on_mount(self) -> None:
+        self.app.localize(self)  # type: ignore[attr-defined]
+        self._columns()
+        self.query_one(DataTable).focus()
+        self.action_search()
+
+    def _columns(self) -> None:
+        table = self.query_one(DataTable)
+        tr = self.app.tr  # type: ignore[attr-defined]
+        table.clear(columns=True)
+        for key in ("id", "state", "unit", "name", "kind", "size", "imported"):
+            table.add_column(tr(f"library.col.{key}"), key=key)
+
+    # -- search ------------------------------------------------------------------------------
+    def filters(self) -> dict[str, Any]:
+        state = self.query_one("#lib-state", Select).value
+        return {"unit": self.query_one("#lib-unit", Input).value or None,
+                "name": self.query_one("#lib-name", Input).value or None,
+                "state": state if isinstance(state, str) else None,
+                "since": self.query_one("#lib-since", Input).value or None,
+                "until": self.query_one("#lib-until", Input).value or None}
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#lib-search")
+    @on(Select.Changed, "#lib-state")
+    def action_search(self) -> None:
+        self._search(self.filters())
+
+    @work(thread=True, exclusive=True, group="store")
+    def _search(self, filters: dict[str, Any]) -> None:
+        try:
+            rows = self.source.search(**filters)
+        except StationError as exc:
+            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
+            return
+        self.app.call_from_thread(self.show_rows, rows)
+
+    def show_rows(self, rows: list[Impression]) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        table = self.query_one(DataTable)
+        current = self.selected()
+        self.rows = list(rows)
+        table.clear()
+        for imp in rows:
+            table.add_row(str(imp.id), tr(f"impression.state.{imp.state}"), imp.unit, imp.seal_name,
+                          kind_name(tr, imp.seal_kind), f"{imp.width_mm}×{imp.height_mm}",
+                          imp.imported_at[:16].replace("T", " "), key=str(imp.id))
+        if current is not None:
+            for i, imp in enumerate(rows):
+                if imp.id == current.id:
+                    table.move_cursor(row=i)
+        self.query_one("#lib-status", Static).update(tr("library.count", n=len(rows)))
+        self._shown = None
+        self.show_selected()
+
+    def selected(self) -> Impression | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row is None or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    # -- preview -----------------------------------------------------------------------------
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_selected()
+
+    def show_selected(self) -> None:
+        imp = self.selected()
+        tr = self.app.tr  # type: ignore[attr-defined]
+        detail = self.query_one("#lib-detail", Static)
+        preview = self.query_one(ImpressionPreview)
+        if imp is None:
+            detail.update(tr("library.none") if not self.rows else "")
+            preview.show(None)
+            return
+        detail.update(tr("library.detail", id=imp.id, unit=imp.unit, name=imp.seal_name,
+                         kind=kind_name(tr, imp.seal_kind), w=imp.width_mm, h=imp.height_mm,
+                         imported=imp.imported_at, app=imp.application_id,
+                         state=tr(f"impression.state.{imp.state}"), original=imp.original_sha256[:16],
+                         png=imp.png_sha256[:16]) + (f"\n{tr('library.reason')}: {imp.reason}" if imp.reason else ""))
+        if imp.id == self._shown:
+            return
+        self._shown = imp.id
+        if imp.state == "destroyed":
+            preview.show(None, tr("library.destroyed"))
+        else:
+            preview.show(None, tr("library.loading"))
+            self._load_preview(imp.id)
+
+    @work(thread=True, exclusive=True, group="preview")
+    def _load_preview(self, impression_id: int) -> None:
+        try:
+            png = self.source.preview(impression_id)
+        except StationError as exc:
+            self.app.call_from_thread(self._preview_loaded, impression_id, None, exc.message)
+            return
+        self.app.call_from_thread(self._preview_loaded, impression_id, png, "")
+
+    def _preview_loaded(self, impression_id: int, png: bytes | None, caption: str) -> None:
+        if impression_id == self._shown:
+            self.query_one(ImpressionPreview).show(png, caption)
+
+    # -- disable / destroy -------------------------------------------------------------------
+    def _confirm(self, action: str) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        imp = self.selected()
+        if imp is None:
+            return
+        if not self.source.may_manage():
+            self.notify(tr("library.not_allowed"), severity="warning")
+            return
+        preview = self.query_one(ImpressionPreview)
+        png = preview.png if imp.id == self._shown else None
+        modal = ConfirmModal(
+            tr(f"library.{action}.title", id=imp.id),
+            tr(f"library.{action}.body", id=imp.id, unit=imp.unit, name=imp.seal_name),
+            confirm=tr(f"library.{action}.confirm"), pictures=[(png, f"#{imp.id} {imp.seal_name}")],
+            danger=action == "destroy", reason="optional")
+
+        def done(reason: str | None) -> None:
+            if reason is not None:
+                self._change(action, imp.id, reason)
+
+        self.app.push_screen(modal, done)
+
+    def action_disable(self) -> None:
+        self._confirm("disable")
+
+    def action_destroy(self) -> None:
+        self._confirm("destroy")
+
+    @work(thread=True, exclusive=True, group="store")
+    def _change(self, action: str, impression_id: int, reason: str) -> None:
+        try:
+            imp = self.source.change(action, impression_id, reason)
+        except StationError as exc:
+            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
+            return
+        self.app.call_from_thread(self._changed, imp)
+
+    def _changed(self, imp: Impression) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        self.notify(tr("library.changed", id=imp.id, state=tr(f"impression.state.{imp.state}")))
+        self._shown = None
+        self.action_search()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def relabel(self) -> None:
+        """After a language switch: every label, header and cell in the new language."""
+        tr = self.app.tr  # type: ignore[attr-defined]
+        self.query_one("#lib-title", Label).update(tr("library.title"))
+        for key in ("unit", "name", "since", "until"):
+            self.query_one(f"#lib-{key}", Input).placeholder = tr(f"library.{key}")
+        self.query_one("#lib-search", Button).label = tr("library.search")
+        select = self.query_one("#lib-state", Select)
+        value = select.value
+        with select.prevent(Select.Changed):
+            select.set_options([(tr(f"impression.state.{s}"), s) for s in STATES])
+            select.prompt = tr("library.any_state")
+            if value in STATES:
+                select.value = value
+        self._columns()
+        self.show_rows(self.rows)

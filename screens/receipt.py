@@ -1,0 +1,203 @@
+"""Receipts on screen: the officer's list of issued seals and one receipt as a QR code.
+
+The QR is drawn with half blocks (two modules per cell, vertically), dark on white with
+the 4-module quiet zone, so a phone at the counter scans it straight off the monitor —
+the receipt leaves the air gap through the camera. Everything shown comes from
+:mod:`station.receipts`; store and card work runs in thread workers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from station.errors import StationError
+from station.receipts import IssuedSeal
+
+__all__ = ["QrCode", "ReceiptScreen", "ReceiptListScreen", "open_receipt"]
+
+
+class QrCode(Widget):
+    """A QR code as text: exactly as many cells as it has modules (quiet zone included)."""
+
+    DEFAULT_CSS = """
+    QrCode { width: auto; height: auto; }
+    """
+
+    def __init__(self, text: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        from station import qr
+
+        self.lines = qr.half_blocks(qr.matrix(text))
+        self.version = qr.version_of(text)
+
+    def render(self) -> Text:
+        return Text("\n".join(self.lines), style="#000000 on #ffffff", no_wrap=True, overflow="crop")
+
+    def get_content_width(self, container: Any, viewport: Any) -> int:
+        return len(self.lines[0]) if self.lines else 0
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return len(self.lines)
+
+
+def _time(iso: str) -> str:
+    return iso[:19].replace("T", " ") + " UTC"
+
+
+class ReceiptScreen(Screen):
+    """One receipt: the QR on the left, what it says on the right; E exports it to USB."""
+
+    CSS_PATH = "receipt.tcss"
+    BINDINGS = [Binding("escape", "back", "key.back"), Binding("e", "export", "key.export")]
+
+    def __init__(self, seal: IssuedSeal) -> None:
+        super().__init__()
+        self.seal = seal
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield Label("", id="receipt-title", classes="screen-title")
+        with Horizontal(id="receipt-body"):
+            with VerticalScroll(id="receipt-qr-box"):
+                if self.seal.receipt:
+                    yield QrCode(self.seal.receipt, id="receipt-qr")
+            with Vertical(id="receipt-side"):
+                yield Static("", id="receipt-summary")
+                yield Static("", id="receipt-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.localize(self)  # type: ignore[attr-defined]
+        self.relabel()
+
+    def relabel(self) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        s = self.seal
+        self.query_one("#receipt-title", Label).update(tr("receipt.title", esid=s.esid))
+        rows = [
+            (tr("receipt.number"), str(s.number) if s.number is not None else "—"),
+            (tr("receipt.seal"), s.seal_name), (tr("receipt.unit"), s.unit),
+            (tr("receipt.credit_code"), s.credit_code or "—"), (tr("receipt.card"), s.card_serial),
+            (tr("receipt.recipient"), s.recipient), (tr("receipt.made"), _time(s.made_at)),
+            (tr("receipt.issued"), _time(s.issued_at)), (tr("receipt.officer"), s.officer),
+            (tr("receipt.supervisors"), "、".join(s.supervisors) or "—"),
+            (tr("receipt.station"), s.station_id),
+        ]
+        width = max(cell_len(k) for k, _ in rows) + 2  # CJK labels are two cells per character
+        text = "\n".join(k + " " * (width - cell_len(k)) + v for k, v in rows)
+        if s.receipt:
+            qr = self.query_one(QrCode)
+            text += "\n\n" + tr("receipt.size", chars=len(s.receipt), version=qr.version)
+            hint = tr("receipt.scan")
+        else:
+            hint = tr("receipt.missing")
+        self.query_one("#receipt-summary", Static).update(text)
+        self.query_one("#receipt-hint", Static).update(hint)
+
+    def action_export(self) -> None:
+        if not self.seal.receipt:
+            return
+        from screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.seal.esid))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class ReceiptListScreen(Screen):
+    """The seals issued at this station, newest first; Enter shows the receipt."""
+
+    CSS_PATH = "receipt.tcss"
+    BINDINGS = [Binding("escape", "back", "key.back"), Binding("f5", "reload", "key.refresh")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[IssuedSeal] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield Label("", id="receipts-title", classes="screen-title")
+        yield DataTable(id="receipts-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="receipts-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.localize(self)  # type: ignore[attr-defined]
+        self.relabel()
+        self.query_one(DataTable).focus()
+        self.action_reload()
+
+    def relabel(self) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        self.query_one("#receipts-title", Label).update(tr("receipts.title"))
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for key in ("number", "esid", "seal", "unit", "recipient", "issued"):
+            table.add_column(tr(f"receipts.col.{key}"), key=key)
+        self.show_rows(self.rows)
+
+    def action_reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="store")
+    def _load(self) -> None:
+        from station import receipts
+
+        session = self.app.session  # type: ignore[attr-defined]
+        if session is None:
+            return
+        try:
+            rows = receipts.issued(session)
+        except StationError as exc:
+            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
+            return
+        self.app.call_from_thread(self.show_rows, rows)
+
+    def show_rows(self, rows: list[IssuedSeal]) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        self.rows = list(rows)
+        table = self.query_one(DataTable)
+        table.clear()
+        for s in self.rows:
+            table.add_row(str(s.number) if s.number is not None else "—", s.esid, s.seal_name, s.unit,
+                          s.recipient, _time(s.issued_at), key=s.esid)
+        self.query_one("#receipts-status", Static).update(tr("receipts.count", n=len(self.rows)))
+
+    @on(DataTable.RowSelected, "#receipts-table")
+    def _chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            open_receipt(self.app, str(event.row_key.value))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def open_receipt(app: Any, esid: str) -> None:
+    """Show a seal's receipt; signs it first if the ceremony could not (officer card)."""
+
+    def run() -> None:
+        from station import receipts
+
+        session = app.session
+        if session is None:
+            return
+        try:
+            receipts.issue_receipt(session, esid)
+            seal = receipts.issued_seal(session, esid)
+        except StationError as exc:
+            app.call_from_thread(app.show_error, exc)
+            return
+        app.call_from_thread(app.push_screen, ReceiptScreen(seal))
+
+    app.run_worker(run, thread=True, exclusive=True, group="receipt", name=f"receipt {esid}")

@@ -1,0 +1,331 @@
+"""Applications (申请单): entered at the counter, approved or returned, then made.
+
+A seal can only be made from an approved application's impression. The form differs by
+seal type (DOMAIN.md): a unit seal names the unit, its unified social credit code (check
+digit per GB 32100-2015), the seal name and its purpose; a personal seal names the
+holder and an identity document (GB 11643-1999 check digit for a resident ID).
+
+Separation of duties: an officer enters the application (the card that entered it is
+recorded); a supervisor approves it or returns it with a reason, and nobody decides on
+what they entered themselves. Each refusal is an audit entry, like each state change.
+
+The impression travels with the application, already normalised and **encrypted** (its
+own data key under the library key, like the library itself). On approval it is
+imported into the library (:mod:`station.impressions`) and the application's copy is
+erased; a returned application's copy is erased at once.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from station import impressions
+from station.audit import now_utc
+from station.errors import InputError, StateError
+from station.images import MAX_FILE_BYTES, ImpressionImage, normalise_impression
+from station.model import Application, ApplicationState, Impression, Role
+from station.validation import (PERSONAL_SEAL_KINDS, check_credit_code, check_identity, check_seal_kind,
+                                check_seal_name)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from station.session import Session
+
+__all__ = ["Application", "ApplicationState", "ApplicationForm", "Approval", "check_form", "load_impression",
+           "parse_size", "submit", "approve", "reject", "get", "list_", "mark_made", "pending_picture",
+           "may_enter", "may_decide", "demo_samples"]
+
+_COLUMNS = ("id, seal_kind, unit, credit_code, seal_name, purpose, holder_name, holder_id_type, holder_id,"
+            " state, impression_id, entered_by, entered_by_name, submitted_at, decided_by, decided_by_name,"
+            " decided_at, reason, esid, made_at, width_mm, height_mm, original_sha256, png_sha256")
+_BAD = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+@dataclass(frozen=True)
+class ApplicationForm:
+    """A checked, normalised form: what :func:`submit` stores."""
+
+    seal_kind: str
+    unit: str
+    credit_code: str | None
+    seal_name: str
+    purpose: str
+    holder_name: str | None
+    holder_id_type: str | None
+    holder_id: str | None
+
+
+@dataclass(frozen=True)
+class Approval:
+    application: Application
+    impression: Impression
+    replaced: Impression | None  # the unit's previous active impression, now disabled
+
+
+def may_enter(role: Role) -> bool:
+    return role is Role.OFFICER
+
+
+def may_decide(role: Role) -> bool:
+    return role is Role.SUPERVISOR
+
+
+def _text(value: Any, what: str, *, max_len: int, required: bool) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InputError(f"the {what} must be text")
+    norm = unicodedata.normalize("NFC", value).strip()
+    if required and not norm:
+        raise InputError(f"the {what} is missing")
+    if len(norm) > max_len:
+        raise InputError(f"the {what} has {len(norm)} characters, at most {max_len} are allowed")
+    if any(unicodedata.category(c) in _BAD for c in norm):
+        raise InputError(f"the {what} contains an invisible or control character")
+    return norm
+
+
+def _field(what: str, check: Callable[..., str], *values: str) -> str:
+    """Run a validator; its error names the field, so the officer knows which box to fix."""
+    try:
+        return check(*values)
+    except InputError as exc:
+        raise InputError(f"{what}: {exc.message}", hint=exc.hint) from None
+
+
+def check_form(*, seal_kind: str, unit: str | None = None, credit_code: str | None = None,
+               seal_name: str | None = None, purpose: str | None = None, holder_name: str | None = None,
+               holder_id_type: str | None = None, holder_id: str | None = None) -> ApplicationForm:
+    """Check every field with its national rules; the first problem is an InputError."""
+    kind = check_seal_kind(seal_kind)
+    personal = kind in PERSONAL_SEAL_KINDS
+    holder = _text(holder_name, "holder's name", max_len=64, required=personal) or None
+    number_text = (holder_id or "").strip() if isinstance(holder_id, str) else ""
+    if personal and not number_text:
+        raise InputError("a personal seal needs the holder's identity number")
+    doc_type = (holder_id_type or "resident-id") if number_text else None
+    number = _field("identity number", check_identity, doc_type, number_text) if doc_type else None
+    unit_name = _text(unit, "unit name", max_len=100, required=not personal) or (holder or "")
+    code = (credit_code or "").strip()
+    if not personal and not code:
+        raise InputError("a unit seal needs the unit's unified social credit code (统一社会信用代码)")
+    return ApplicationForm(
+        seal_kind=kind, unit=unit_name,
+        credit_code=_field("unified social credit code", check_credit_code, code) if code else None,
+        seal_name=check_seal_name(seal_name if seal_name else (holder or "")),
+        purpose=_text(purpose, "purpose", max_len=200, required=False),
+        holder_name=holder, holder_id_type=doc_type, holder_id=number)
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    """'42x42' (mm) -> (42, 42); None or '' -> None (the default for the seal kind)."""
+    if not text or not text.strip():
+        return None
+    parts = text.lower().replace("×", "x").replace("mm", "").split("x")
+    try:
+        width, height = (int(p) for p in parts)
+    except ValueError:
+        raise InputError(f"size {text!r} is not WIDTHxHEIGHT in millimetres, e.g. 42x42") from None
+    return width, height
+
+
+def load_impression(path: str | Path, seal_kind: str, size_mm: tuple[int, int] | None = None) -> ImpressionImage:
+    """Read and normalise an impression file; every problem is one InputError naming the file."""
+    p = Path(path)
+    try:
+        if not p.is_file():
+            raise InputError(f"{p}: no such file")
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"{p.name}: file is larger than 10 MB", hint="scan at a lower resolution")
+        with p.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        return normalise_impression(data, seal_kind=seal_kind, size_mm=size_mm)
+    except InputError as exc:
+        raise InputError(f"{p.name}: {exc.message}", hint=exc.hint) from None
+
+
+# -- reading -----------------------------------------------------------------------------
+def get(session: Session, app_id: int) -> Application:
+    row = session.store.one(f"SELECT {_COLUMNS} FROM applications WHERE id = ?", (int(app_id),))
+    if row is None:
+        raise InputError(f"there is no application {app_id}", hint="list them with `seal-station applications`")
+    return Application(*row)
+
+
+def list_(session: Session, state: str | None = None, unit: str | None = None,
+          limit: int | None = None) -> list[Application]:
+    """Oldest first (the approval queue's order); ``unit`` matches exactly."""
+    where, params = [], []
+    if state:
+        if state not in {s.value for s in ApplicationState}:
+            raise InputError(f"unknown application state {state!r}",
+                             hint="use submitted, approved, rejected or made")
+        where.append("state = ?")
+        params.append(state)
+    if unit:
+        where.append("unit = ?")
+        params.append(unicodedata.normalize("NFC", unit).strip())
+    sql = f"SELECT {_COLUMNS} FROM applications {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [Application(*r) for r in session.store.all(sql, tuple(params))]
+
+
+def pending_picture(session: Session, app_id: int) -> bytes:
+    """The submitted impression (PNG) while the application waits for a decision."""
+    app = get(session, app_id)
+    if session.actor.role not in impressions.VIEWERS:
+        raise impressions.refusal(session, "application-view", str(app.id), "role",
+                                  f"{session.actor.role.value}s may not view impressions")
+    row = session.store.one("SELECT upload_key, upload FROM applications WHERE id = ?", (app.id,))
+    png = impressions.decrypt(session, "application", app.id, row[0], row[1], app.png_sha256)
+    session.log("application-view", str(app.id), "ok")
+    return png
+
+
+# -- changes -----------------------------------------------------------------------------
+def submit(session: Session, form: ApplicationForm, image: ImpressionImage) -> Application:
+    """An officer enters a checked form with its normalised impression (encrypted here)."""
+    if not may_enter(session.actor.role):
+        raise impressions.refusal(session, "application-submit", "", "role",
+                                  f"{session.actor.role.value}s may not enter applications",
+                                  hint="an officer enters applications at the counter")
+    actor = session.actor
+    with session.store.transaction():
+        cur = session.store.execute(
+            "INSERT INTO applications (seal_kind, unit, credit_code, seal_name, purpose, holder_name,"
+            " holder_id_type, holder_id, state, entered_by, entered_by_name, submitted_at, width_mm, height_mm,"
+            " width_px, height_px, original_sha256, png_sha256, source_format)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (form.seal_kind, form.unit, form.credit_code, form.seal_name, form.purpose, form.holder_name,
+             form.holder_id_type, form.holder_id, actor.cert_sha256, actor.name, now_utc(), image.width_mm,
+             image.height_mm, image.width_px, image.height_px, image.original_sha256, image.png_sha256,
+             image.source_format))
+        app_id = int(cur.lastrowid)
+        wrapped, blob = impressions.encrypt(session, "application", app_id, image.png)
+        session.store.execute("UPDATE applications SET upload_key = ?, upload = ? WHERE id = ?",
+                              (wrapped, blob, app_id))
+        session.log("application-submit", str(app_id), "ok", seal_kind=form.seal_kind, unit=form.unit,
+                    seal_name=form.seal_name, original_sha256=image.original_sha256, png_sha256=image.png_sha256)
+    return get(session, app_id)
+
+
+def _decidable(session: Session, app_id: int, action: str) -> Application:
+    """The checks every decision makes, each refusal audited before it is raised."""
+    if not may_decide(session.actor.role):
+        raise impressions.refusal(session, action, str(app_id), "role",
+                                  f"{session.actor.role.value}s may not decide on applications",
+                                  hint="a supervisor approves or returns applications")
+    app = get(session, app_id)
+    if app.state != ApplicationState.SUBMITTED.value:
+        raise impressions.refusal(session, action, str(app.id), "not-submitted",
+                                  f"application {app.id} is {app.state}, not waiting for a decision")
+    if app.entered_by == session.actor.cert_sha256:
+        raise impressions.refusal(session, action, str(app.id), "own-application",
+                                  f"application {app.id} was entered by you; nobody decides on what they entered",
+                                  hint="another supervisor must decide")
+    return app
+
+
+def _shred_upload(session: Session, app_id: int) -> None:
+    session.store.execute("UPDATE applications SET upload_key = zeroblob(length(upload_key)),"
+                          " upload = zeroblob(length(upload)) WHERE id = ?", (app_id,))
+    session.store.execute("UPDATE applications SET upload_key = NULL, upload = NULL WHERE id = ?", (app_id,))
+
+
+def _decide(session: Session, app: Application, state: ApplicationState, **extra: Any) -> None:
+    sets = ", ".join(f"{k} = ?" for k in extra)
+    cur = session.store.execute(
+        f"UPDATE applications SET state = ?, decided_by = ?, decided_by_name = ?, decided_at = ?"
+        f"{', ' + sets if sets else ''} WHERE id = ? AND state = 'submitted'",
+        (state.value, session.actor.cert_sha256, session.actor.name, now_utc(), *extra.values(), app.id))
+    if cur.rowcount != 1:
+        raise StateError(f"application {app.id} was decided by someone else meanwhile")
+    _shred_upload(session, app.id)
+
+
+def approve(session: Session, app_id: int) -> Approval:
+    """审批通过: import the impression as the active one (disabling the previous one)."""
+    app = _decidable(session, app_id, "application-approve")
+    row = session.store.one("SELECT upload_key, upload, width_px, height_px, source_format FROM applications"
+                            " WHERE id = ?", (app.id,))
+    png = impressions.decrypt(session, "application", app.id, row[0], row[1], app.png_sha256)
+    image = ImpressionImage(png, app.original_sha256, row[4], row[2], row[3], app.width_mm, app.height_mm)
+    with session.store.transaction():
+        imp, replaced = impressions.import_approved(session, app, image)
+        _decide(session, app, ApplicationState.APPROVED, impression_id=imp.id)
+        session.log("application-approve", str(app.id), "ok", impression=imp.id,
+                    replaced=replaced.id if replaced else None, entered_by=app.entered_by_name)
+    return Approval(get(session, app.id), imp, replaced)
+
+
+def reject(session: Session, app_id: int, reason: str) -> Application:
+    """退回: returned with a reason; the submitted impression is erased."""
+    why = _text(reason, "reason for returning the application", max_len=200, required=True)
+    app = _decidable(session, app_id, "application-reject")
+    with session.store.transaction():
+        _decide(session, app, ApplicationState.REJECTED, reason=why)
+        session.log("application-reject", str(app.id), "ok", reason=why, entered_by=app.entered_by_name)
+    return get(session, app.id)
+
+
+def mark_made(session: Session, app_id: int, esid: str) -> None:
+    """approved -> made; called by the making ceremony inside its own transaction."""
+    cur = session.store.execute("UPDATE applications SET state = 'made', esid = ?, made_at = ?"
+                                " WHERE id = ? AND state = 'approved'", (esid, now_utc(), int(app_id)))
+    if cur.rowcount != 1:
+        raise StateError(f"application {app_id} is not approved, so it cannot be marked as made")
+    session.log("application-made", str(app_id), "ok", esid=esid)
+
+
+# -- the demo world ------------------------------------------------------------------------
+def demo_samples(session: Session, cards: list[Any]) -> None:
+    """Four sample applications: two approved (active impressions), one waiting, one returned.
+
+    The demo is built in an administrator's session, who may neither enter nor decide;
+    so the demo officer enters them and the first demo supervisor decides, each with their
+    own card, as at a real counter.
+    """
+    from station.audit import Audit
+    from station.images import make_demo_impression
+    from station.session import login
+    from station.validation import generate_credit_code, generate_resident_id
+
+    officer = next(c for c in cards if c.role == "officer")
+    supervisor = next(c for c in cards if c.role == "supervisor")
+    samples = [  # (form, impression text, decision)
+        (dict(seal_kind="official", unit="示例科技有限公司", credit_code=generate_credit_code(10001),
+              seal_name="示例科技有限公司", purpose="对外签署合同与公文"), "示例科技有限公司", "approve"),
+        (dict(seal_kind="personal-name", holder_name="张伟", holder_id=generate_resident_id(sequence=123),
+              seal_name="张伟", purpose="个人签署"), "张伟", "approve"),
+        (dict(seal_kind="contract", unit="华东贸易有限公司", credit_code=generate_credit_code(20002),
+              seal_name="华东贸易有限公司合同专用章", purpose="签订购销合同"), "华东贸易有限公司", None),
+        (dict(seal_kind="finance", unit="星河建设集团有限公司", credit_code=generate_credit_code(30003),
+              seal_name="星河建设集团有限公司财务专用章", purpose="财务结算"), "星河建设集团有限公司",
+         "印模图像不清晰，请重新扫描后再申请"),
+    ]
+    entered: list[tuple[int, str | None]] = []
+    desk = login(session.home, officer.serial, officer.pin, role=Role.OFFICER)
+    try:
+        for fields, text, decision in samples:
+            form = check_form(**fields)
+            image = normalise_impression(make_demo_impression(text, form.seal_kind, size=320),
+                                         seal_kind=form.seal_kind)
+            entered.append((submit(desk, form, image).id, decision))
+    finally:
+        desk.close()
+    boss = login(session.home, supervisor.serial, supervisor.pin, role=Role.SUPERVISOR)
+    try:
+        for app_id, decision in entered:
+            if decision == "approve":
+                approve(boss, app_id)
+            elif decision:
+                reject(boss, app_id, decision)
+    finally:
+        boss.close()
+    session.audit = Audit(session.store)  # the other sessions appended to the log meanwhile

@@ -1,0 +1,156 @@
+"""Writing out of the air gap: export targets and a careful writer.
+
+A USB stick is the one thing that leaves the station with data on it, and the officer
+pulls it as soon as the screen says "done". So every file is written under a temporary
+name, flushed to the device (fsync), dropped from the page cache and read back to
+compare its SHA-256 — only then are the names swapped in. A full, read-only or pulled
+device gives one clear :class:`ExportError` and leaves no partial file; a bundle that was
+there before stays as it was.
+
+Targets are the mount points of removable media (devices/usb.py) plus "extra targets":
+directories named in ``SEAL_STATION_EXPORT_DIRS`` (``path1:path2``), for stations that
+export to a fixed folder and for the tests.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from devices import usb
+from station.errors import CardError
+
+__all__ = ["ExportError", "ExportTarget", "Targets", "list_targets", "write_files", "EXTRA_ENV"]
+
+EXTRA_ENV = "SEAL_STATION_EXPORT_DIRS"
+Progress = Callable[[str, int, int], None]  # (file name, index, count)
+
+
+class ExportError(CardError):
+    """The export device is full, read-only, gone or failing (exit 3)."""
+
+    default_title = "Export"
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    path: Path
+    label: str
+    kind: str  # "usb" (removable media) | "extra" (from SEAL_STATION_EXPORT_DIRS)
+    read_only: bool
+    free: int | None  # bytes available, None when unknown
+
+
+@dataclass(frozen=True)
+class Targets:
+    targets: tuple[ExportTarget, ...]
+    devices: tuple[str, ...] = ()  # USB mass-storage devices seen on the bus
+    notes: tuple[str, ...] = field(default=())
+
+
+def _free(path: Path) -> int | None:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
+def list_targets(extra: Sequence[Path] | None = None) -> Targets:
+    """Removable mounts and extra directories, with what the bus shows and any notes."""
+    devices, note = usb.mass_storage_devices()
+    notes = [note] if note else []
+    out = [ExportTarget(m.path, f"{m.path} ({m.device}, {m.fstype})", "usb", m.read_only, _free(m.path))
+           for m in usb.removable_mounts()]
+    if extra is None:
+        extra = [Path(p) for p in os.environ.get(EXTRA_ENV, "").split(os.pathsep) if p.strip()]
+    for path in extra:
+        out.append(ExportTarget(path, str(path), "extra", not os.access(path, os.W_OK) if path.exists()
+                                else False, _free(path) if path.exists() else None))
+    if devices and not any(t.kind == "usb" for t in out):
+        notes.append("a USB storage device is plugged in but not mounted")
+    return Targets(tuple(out), tuple(d.name for d in devices), tuple(notes))
+
+
+def _error(exc: OSError, target: Path, need: int) -> ExportError:
+    code = exc.errno
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return ExportError(f"{target} is full: the receipt bundle needs {need // 1024 + 1} KiB",
+                           hint="free some space or use another device; nothing was written")
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return ExportError(f"{target} is read-only", hint="unlock the device's write switch or use "
+                           "another device; nothing was written")
+    if code in (errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EIO, errno.ESTALE, errno.ENOTDIR):
+        return ExportError(f"{target} was removed or failed while writing ({exc.strerror})",
+                           hint="insert the device again and export again; nothing was left half-written")
+    return ExportError(f"cannot write to {target}: {exc.strerror or type(exc).__name__}",
+                       hint="try another device")
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+        if hasattr(os, "posix_fadvise"):  # the read-back must come from the device
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems (vfat on old kernels) refuse fsync on a directory
+    finally:
+        os.close(fd)
+
+
+def write_files(directory: Path, files: Sequence[tuple[str, bytes]],
+                progress: Progress | None = None) -> list[Path]:
+    """Write ``(name, bytes)`` into ``directory`` synced and verified; all or nothing new."""
+    need = sum(len(data) for _, data in files)
+    temps: list[Path] = []
+    created = not directory.exists()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for i, (name, data) in enumerate(files):
+            if progress:
+                progress(name, i, len(files))
+            tmp = directory / f".{name}.part"
+            temps.append(tmp)
+            _write_synced(tmp, data)
+        for tmp, (name, data) in zip(temps, files):
+            if hashlib.sha256(tmp.read_bytes()).digest() != hashlib.sha256(data).digest():
+                raise ExportError(f"{directory / name} did not read back as written",
+                                  hint="the device may be failing: use another one")
+        finals = []
+        for tmp, (name, _) in zip(temps, files):
+            os.replace(tmp, directory / name)
+            finals.append(directory / name)
+        temps = []
+        _fsync_dir(directory)
+        if progress:
+            progress("", len(files), len(files))
+        return finals
+    except OSError as exc:
+        raise _error(exc, directory, need) from None
+    finally:
+        for tmp in temps:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+        if temps and created:
+            try:
+                directory.rmdir()  # only if empty: never a file that was there
+            except OSError:
+                pass

@@ -1,0 +1,317 @@
+"""The impression library (印模库): encrypted at rest, one active impression per seal.
+
+Impressions are the most sensitive thing the station holds: with one, anybody could
+forge the seal's picture. So each impression has its own random AES-256-GCM data key;
+the picture is sealed under that key (AAD binds it to the impression id, so blobs cannot
+be swapped between rows) and the data key is sealed under the library key-encryption
+key, derived from the station master key (DESIGN.md §3). The plaintext PNG exists only
+in memory. **Destroying** an impression erases its wrapped data key and its ciphertext
+(crypto-shredding, with ``secure_delete`` zeroing the freed pages): nobody, not even
+someone holding the master key, can bring it back.
+
+States: active → disabled → destroyed (active → destroyed is allowed, and audited as
+such). At most one impression per (unit, seal name) is active — the store enforces it
+with a partial unique index — and only an active one can be made into a seal.
+
+Metadata and ciphertext live in separate tables so that a search reads index pages only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Iterable
+
+from crypto import envelope
+from station import keys
+from station.audit import now_utc
+from station.errors import InputError, PolicyError, StateError, StoreError
+from station.images import ImpressionImage
+from station.model import Impression, ImpressionState, Role
+
+if TYPE_CHECKING:  # pragma: no cover
+    from station.model import Application
+    from station.session import Session
+
+__all__ = ["Impression", "ImpressionState", "VIEWERS", "MANAGERS", "get", "plaintext", "preview",
+           "search", "active_for", "disable", "destroy", "may_manage", "may_view", "refusal",
+           "encrypt", "decrypt", "import_approved"]
+
+VIEWERS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})  # query the library
+MANAGERS = frozenset({Role.OFFICER, Role.SUPERVISOR})  # disable and destroy (DOMAIN.md)
+MAX_LIMIT = 10_000
+WINDOW_FACTOR, WINDOW_MIN = 20, 4000  # newest rows a substring search looks at first
+
+_COLUMNS = ("id, unit, seal_name, seal_kind, state, width_mm, height_mm, original_sha256, png_sha256,"
+            " imported_at, application_id, width_px, height_px, source_format, imported_by, changed_at,"
+            " changed_by, reason")
+
+
+def may_view(role: Role) -> bool:
+    return role in VIEWERS
+
+
+def may_manage(role: Role) -> bool:
+    return role in MANAGERS
+
+
+def refusal(session: Session, action: str, obj: str, reason: str, message: str, hint: str = "") -> PolicyError:
+    """Record a refusal in the audit log (its own transaction) and return the error to raise."""
+    session.log(action, obj, "refused", reason=reason, message=message)
+    return PolicyError(message, reason=reason, hint=hint)
+
+
+def _require(session: Session, roles: Iterable[Role], action: str, obj: str) -> None:
+    role = session.actor.role
+    if role not in roles:
+        allowed = ", ".join(sorted(r.value for r in roles))
+        raise refusal(session, action, obj, "role", f"{role.value}s may not do this ({action})",
+                      hint=f"only: {allowed}")
+
+
+# -- encryption --------------------------------------------------------------------------
+def _aad(kind: str, ident: int) -> bytes:
+    return f"seal-station/{kind}/{ident}".encode()
+
+
+def encrypt(session: Session, kind: str, ident: int, png: bytes) -> tuple[bytes, bytes]:
+    """(wrapped data key, ciphertext) for one picture; a fresh data key every time."""
+    data_key = os.urandom(envelope.KEY_SIZE)
+    wrapped = envelope.seal(keys.library_key(session.master), data_key, _aad(f"{kind}-key", ident))
+    return wrapped, envelope.seal(data_key, png, _aad(kind, ident))
+
+
+def decrypt(session: Session, kind: str, ident: int, wrapped: bytes | None, blob: bytes | None,
+            sha256: str) -> bytes:
+    """The picture back, checked against its recorded digest. Failures are opaque."""
+    if wrapped is None or blob is None:
+        raise PolicyError(f"the {kind} picture {ident} has been destroyed", reason="impression-destroyed")
+    try:
+        data_key = envelope.open_(keys.library_key(session.master), bytes(wrapped), _aad(f"{kind}-key", ident))
+        png = envelope.open_(data_key, bytes(blob), _aad(kind, ident))
+    except envelope.EnvelopeError:
+        raise StoreError(f"the {kind} picture {ident} cannot be decrypted",
+                         hint="the store may be damaged: restore a backup") from None
+    if hashlib.sha256(png).hexdigest() != sha256:
+        raise StoreError(f"the {kind} picture {ident} does not match its recorded digest",
+                         hint="the store may be damaged: restore a backup")
+    return png
+
+
+# -- reading -----------------------------------------------------------------------------
+def _row(r: tuple) -> Impression:
+    return Impression(*r)
+
+
+def get(session: Session, impression_id: int) -> Impression:
+    row = session.store.one(f"SELECT {_COLUMNS} FROM impressions WHERE id = ?", (int(impression_id),))
+    if row is None:
+        raise InputError(f"there is no impression {impression_id}", hint="list them with `seal-station impressions`")
+    return _row(row)
+
+
+def active_for(session: Session, unit: str, seal_name: str) -> Impression | None:
+    row = session.store.one(f"SELECT {_COLUMNS} FROM impressions WHERE unit = ? AND seal_name = ?"
+                            " AND state = 'active'", (unit, seal_name))
+    return _row(row) if row else None
+
+
+def _picture(session: Session, imp: Impression) -> bytes:
+    row = session.store.one("SELECT wrapped_key, blob FROM impression_blobs WHERE impression_id = ?", (imp.id,))
+    wrapped, blob = (row[0], row[1]) if row else (None, None)
+    return decrypt(session, "impression", imp.id, wrapped, blob, imp.png_sha256)
+
+
+def plaintext(session: Session, impression_id: int) -> bytes:
+    """The PNG of an **active** impression, for making a seal. Anything else is refused."""
+    imp = get(session, impression_id)
+    if imp.state != ImpressionState.ACTIVE.value:
+        raise refusal(session, "impression-use", str(imp.id), "impression-not-active",
+                      f"impression {imp.id} is {imp.state}: only an active impression can make a seal",
+                      hint="choose the unit's active impression, or approve a new application")
+    return _picture(session, imp)
+
+
+def preview(session: Session, impression_id: int) -> bytes:
+    """The PNG for showing on screen (active or disabled); every view is audited."""
+    _require(session, VIEWERS, "impression-view", str(impression_id))
+    imp = get(session, impression_id)
+    if imp.state == ImpressionState.DESTROYED.value:
+        raise refusal(session, "impression-view", str(imp.id), "impression-destroyed",
+                      f"impression {imp.id} has been destroyed; nothing is left to show")
+    png = _picture(session, imp)
+    session.log("impression-view", str(imp.id), "ok")
+    return png
+
+
+def _contains(column: str, text: str) -> tuple[str, str]:
+    """A substring match, the fastest way SQLite offers for the text at hand.
+
+    Text without Latin letters (Chinese names, digits) has no case to fold: ``instr``
+    needs no wildcards and is quicker than LIKE on CJK. Otherwise LIKE (ASCII case
+    folded); its ESCAPE clause doubles the cost, so only a literal % or _ pays for it.
+    """
+    norm = unicodedata.normalize("NFC", text).strip()
+    if not any("a" <= c.lower() <= "z" for c in norm):
+        return f"instr({column}, ?) > 0", norm
+    if not any(c in norm for c in "%_\\"):
+        return f"{column} LIKE ?", f"%{norm}%"
+    escaped = norm.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{column} LIKE ? ESCAPE '\\'", f"%{escaped}%"
+
+
+def _bound(value: str, what: str, end: bool) -> str:
+    """A date or date-time as the text stored in imported_at (UTC, ISO, 'Z')."""
+    text = str(value).strip()
+    try:
+        if len(text) == 10:  # a whole day: `until` includes it
+            day = datetime.strptime(text, "%Y-%m-%d")
+            return (day + timedelta(days=1 if end else 0)).strftime("%Y-%m-%d")
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{what} {text!r} is not a date (YYYY-MM-DD) or an ISO date-time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def search(session: Session, unit: str | None = None, name: str | None = None, state: str | None = None,
+           since: str | None = None, until: str | None = None, limit: int = 200) -> list[Impression]:
+    """Newest first. ``unit`` and ``name`` match anywhere in the text; dates bound the import.
+
+    Text filters look at the newest rows first, then if need be scan only the covering
+    index ``impressions_search`` (unit, seal name, state, import time, id), and fetch at
+    most ``limit`` rows by id; without them, the state or time index answers directly.
+    """
+    _require(session, VIEWERS, "impression-search", "")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"the limit must be 1 to {MAX_LIMIT}")
+    where: list[str] = []  # cheap comparisons first: SQLite tests the terms in this order
+    params: list[object] = []
+    if state:
+        if state not in {s.value for s in ImpressionState}:
+            raise InputError(f"unknown impression state {state!r}", hint="use active, disabled or destroyed")
+        where.append("state = ?")
+        params.append(state)
+    if since:
+        where.append("imported_at >= ?")
+        params.append(_bound(since, "since", end=False))
+    if until:
+        where.append("imported_at < ?")
+        params.append(_bound(until, "until", end=True))
+    text_filter = False
+    for column, text in (("unit", unit), ("seal_name", name)):
+        if text and text.strip():
+            condition, pattern = _contains(column, text)
+            where.append(condition)
+            params.append(pattern)
+            text_filter = True
+    clause = " AND ".join(where)
+    if not text_filter:
+        sql = f"SELECT {_COLUMNS} FROM impressions {'WHERE ' + clause if clause else ''} ORDER BY id DESC LIMIT ?"
+        return [_row(r) for r in session.store.all(sql, (*params, limit))]
+    return _by_ids(session, _text_search(session, clause, params, limit))
+
+
+def _text_search(session: Session, clause: str, params: list[object], limit: int) -> list[int]:
+    """Ids of the newest ``limit`` matches of a substring search.
+
+    A broad search ("科技") matches thousands: it is answered from the newest rows alone —
+    if the newest ``window`` impressions hold ``limit`` matches, those are the newest
+    matches overall. Otherwise (a rare name, or old rows) the covering index is scanned.
+    """
+    store = session.store
+    window = max(WINDOW_FACTOR * limit, WINDOW_MIN)
+    probe = store.all(f"SELECT id FROM (SELECT id, unit, seal_name, state, imported_at FROM impressions"
+                      f" ORDER BY id DESC LIMIT ?) WHERE {clause} ORDER BY id DESC LIMIT ?", (window, *params, limit))
+    whole = store.one("SELECT id FROM impressions ORDER BY id DESC LIMIT 1 OFFSET ?", (window,)) is None
+    if len(probe) == limit or whole:
+        return [r[0] for r in probe]
+    rows = store.all(f"SELECT id FROM impressions INDEXED BY impressions_search WHERE {clause}"
+                     " ORDER BY id DESC LIMIT ?", (*params, limit))
+    return [r[0] for r in rows]
+
+
+def _by_ids(session: Session, ids: list[int]) -> list[Impression]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = session.store.all(f"SELECT {_COLUMNS} FROM impressions WHERE id IN ({marks}) ORDER BY id DESC", tuple(ids))
+    return [_row(r) for r in rows]
+
+
+# -- changes -----------------------------------------------------------------------------
+def _set_state(session: Session, imp: Impression, state: ImpressionState, reason: str, when: str) -> None:
+    """Change the state the caller read, or fail if another session changed it meanwhile."""
+    cur = session.store.execute(
+        "UPDATE impressions SET state = ?, changed_at = ?, changed_by = ?, reason = ? WHERE id = ? AND state = ?",
+        (state.value, when, session.actor.cert_sha256, reason or None, imp.id, imp.state))
+    if cur.rowcount != 1:
+        raise StateError(f"impression {imp.id} was changed by someone else meanwhile", hint="search again")
+
+
+def import_approved(session: Session, app: Application, image: ImpressionImage
+                    ) -> tuple[Impression, Impression | None]:
+    """Put an approved application's picture into the library as the active impression.
+
+    Runs inside the caller's transaction. The previous active impression of the same
+    (unit, seal name), if any, is disabled first, so the unique index never sees two.
+    The import time is the impression's effective start; its validity is unlimited.
+    """
+    when = now_utc()
+    previous = active_for(session, app.unit, app.seal_name)
+    with session.store.transaction():
+        if previous is not None:
+            _set_state(session, previous, ImpressionState.DISABLED, f"replaced (application {app.id})", when)
+            session.log("impression-disable", str(previous.id), "ok", reason="replaced", application=app.id,
+                        unit=app.unit, seal_name=app.seal_name)
+        cur = session.store.execute(
+            "INSERT INTO impressions (application_id, unit, seal_name, seal_kind, state, width_mm, height_mm,"
+            " width_px, height_px, original_sha256, png_sha256, source_format, imported_at, imported_by)"
+            " VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (app.id, app.unit, app.seal_name, app.seal_kind, image.width_mm, image.height_mm, image.width_px,
+             image.height_px, image.original_sha256, image.png_sha256, image.source_format, when,
+             session.actor.cert_sha256))
+        new_id = int(cur.lastrowid)
+        wrapped, blob = encrypt(session, "impression", new_id, image.png)
+        session.store.execute("INSERT INTO impression_blobs (impression_id, wrapped_key, blob) VALUES (?, ?, ?)",
+                              (new_id, wrapped, blob))
+        session.log("impression-import", str(new_id), "ok", application=app.id, unit=app.unit,
+                    seal_name=app.seal_name, seal_kind=app.seal_kind, png_sha256=image.png_sha256,
+                    original_sha256=image.original_sha256, replaces=previous.id if previous else None)
+    return get(session, new_id), (get(session, previous.id) if previous else None)
+
+
+def disable(session: Session, impression_id: int, reason: str = "") -> Impression:
+    """停用: the impression stays in the library but can never make a seal again."""
+    _require(session, MANAGERS, "impression-disable", str(impression_id))
+    imp = get(session, impression_id)
+    if imp.state != ImpressionState.ACTIVE.value:
+        raise refusal(session, "impression-disable", str(imp.id), "not-active",
+                      f"impression {imp.id} is {imp.state}, not active")
+    with session.store.transaction():
+        _set_state(session, imp, ImpressionState.DISABLED, reason.strip(), now_utc())
+        session.log("impression-disable", str(imp.id), "ok", reason=reason.strip(), unit=imp.unit,
+                    seal_name=imp.seal_name)
+    return get(session, imp.id)
+
+
+def destroy(session: Session, impression_id: int, reason: str = "") -> Impression:
+    """销毁: erase the data key and the ciphertext for good; the metadata row remains."""
+    _require(session, MANAGERS, "impression-destroy", str(impression_id))
+    imp = get(session, impression_id)
+    if imp.state == ImpressionState.DESTROYED.value:
+        raise refusal(session, "impression-destroy", str(imp.id), "already-destroyed",
+                      f"impression {imp.id} is already destroyed")
+    with session.store.transaction():
+        # Overwrite in place, then drop: with secure_delete the freed space is zeroed too.
+        session.store.execute("UPDATE impression_blobs SET wrapped_key = zeroblob(length(wrapped_key)),"
+                              " blob = zeroblob(length(blob)) WHERE impression_id = ?", (imp.id,))
+        session.store.execute("UPDATE impression_blobs SET wrapped_key = NULL, blob = NULL"
+                              " WHERE impression_id = ?", (imp.id,))
+        _set_state(session, imp, ImpressionState.DESTROYED, reason.strip(), now_utc())
+        session.log("impression-destroy", str(imp.id), "ok", reason=reason.strip(), was=imp.state,
+                    unit=imp.unit, seal_name=imp.seal_name)
+    return get(session, imp.id)

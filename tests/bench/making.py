@@ -1,0 +1,167 @@
+"""`python -m tests.bench.making`: the making ceremony and seal verification, measured.
+
+* the ceremony in process (``making.make_seal`` on SoftHSM, officer already logged in;
+  supervisor login and co-signature included): median over several blank cards — goal
+  <= 100 ms;
+* `seal-station make` end to end as a command (a new process: start-up, officer login,
+  the ceremony, the receipt, logout with a signed tree head);
+* seal verification throughput (seals/s) beside the raw signature-verify rate of the
+  same library over the same signed bytes, for a v4 ECDSA seal from the demo and the
+  SM2 fixture UserV4.esl — goal >= 0.5x raw.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+CEREMONIES = 15
+COMMANDS = 5
+BUNDLES = 3  # `make --receipt-dir`: the receipt bundle (QR PNG, signed PDF) written too
+
+
+def _fixtures() -> Path:
+    here = Path(__file__).resolve().parents[3] / "shared/fixtures/seals"
+    if here.is_dir():
+        return here
+    env = os.environ.get("SEAL_STATION_FIXTURES", "")
+    for candidate in (Path(env) / "seals", Path(env)):
+        if env and (candidate / "UserV4.esl").is_file():
+            return candidate
+    raise SystemExit("seal fixtures not found: set SEAL_STATION_FIXTURES")
+
+
+def _rate(fn: Callable[[], Any], seconds: float = 1.0) -> float:
+    """Calls per second, measured for about ``seconds``."""
+    fn()
+    n, start = 0, time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return n / elapsed
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="seal-bench-making-"))
+    os.environ["SOFTHSM2_CONF"] = str(tmp / "softhsm" / "softhsm2.conf")  # before any module loads
+    try:
+        _bench(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _bench(tmp: Path) -> None:
+    from devices import softhsm
+
+    softhsm.write_config(tmp)
+    from crypto import seseal
+    from crypto.algorithms import verify_signature
+    from devices.pkcs11 import open_module
+    from station import making
+    from station.demo import build_demo
+    from station.home import Home
+    from station.model import Role
+    from station.session import login
+    from station.verify import verify_bytes
+    from tests.helpers import DemoWorld, cli_env
+    from tests.station.test_making import approved_applications, make_args
+
+    home = Home(tmp / "home")
+    cards, conf = build_demo(home)
+    world = DemoWorld(home=home, conf=conf, cards=cards)
+    module = open_module(softhsm.find_module())
+    officer, supervisor = world.card("officer"), world.card("supervisor")
+    blanks = [c for c in cards if c.role == "seal"]
+    app_ids = approved_applications(home, world, CEREMONIES + COMMANDS + BUNDLES)
+    print(f"demo world in {tmp}; {len(app_ids)} approved applications, {len(blanks)} seal cards")
+
+    def reset(card: Any) -> None:
+        c = module.card(card.serial)
+        try:
+            c.login(card.pin)
+            c.delete_data("SESeal")
+        finally:
+            module.forget(card.serial)
+        home.mark_card(card.serial, None)
+
+    # -- the ceremony in process ------------------------------------------------------------
+    session = login(home, officer.serial, officer.pin, role=Role.OFFICER)
+    totals: list[float] = []
+    steps: dict[str, list[float]] = {s: [] for s in making.STEPS}
+    der = b""
+    try:
+        for i in range(CEREMONIES):
+            card = blanks[i % len(blanks)]
+            reset(card)
+            marks: list[tuple[str, float]] = []
+            start = time.perf_counter()
+            made = making.make_seal(session, application_id=app_ids[i], seal_card=card.serial, seal_pin=card.pin,
+                                    supervisors=[(supervisor.serial, lambda: supervisor.pin)], recipient="张三",
+                                    progress=lambda step: marks.append((step, time.perf_counter())))
+            end = time.perf_counter()
+            totals.append((end - start) * 1000)
+            for (step, t), (_, t_next) in zip(marks, marks[1:] + [("", end)]):
+                steps[step].append((t_next - t) * 1000)
+            der = made.seal_der
+    finally:
+        session.close()
+    median = statistics.median(totals)
+    print(f"\nceremony in process (make_seal on SoftHSM, {len(der)} B seal): median {median:.1f} ms of "
+          f"{CEREMONIES} (min {min(totals):.1f}, max {max(totals):.1f}); goal <= 100 ms: "
+          f"{'met' if median <= 100 else 'NOT met'}")
+    print("  per step (median ms): " + ", ".join(f"{s} {statistics.median(v):.1f}" for s, v in steps.items()))
+
+    # -- `seal-station make` as a command -----------------------------------------------------
+    def command(app_id: int, card: Any, *extra: str) -> float:
+        reset(card)
+        env = cli_env(conf, home.path, [officer, supervisor, card])
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "station", *make_args(app_id, officer, card, supervisor),
+                               "--json", *extra], env=env, capture_output=True, text=True, check=False,
+                              stdin=subprocess.DEVNULL)
+        took = (time.perf_counter() - start) * 1000
+        if proc.returncode != 0:
+            raise SystemExit(f"make failed: {proc.stderr.strip()}")
+        return took
+
+    wall = [command(app_ids[CEREMONIES + j], blanks[j % len(blanks)]) for j in range(COMMANDS)]
+    print(f"`seal-station make` end to end (new process, signed receipt stored): median "
+          f"{statistics.median(wall):.0f} ms of {COMMANDS} (min {min(wall):.0f}, max {max(wall):.0f})")
+    first = CEREMONIES + COMMANDS
+    wall = [command(app_ids[first + j], blanks[j % len(blanks)], "--receipt-dir", str(tmp / f"receipts-{j}"))
+            for j in range(BUNDLES)]
+    print(f"  with --receipt-dir (receipt bundle: QR PNG, signed PDF, SHA256SUMS): median "
+          f"{statistics.median(wall):.0f} ms of {BUNDLES}")
+
+    # -- verification throughput ------------------------------------------------------------
+    print("\nseal verification (station.verify.verify_bytes) beside the raw signature check (seals/s):")
+    anchors = home.trust_anchors()
+    sm2 = (_fixtures() / "UserV4.esl").read_bytes()
+    p_sm2 = seseal.parse(sm2)
+    at = p_sm2.valid_start + (p_sm2.valid_end - p_sm2.valid_start) / 2
+    assert isinstance(at, datetime) and verify_bytes(sm2, at=at)["valid"]
+    assert verify_bytes(der, anchors=anchors)["valid"]
+    rows = [("v4 ECDSA P-256 (demo seal)", der, None, ()), ("v4 SM2 (UserV4.esl)", sm2, at, ())]
+    rows.insert(1, ("v4 ECDSA P-256, chain checked", der, None, anchors))
+    for label, data, when, trust in rows:
+        p = seseal.parse(data)
+        raw = _rate(lambda: verify_signature(p.maker_cert, p.algorithm, p.signed_bytes, p.signature))
+        full = _rate(lambda: verify_bytes(data, at=when, anchors=trust))
+        note = " (3 signatures: seal + 2 certificates)" if trust else ""
+        goal = "" if trust else f"; goal >= 0.5x: {'met' if full >= 0.5 * raw else 'NOT met'}"
+        print(f"  {label:<32} verify {full:8.0f}/s   raw signature {raw:8.0f}/s   "
+              f"{full / raw:.2f}x{note}{goal}")
+
+
+if __name__ == "__main__":
+    main()

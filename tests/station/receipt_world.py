@@ -1,0 +1,98 @@
+"""A station with one seal made and issued through `seal-station make`, for receipt tests.
+
+Works on a private copy of the demo station home (the SoftHSM tokens stay shared) and on
+the last demo seal card, wiped to blank before and after — as the `blank_seal_card`
+fixture does — so other tests find the world as they expect it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.helpers import DemoWorld, run_cli
+
+__all__ = ["Issued", "make_issued", "wipe_card", "UNIT"]
+
+UNIT = "回执测试科技有限公司"
+
+
+@dataclass
+class Issued:
+    home: Path
+    out: Path
+    esid: str
+    text: str
+    files: list[Path]
+    bundle: Path
+    env: dict[str, str]
+
+    def file(self, suffix: str) -> Path:
+        return next(f for f in self.files if f.name.endswith(suffix))
+
+
+def wipe_card(world: DemoWorld, serial: str, pin: str, home_path: Path | None = None) -> None:
+    from devices.pkcs11 import open_module
+    from devices.softhsm import find_module
+    from station.home import Home
+
+    module = open_module(find_module())
+    module.scan()
+    card = module.card(serial)
+    card.login(pin)
+    try:
+        card.delete_data("SESeal")
+    finally:
+        module.forget(serial)
+    for home in {world.home, Home(home_path) if home_path else world.home}:
+        home.mark_card(serial, None)
+
+
+def _approved_application(home_path: Path, world: DemoWorld) -> int:
+    from station import applications
+    from station.home import Home
+    from station.images import make_demo_impression, normalise_impression
+    from station.model import Role
+    from station.session import login
+    from station.validation import generate_credit_code
+
+    home = Home(home_path)
+    officer, supervisor = world.card("officer"), world.card("supervisor")
+    form = applications.check_form(seal_kind="official", unit=UNIT, credit_code=generate_credit_code(55501),
+                                   seal_name=UNIT, purpose="回执测试")
+    image = normalise_impression(make_demo_impression(UNIT, "official", size=320), seal_kind="official")
+    desk = login(home, officer.serial, officer.pin, role=Role.OFFICER)
+    try:
+        app_id = applications.submit(desk, form, image).id
+    finally:
+        desk.close()
+    boss = login(home, supervisor.serial, supervisor.pin, role=Role.SUPERVISOR)
+    try:
+        applications.approve(boss, app_id)
+    finally:
+        boss.close()
+    return app_id
+
+
+def make_issued(world: DemoWorld, root: Path) -> Issued:
+    """Copy the home, approve an application, `make` it with two supervisors, export the bundle."""
+    home = root / "home"
+    shutil.copytree(world.home.path, home)
+    seal = world.card("seal", 4)
+    wipe_card(world, seal.serial, seal.pin, home)
+    app_id = _approved_application(home, world)
+    officer, admin = world.card("officer"), world.card("admin")
+    sups = [world.card("supervisor", 0), world.card("supervisor", 1)]
+    env = world.env(officer, admin, seal, *sups, home=home)
+    out = root / "out"
+    proc = run_cli(env, "make", str(app_id), "--officer", officer.serial, "--seal-card", seal.serial,
+                   "--supervisor", sups[0].serial, "--supervisor", sups[1].serial, "--recipient", "张三",
+                   "--receipt-dir", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    bundle = root / "bundle.json"
+    proc = run_cli(env, "bundle", "export", str(bundle), "--by", admin.serial)
+    assert proc.returncode == 0, proc.stderr
+    return Issued(home, out, data["seal"], data["receipt"], [Path(f) for f in data["files"]], bundle, env)

@@ -1,0 +1,144 @@
+"""Receipt verification rules with software keys, and property tests: whatever the text
+or the signed claims, verification answers (valid / invalid) or raises InputError."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crypto import receipt as cose
+from crypto.algorithms import SoftwareSigner, der_to_raw
+from station.bundle import Bundle, Enrolled
+from station.errors import InputError
+from station.making import issuance_digest_from_hash
+from station.receipt_verify import verify_receipt
+from station.receipts import K
+
+NOW = int(datetime(2026, 5, 1, 12, tzinfo=timezone.utc).timestamp())
+
+
+@functools.cache
+def people() -> dict[str, SoftwareSigner]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from station.demo import issue_certificate, make_ca
+
+    ca_key, ca_der = make_ca("Test CA")
+    out = {"ca": ca_der}
+    for who in ("admin", "officer", "sup1", "sup2"):
+        key = ec.generate_private_key(ec.SECP256R1())
+        pub = key.public_key().public_bytes(serialization.Encoding.DER,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+        start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        out[who] = SoftwareSigner(key, issue_certificate(ca_key, ca_der, pub, cn=who, org="t", not_before=start,
+                                                         not_after=start + timedelta(days=365)))
+    return out
+
+
+def _sha(der: bytes) -> str:
+    return hashlib.sha256(der).hexdigest()
+
+
+def bundle(**changes) -> Bundle:
+    p = people()
+    roles = {"admin": "admin", "officer": "officer", "sup1": "supervisor", "sup2": "supervisor"}
+    enrolled = tuple(Enrolled(role, who, who, _sha(p[who].certificate), p[who].certificate,
+                              "2026-01-02T00:00:00+00:00", None) for who, role in roles.items())
+    b = Bundle("ST-1", (p["ca"],), enrolled, 2, None, _sha(p["admin"].certificate), True, ())
+    return replace(b, **changes)
+
+
+def claims(sups=("sup1", "sup2")) -> dict:
+    p = people()
+    seal = hashlib.sha256(b"seal").digest()
+    c = {K.STATION: "ST-1", K.NUMBER: 7, K.ESID: "ST-1-2026-000007", K.TYPE: "official", K.UNIT: "示例有限公司",
+         K.CREDIT_CODE: None, K.NAME: "示例有限公司", K.CARD: "abcd", K.CARD_CERT: bytes(32), K.SEAL: seal,
+         K.MADE: NOW, K.ISSUED: NOW, K.RECIPIENT: "张三", K.APPLICATION: 3,
+         K.OFFICER: bytes.fromhex(_sha(p["officer"].certificate)), K.HEAD: [5, bytes(32)]}
+    digest = issuance_digest_from_hash(seal.hex(), "abcd", 3, "张三")
+    c[K.SUPERVISORS] = [[bytes.fromhex(_sha(p[s].certificate)), der_to_raw(p[s].sign(digest))] for s in sups]
+    return c
+
+
+def test_a_good_receipt_verifies():
+    result = verify_receipt(cose.encode(claims(), people()["officer"]), bundle())
+    assert result["valid"], result["problems"]
+    assert result["supervisor_names"] == ["sup1", "sup2"]
+
+
+@pytest.mark.parametrize("case, words", [
+    ("signed-by-a-supervisor", "signature does not verify"),
+    ("quorum", "quorum is 2"),
+    ("same-supervisor-twice", "twice"),
+    ("officer-as-supervisor", "supervisor 2"),
+    ("officer-removed-before", "removed"),
+    ("officer-is-a-supervisor", "officer: enrolled as supervisor"),
+    ("other-recipient", "does not verify"),
+    ("bad-bundle", "bundle broken"),
+])
+def test_each_rule_names_its_problem(case, words):
+    p = people()
+    c, signer, b = claims(), p["officer"], bundle()
+    if case == "signed-by-a-supervisor":
+        signer = p["sup1"]
+        c[K.OFFICER] = bytes.fromhex(_sha(p["officer"].certificate))
+    elif case == "quorum":
+        c = claims(("sup1",))
+    elif case == "same-supervisor-twice":
+        c = claims(("sup1", "sup1"))
+    elif case == "officer-as-supervisor":
+        c[K.SUPERVISORS][1][0] = c[K.OFFICER]
+    elif case == "officer-removed-before":
+        b = replace(b, enrolled=tuple(replace(e, removed_at="2026-03-01T00:00:00+00:00") if e.role == "officer"
+                                      else e for e in b.enrolled))
+    elif case == "officer-is-a-supervisor":
+        signer = p["sup1"]
+        c[K.OFFICER] = bytes.fromhex(_sha(p["sup1"].certificate))
+    elif case == "other-recipient":
+        c[K.RECIPIENT] = "李四"
+    elif case == "bad-bundle":
+        b = replace(b, signature_ok=False, problems=("bundle broken",))
+    try:
+        result = verify_receipt(cose.encode(c, signer), b)
+    except cose.ReceiptError:  # a kid that names another certificate: encode checks its own signature
+        pytest.fail("encode refused")
+    assert not result["valid"]
+    assert any(words in problem for problem in result["problems"]), result["problems"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_any_text_is_answered_or_malformed(text):
+    try:
+        assert isinstance(verify_receipt(text, bundle())["valid"], bool)
+    except InputError:
+        pass
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2 ** 70, max_value=2 ** 70),
+                    st.text(max_size=20), st.binary(max_size=40),
+                    st.lists(st.one_of(st.binary(max_size=40), st.integers(), st.lists(st.binary(max_size=70),
+                                                                                        max_size=3)), max_size=3))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(range(1, 18)), _VALUES, st.booleans())
+def test_any_signed_claims_are_answered_or_malformed(key, value, drop):
+    c = claims()
+    if drop:
+        c.pop(key)
+    else:
+        c[key] = value
+    text = cose.encode(c, people()["officer"])
+    try:
+        result = verify_receipt(text, bundle())
+    except InputError:
+        return
+    assert isinstance(result["valid"], bool)
