@@ -24,7 +24,9 @@ from asn1crypto import core, x509
 from cryptography import x509 as _rust_x509
 
 from .algorithms import (
+    ECDSA_SHA256,
     RSA_SHA256,
+    SM2_SM3,
     Signer,
     UnsupportedAlgorithm,
     der_to_raw,
@@ -393,15 +395,34 @@ def _text(buf: bytes, part: _Part, tag: int, encoding: str) -> str:
         raise _Unusual from None
 
 
+_KNOWN_OIDS = {core.ObjectIdentifier(oid).contents: oid for oid in (SM2_SM3, ECDSA_SHA256, RSA_SHA256)}
+
+
 def _oid(buf: bytes, part: _Part) -> str:
-    return core.ObjectIdentifier(contents=_prim(buf, part, 0x06)).dotted
+    raw = _prim(buf, part, 0x06)
+    known = _KNOWN_OIDS.get(raw)
+    return known if known is not None else core.ObjectIdentifier(contents=raw).dotted
 
 
 def _when(buf: bytes, part: _Part) -> datetime:
-    if part[0] == 0x17:
-        value: Any = core.UTCTime(contents=buf[part[1] : part[2]])
-    elif part[0] == 0x18:
-        value = core.GeneralizedTime(contents=buf[part[1] : part[2]])
+    """A seal date. The DER forms (YYYYMMDDHHMMSSZ, YYMMDDHHMMSSZ) are read here
+    exactly as asn1crypto reads them; other forms go through asn1crypto itself."""
+    raw = buf[part[1] : part[2]]
+    if part[0] == 0x18:
+        if len(raw) == 15 and raw[14] == 0x5A and raw[:14].isdigit() and raw[:4] != b"0000":
+            return datetime(
+                int(raw[0:4]), int(raw[4:6]), int(raw[6:8]),
+                int(raw[8:10]), int(raw[10:12]), int(raw[12:14]), tzinfo=timezone.utc,
+            )
+        value: Any = core.GeneralizedTime(contents=raw)
+    elif part[0] == 0x17:
+        if len(raw) == 13 and raw[12] == 0x5A and raw[:12].isdigit():
+            year = int(raw[0:2])
+            return datetime(
+                year + (2000 if year < 50 else 1900), int(raw[2:4]), int(raw[4:6]),
+                int(raw[6:8]), int(raw[8:10]), int(raw[10:12]), tzinfo=timezone.utc,
+            )
+        value = core.UTCTime(contents=raw)
     else:
         raise _Unusual
     return _time(value)
@@ -426,7 +447,7 @@ def _read_v4(data: bytes, top: list[tuple[int, int, int]]) -> ParsedSeal | None:
     """
     try:
         return _read_v4_layout(data, top)
-    except (_Unusual, SealFormatError, ValueError, TypeError, OverflowError):
+    except (_Unusual, SealFormatError, ValueError, TypeError, OverflowError, IndexError):
         return None
 
 
@@ -654,8 +675,11 @@ _SHORT_NAMES = {
 }
 
 
+_ESCAPES = str.maketrans({ch: "\\" + ch for ch in ',+"\\<>;'})
+
+
 def _escape(value: str) -> str:
-    out = "".join("\\" + ch if ch in ',+"\\<>;' else ch for ch in value)
+    out = value.translate(_ESCAPES)
     if out.startswith(("#", " ")):
         out = "\\" + out
     if out.endswith(" ") and not out.endswith("\\ "):
@@ -683,7 +707,9 @@ def _iso(value: Any) -> str | None:
         return None if value is None else str(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _Cert:
@@ -691,77 +717,127 @@ class _Cert:
 
     ``rust`` is the ``cryptography`` certificate (its Rust parser has checked the
     whole DER, and gives dates and serial quickly, SM2 ones included); ``asn1`` the
-    lazy asn1crypto view for what that cannot give (SM2 keys, the exact TBS bytes
-    for chains, names outside the plain cases of :func:`_plain_names`).
+    asn1crypto view, made on first use, for the rest (the exact TBS bytes and names
+    for chains, names outside the plain cases of :func:`_plain_name`).
     """
 
-    __slots__ = ("der", "rust", "asn1")
+    __slots__ = ("der", "rust", "_asn1", "names")
 
-    def __init__(self, der: bytes, rust: Any, asn1: x509.Certificate) -> None:
-        self.der, self.rust, self.asn1 = der, rust, asn1
+    def __init__(self, der: bytes, rust: Any) -> None:
+        self.der, self.rust = der, rust
+        self._asn1: x509.Certificate | None = None
+        self.names: list[Any] = [False, False]  # issuer, subject: False until _plain_name reads them
+
+    @property
+    def asn1(self) -> x509.Certificate:
+        # Cannot fail once the Rust parser took the DER (one strict SEQUENCE, no trailing
+        # bytes), which is all asn1crypto checks before reading lazily.
+        if self._asn1 is None:
+            self._asn1 = x509.Certificate.load(self.der, strict=True)
+        return self._asn1
 
 
 def _load_cert(der: bytes) -> _Cert | None:
     """A certificate that is well formed, or None."""
     try:
-        rust = _rust_x509.load_der_x509_certificate(der)
-        return _Cert(der, rust, x509.Certificate.load(der, strict=True))
+        return _Cert(der, _rust_x509.load_der_x509_certificate(der))
     except Exception:
         return None
 
 
-def _plain_labels() -> dict[bytes, str]:
-    """OID contents -> label, for the name attributes :func:`_plain_names` reads:
-    those of ``_SHORT_NAMES`` that asn1crypto reads as a DirectoryString."""
+def _plain_labels() -> dict[bytes, tuple[str, bool]]:
+    """OID contents -> (label, IA5 kind) for the name attributes that
+    :func:`_plain_name` reads: those of ``_SHORT_NAMES`` that asn1crypto reads as a
+    DirectoryString, or (IA5 kind) as an EmailAddress or DNSName."""
     out = {}
     for dotted, name in x509.NameType._map.items():
-        if name in _SHORT_NAMES and x509.NameTypeAndValue._oid_specs.get(name) is x509.DirectoryString:
-            out[core.ObjectIdentifier(dotted).contents] = _SHORT_NAMES[name]
+        spec = x509.NameTypeAndValue._oid_specs.get(name)
+        if name in _SHORT_NAMES and spec in (x509.DirectoryString, x509.EmailAddress, x509.DNSName):
+            out[core.ObjectIdentifier(dotted).contents] = (_SHORT_NAMES[name], spec is not x509.DirectoryString)
     return out
 
 
 _PLAIN_LABELS = _plain_labels()
 _PLAIN_STRINGS = {0x0C: "utf-8", 0x13: "latin1"}  # UTF8String, PrintableString: asn1crypto's codecs
+_IA5_TAGS = (0x16, 0x0C, 0x13)  # IA5String, and the UTF8/PrintableString asn1crypto takes for it
 _COMMON_NAME = core.ObjectIdentifier("2.5.4.3").contents
 
 
-def _plain_names(der: bytes) -> tuple[list[list[tuple[bytes, str]]], ...] | None:
-    """(issuer, subject) of a certificate as RDN lists of (OID contents, text), read
-    from the DER; None unless every attribute is one of ``_PLAIN_LABELS`` in a
-    UTF8String or PrintableString - then asn1crypto's reading is used instead.
+def _plain_text(kind: bytes, tag: int, raw: bytes) -> str:
+    """An attribute's text as asn1crypto's ``.native`` gives it, for the plain cases."""
+    ia5 = _PLAIN_LABELS[kind][1]
+    if not ia5:
+        encoding = _PLAIN_STRINGS.get(tag)
+        if encoding is None:
+            raise _Unusual
+        return raw.decode(encoding)
+    # asn1crypto reads e-mail addresses (cp1252 @ IDNA) and DNS names (IDNA) through
+    # codecs that leave printable ASCII without an "xn--" label as it is; only that here
+    text = raw.decode("ascii")
+    if tag not in _IA5_TAGS or not text.isprintable() or "xn--" in text.lower():
+        raise _Unusual
+    return text
+
+
+def _plain_name(cert: _Cert, which: int) -> list[list[tuple[bytes, str]]] | None:
+    """The issuer (``which`` 0) or subject (1) of a certificate as RDNs of (OID
+    contents, text), read from its DER; None unless every attribute is one of
+    ``_PLAIN_LABELS`` with a value :func:`_plain_text` takes - then the callers use
+    asn1crypto's reading.
 
     Only for certificates that ``cryptography`` has loaded (so the DER is sound);
     the values are what asn1crypto's ``.native`` gives for them.
     """
+    if cert.names[which] is not False:
+        return cert.names[which]
+    der = cert.der
+    rdns: list[list[tuple[bytes, str]]] | None = []
     try:
-        cert = _kids(der, _tlv(der, 0, len(der)), 0x30, (3,))
-        tbs = _kids(der, cert[0], 0x30)
-        first = 1 if tbs[0][0] == 0xA0 else 0
-        out = []
-        for part in (tbs[first + 2], tbs[first + 4]):
-            rdns = []
-            for rdn in _kids(der, part, 0x30):
-                atoms = []
-                for atv in _kids(der, rdn, 0x31):
-                    oid, value = _kids(der, atv, 0x30, (2,))
-                    kind = _prim(der, oid, 0x06)
-                    encoding = _PLAIN_STRINGS.get(value[0])
-                    if kind not in _PLAIN_LABELS or encoding is None:
-                        return None
-                    atoms.append((kind, der[value[1] : value[2]].decode(encoding)))
-                if not atoms:
-                    return None
-                rdns.append(atoms)
-            out.append(rdns)
-        return tuple(out)
+        _, pos, stop = _tlv(der, 0, len(der))
+        tag, pos, stop = _tlv(der, pos, stop)  # tbsCertificate
+        if tag != 0x30:
+            raise _Unusual
+        if der[pos] == 0xA0:  # [0] version
+            pos = _tlv(der, pos, stop)[2]
+        for _ in range(2 + 2 * which):  # serial, signature (, issuer, validity)
+            pos = _tlv(der, pos, stop)[2]
+        tag, start, end = _tlv(der, pos, stop)
+        if tag != 0x30:
+            raise _Unusual
+        while start < end:
+            tag, at, rdn_end = _tlv(der, start, end)
+            start = rdn_end
+            if tag != 0x31 or at == rdn_end:
+                raise _Unusual
+            atoms = []
+            while at < rdn_end:
+                tag, inner, atv_end = _tlv(der, at, rdn_end)
+                at = atv_end
+                oid_tag, oid_start, oid_end = _tlv(der, inner, atv_end)
+                value_tag, value_start, value_end = _tlv(der, oid_end, atv_end)
+                kind = der[oid_start:oid_end]
+                if tag != 0x30 or oid_tag != 0x06 or value_end != atv_end or kind not in _PLAIN_LABELS:
+                    raise _Unusual
+                atoms.append((kind, _plain_text(kind, value_tag, der[value_start:value_end])))
+            rdns.append(atoms)  # type: ignore[union-attr]
     except (_Unusual, SealFormatError, ValueError, IndexError):
-        return None
+        rdns = None
+    cert.names[which] = rdns
+    return rdns
 
 
 def _plain_dn(rdns: list[list[tuple[bytes, str]]]) -> str:
     return ",".join(
-        "+".join(f"{_PLAIN_LABELS[kind]}={_escape(text)}" for kind, text in rdn) for rdn in reversed(rdns)
+        "+".join(f"{_PLAIN_LABELS[kind][0]}={_escape(text)}" for kind, text in rdn) for rdn in reversed(rdns)
     )
+
+
+def _name(cert: _Cert, which: int) -> str:
+    """RFC 4514 string of the issuer (0) or subject (1)."""
+    rdns = _plain_name(cert, which)
+    if rdns is not None:
+        return _plain_dn(rdns)
+    return _dn(cert.asn1.subject if which else cert.asn1.issuer)
 
 
 def _validity(cert: _Cert) -> tuple[datetime, datetime] | None:
@@ -777,11 +853,7 @@ def _validity(cert: _Cert) -> tuple[datetime, datetime] | None:
 
 
 def _summary(cert: _Cert) -> dict[str, Any]:
-    names = _plain_names(cert.der)
-    if names is not None:
-        issuer, subject = _plain_dn(names[0]), _plain_dn(names[1])
-    else:
-        issuer, subject = _dn(cert.asn1.issuer), _dn(cert.asn1.subject)
+    subject, issuer = _name(cert, 1), _name(cert, 0)
     period = _validity(cert)
     if period is not None:
         not_before, not_after = _iso(period[0]), _iso(period[1])
@@ -806,13 +878,13 @@ def certificate_summary(der: bytes) -> dict[str, Any]:
 
 
 def _common_name(cert: _Cert) -> str:
-    names = _plain_names(cert.der)
-    if names is not None:
-        for rdn in reversed(names[1]):
+    rdns = _plain_name(cert, 1)
+    if rdns is not None:
+        for rdn in reversed(rdns):
             for kind, text in rdn:
                 if kind == _COMMON_NAME:
                     return text
-        return _plain_dn(names[1])
+        return _plain_dn(rdns)
     for rdn in reversed(list(cert.asn1.subject.chosen)):
         for atv in rdn:
             if atv["type"].native == "common_name" and isinstance(atv["value"].native, str):

@@ -175,8 +175,9 @@ class CeremonyScreen(Screen):
     def _show_applications(self, apps: list[Any]) -> None:
         options = self.query_one("#cer-apps", OptionList)
         options.clear_options()
-        options.add_options([Option(f"#{a.id}  {a.unit} · {a.seal_name}  ({a.seal_kind})", id=str(a.id))
-                             for a in apps])
+        lang = "zh" if self.app.tr.lang == "zh_CN" else "en"  # type: ignore[attr-defined]
+        options.add_options([Option(f"#{a.id}  {a.unit} · {a.seal_name}  ({seal_kind_name(a.seal_kind, lang)})",
+                                    id=str(a.id)) for a in apps])
         if not apps:
             self.error(self.app.tr("cer.app.none"))  # type: ignore[attr-defined]
 

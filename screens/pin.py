@@ -36,7 +36,7 @@ class PinModal(ModalScreen[str | None]):
             yield Label("", id="pin-hint")
             yield LoadingIndicator(id="pin-busy")
             with Horizontal(id="pin-buttons"):
-                yield Button(tr("pin.ok"), variant="primary", id="pin-ok")
+                yield Button(tr("pin.confirm" if self.collect else "pin.ok"), variant="primary", id="pin-ok")
                 yield Button(tr("pin.cancel"), id="pin-cancel")
 
     def on_mount(self) -> None:

@@ -96,7 +96,10 @@ class Audit:
 
     def __init__(self, store: Any) -> None:
         self.store = store
-        rows = store.all("SELECT seq, leaf FROM audit ORDER BY seq")
+        self._load()
+
+    def _load(self) -> None:
+        rows = self.store.all("SELECT seq, leaf FROM audit ORDER BY seq")
         self._log = merkle.MerkleLog.from_leaves(bytes(r[1]) for r in rows)
         # after a deletion seq runs ahead of the tree size: never reuse a number (and keep
         # the gap visible), or no one could log in to find the damage
@@ -114,6 +117,7 @@ class Audit:
                terminal: dict[str, str] | None = None) -> int:
         """Add one entry (inside the caller's transaction, if any); returns its seq."""
         with self.store.transaction():
+            self._sync()
             seq = max(self._log.size, self._last_seq) + 1
             entry = make_entry(seq, actor, action, obj, outcome, details, time, terminal)
             leaf = merkle.leaf_hash(canonical(entry))
@@ -124,6 +128,14 @@ class Audit:
             self._log = log
             self._last_seq = seq
         return seq
+
+    def _sync(self) -> None:
+        """Re-read the tree if the store moved on without us: another process (the TUI and
+        a command on the same station) appended, or a transaction we wrote in rolled back."""
+        last = self.store.one("SELECT seq, root FROM audit ORDER BY seq DESC LIMIT 1")
+        current = (last[0], bytes(last[1])) if last else (0, merkle.MerkleLog().root())
+        if current != (self._last_seq, self._log.root()):
+            self._load()
 
     def entries(self, where: str = "", params: tuple = ()) -> list[dict[str, Any]]:
         rows = self.store.all(f"SELECT entry FROM audit {where} ORDER BY seq", params)

@@ -52,7 +52,16 @@ def big_scan(fmt: str) -> bytes:
 
 
 def main() -> None:
+    import shutil
+
     tmp = Path(tempfile.mkdtemp(prefix="seal-bench-library-"))
+    try:
+        run(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # SoftHSM tokens and a ~50 MB store
+
+
+def run(tmp: Path) -> None:
     os.environ["SOFTHSM2_CONF"] = str(tmp / "softhsm" / "softhsm2.conf")
     from devices import softhsm
 

@@ -386,3 +386,166 @@ def test_mangled_fixture_never_passes(data: st.DataObject) -> None:
     except SealFormatError:
         return
     assert not report.valid
+
+
+# --- the fast readers say what asn1crypto says -------------------------------------
+#
+# verify() reads plain v4 seals and plain certificate names straight from the DER
+# (asn1crypto's lazy parser was most of its cost) and leaves everything else to
+# asn1crypto. Each fast reader must give asn1crypto's value or step aside (None).
+
+V4_LAYOUT = ("UserV4.esl", "UserV5.esl", "HebeiGede-bad-maker-signature.der")
+
+
+def _both_v4_readers(data: bytes):
+    """(fast, slow) readings of ``data``; None for a reader that declines or fails."""
+    top = seseal._children(data)
+    # what parse() sends to the v4 readers: one element, the v4 layout
+    if seseal._tlv(data, 0, len(data))[2] != len(data) or not (len(top) in (4, 5) and top[1][0] == 0x04):
+        raise SealFormatError("not the v4 layout")
+    fast = seseal._read_v4(data, top)
+    try:
+        slow = seseal._parse_v4(data, top)
+    except Exception:
+        slow = None
+    return fast, slow
+
+
+def _slow_summary(der: bytes) -> dict:
+    """certificate_summary as it was, from asn1crypto alone."""
+    cert = x509.Certificate.load(der, strict=True)
+    v = cert["tbs_certificate"]["validity"]
+    return {
+        "subject": seseal._dn(cert.subject),
+        "issuer": seseal._dn(cert.issuer),
+        "serial": format(cert.serial_number, "X"),
+        "not_before": seseal._iso(v["not_before"].native),
+        "not_after": seseal._iso(v["not_after"].native),
+    }
+
+
+def _slow_common_name(der: bytes) -> str:
+    cert = x509.Certificate.load(der, strict=True)
+    for rdn in reversed(list(cert.subject.chosen)):
+        for atv in rdn:
+            if atv["type"].native == "common_name" and isinstance(atv["value"].native, str):
+                return atv["value"].native
+    return seseal._dn(cert.subject)
+
+
+def _outcome(fn, *args):
+    try:
+        return ("ok", fn(*args))
+    except Exception as exc:  # noqa: BLE001 - only whether it failed matters here
+        return ("error", type(exc).__name__)
+
+
+def _all_certs(world) -> list[bytes]:
+    out = [ident.certificate for kind in KINDS for ident in world[kind].values()]
+    for name in SEALS:
+        p = parse(load_fixture(name))
+        out += [p.maker_cert, *p.certs]
+    out.append(seseal.parse_signature(load_fixture("SignedValueV4.dat")).signer_cert)
+    return out
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fast_seal_reader_agrees_with_asn1crypto(world, kind: str) -> None:
+    seals = [make_seal(world, kind), make_seal(world, kind, ext_datas=[])]
+    seals += [load_fixture(name) for name in V4_LAYOUT]
+    for data in seals:
+        fast, slow = _both_v4_readers(data)
+        assert fast is not None, "the plain layout must take the fast path"
+        assert fast == slow
+
+
+@FLIPS
+@given(st.sampled_from(V4_LAYOUT), st.data())
+def test_fast_seal_reader_never_disagrees_on_mangled_seals(name: str, data: st.DataObject) -> None:
+    seal = bytearray(load_fixture(name))
+    for _ in range(data.draw(st.integers(1, 3))):
+        seal[data.draw(st.integers(0, len(seal) - 1))] ^= data.draw(st.integers(1, 255))
+    try:
+        fast, slow = _both_v4_readers(bytes(seal))
+    except SealFormatError:
+        return
+    assert fast is None or fast == slow
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
+            lambda d: (0x18, d.strftime("%Y%m%d%H%M%SZ").zfill(15))
+        ),
+        st.datetimes(min_value=datetime(1950, 1, 1), max_value=datetime(2049, 12, 31)).map(
+            lambda d: (0x17, d.strftime("%y%m%d%H%M%SZ"))
+        ),
+        st.tuples(st.just(0x18), st.from_regex(r"\A[0-9]{14}Z\Z")),
+        st.tuples(st.just(0x17), st.from_regex(r"\A[0-9]{12}Z\Z")),
+        st.tuples(st.sampled_from([0x17, 0x18]), st.text("0123456789Z+-.,\n", max_size=20)),
+    )
+)
+def test_fast_date_reader_agrees_with_asn1crypto(tagged: tuple[int, str]) -> None:
+    tag, text = tagged
+    raw = text.encode()
+    fast = _outcome(seseal._when, raw, (tag, 0, len(raw)))
+    slow = _outcome(lambda: seseal._time(x509.Time.load(bytes([tag, len(raw)]) + raw)))
+    assert fast[0] == slow[0]
+    if fast[0] == "ok":
+        assert fast[1] == slow[1] and fast[1].utcoffset() == slow[1].utcoffset()
+
+
+def test_fast_certificate_reader_agrees_with_asn1crypto(world) -> None:
+    for der in _all_certs(world):
+        cert = seseal._load_cert(der)
+        assert cert is not None
+        assert seseal._summary(cert) == _slow_summary(der)
+        assert seseal._common_name(cert) == _slow_common_name(der)
+        v = x509.Certificate.load(der)["tbs_certificate"]["validity"]
+        assert seseal._validity(cert) == (v["not_before"].native, v["not_after"].native)
+    # the station's own certificates and the fixtures' all take the fast path
+    for der in _all_certs(world):
+        cert = seseal._load_cert(der)
+        assert seseal._plain_name(cert, 0) is not None and seseal._plain_name(cert, 1) is not None
+
+
+@FLIPS
+@given(st.data())
+def test_fast_certificate_reader_never_disagrees_on_mangled_names(world, data: st.DataObject) -> None:
+    der = data.draw(st.sampled_from(_all_certs(world)))
+    # flip bytes inside the issuer/subject so that cryptography still loads most results
+    tbs = seseal._children(der, seseal._children(der)[0][1])
+    first = 1 if tbs[0][0] == 0xA0 else 0
+    spans = [tbs[first + 2][1:], tbs[first + 4][1:]]
+    start, end = data.draw(st.sampled_from(spans))
+    mangled = bytearray(der)
+    for _ in range(data.draw(st.integers(1, 2))):
+        mangled[data.draw(st.integers(start, end - 1))] ^= data.draw(st.integers(1, 255))
+    cert = seseal._load_cert(bytes(mangled))
+    if cert is None:
+        return
+    fast = _outcome(seseal._summary, cert), _outcome(seseal._common_name, cert)
+    slow = _outcome(_slow_summary, bytes(mangled)), _outcome(_slow_common_name, bytes(mangled))
+    assert fast == slow
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(sorted(seseal._PLAIN_LABELS)),
+    st.sampled_from([0x0C, 0x13, 0x16, 0x14, 0x1E, 0x2C]),
+    st.one_of(
+        st.binary(max_size=40),
+        st.text(max_size=40).map(str.encode),
+        st.from_regex(r"\A[ -~]{0,20}(@[ -~]{0,12})?\Z").map(str.encode),
+        st.sampled_from([b"a@xn--bcher-kva.example", b"XN--BCHER-KVA.example", b"x@\xe4.de", b" lead", b"a\nb"]),
+    ),
+)
+def test_plain_attribute_text_is_asn1crypto_native(kind: bytes, tag: int, raw: bytes) -> None:
+    try:
+        fast = seseal._plain_text(kind, tag, raw)
+    except Exception:  # noqa: BLE001 - declined: asn1crypto is asked instead
+        return
+    body = bytes([0x06, len(kind)]) + kind + bytes([tag, len(raw)]) + raw
+    atv = x509.NameTypeAndValue.load(bytes([0x30, len(body)]) + body)
+    assert atv["value"].native == fast

@@ -179,3 +179,28 @@ def test_export_verifies_offline_and_tampering_fails(world: DemoWorld, tmp_path:
 
     bad.write_text("this is not an export\n", encoding="utf-8")
     error_line(run_cli(world.env(home=world.home), "audit", "verify", "--file", str(bad)), 2)
+
+
+def test_two_sessions_and_a_rolled_back_transaction_keep_one_log(world: DemoWorld, home_copy: Home) -> None:
+    """The TUI and a command may both write on one station; a failed transaction that had
+    logged an entry rolls it back. Neither may fork the tree or reuse a sequence number."""
+    officer, auditor = world.card("officer"), world.card("auditor")
+    first = login(home_copy, officer.serial, officer.pin)
+    try:
+        second = login(home_copy, auditor.serial, auditor.pin)
+        try:
+            second.log("second-session", "x")
+        finally:
+            second.close()
+        with pytest.raises(RuntimeError):
+            with first.store.transaction():
+                first.log("rolled-back", "y")
+                raise RuntimeError("the ceremony failed after logging")
+        seq = first.log("first-session", "z")
+        report = first.audit.verify(first.certificates())
+        assert report.ok, report.problems
+        actions = [e["action"] for e in first.audit.entries()]
+        assert "second-session" in actions and "rolled-back" not in actions
+        assert actions[-1] == "first-session" and seq == len(actions)
+    finally:
+        first.close()
