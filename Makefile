@@ -40,3 +40,6 @@ test: venv
 
 bench: venv
 	$(PY) -m tests.bench
+	$(PY) -m tests.bench.library
+	$(PY) -m tests.bench.making
+	$(PY) -m tests.bench.receipts

@@ -16,6 +16,7 @@ The ASN.1 is in DESIGN.md §4. The reader of the v4 document signature
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, Sequence
@@ -676,10 +677,11 @@ _SHORT_NAMES = {
 
 
 _ESCAPES = str.maketrans({ch: "\\" + ch for ch in ',+"\\<>;'})
+_SPECIAL = re.compile(r'[,+"\\<>;]')
 
 
 def _escape(value: str) -> str:
-    out = value.translate(_ESCAPES)
+    out = value.translate(_ESCAPES) if _SPECIAL.search(value) else value
     if out.startswith(("#", " ")):
         out = "\\" + out
     if out.endswith(" ") and not out.endswith("\\ "):
@@ -709,6 +711,8 @@ def _iso(value: Any) -> str | None:
         value = value.replace(tzinfo=timezone.utc)
     elif value.tzinfo is not timezone.utc:
         value = value.astimezone(timezone.utc)
+    if value.year >= 1000:  # what strftime gives, quicker (it does not pad smaller years)
+        return value.isoformat()[:19] + "Z"
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -721,12 +725,13 @@ class _Cert:
     for chains, names outside the plain cases of :func:`_plain_name`).
     """
 
-    __slots__ = ("der", "rust", "_asn1", "names")
+    __slots__ = ("der", "rust", "_asn1", "names", "spans")
 
     def __init__(self, der: bytes, rust: Any) -> None:
         self.der, self.rust = der, rust
         self._asn1: x509.Certificate | None = None
         self.names: list[Any] = [False, False]  # issuer, subject: False until _plain_name reads them
+        self.spans: tuple[_Part, _Part] | None = None  # where they are in the DER
 
     @property
     def asn1(self) -> x509.Certificate:
@@ -779,6 +784,20 @@ def _plain_text(kind: bytes, tag: int, raw: bytes) -> str:
     return text
 
 
+def _name_spans(der: bytes) -> tuple[_Part, _Part]:
+    """The issuer and subject elements of a certificate's DER."""
+    _, pos, stop = _tlv(der, 0, len(der))
+    tag, pos, stop = _tlv(der, pos, stop)  # tbsCertificate
+    if tag != 0x30:
+        raise _Unusual
+    if der[pos] == 0xA0:  # [0] version
+        pos = _tlv(der, pos, stop)[2]
+    pos = _tlv(der, _tlv(der, pos, stop)[2], stop)[2]  # serialNumber, signature
+    issuer = _tlv(der, pos, stop)
+    subject = _tlv(der, _tlv(der, issuer[2], stop)[2], stop)  # after validity
+    return issuer, subject
+
+
 def _plain_name(cert: _Cert, which: int) -> list[list[tuple[bytes, str]]] | None:
     """The issuer (``which`` 0) or subject (1) of a certificate as RDNs of (OID
     contents, text), read from its DER; None unless every attribute is one of
@@ -793,15 +812,9 @@ def _plain_name(cert: _Cert, which: int) -> list[list[tuple[bytes, str]]] | None
     der = cert.der
     rdns: list[list[tuple[bytes, str]]] | None = []
     try:
-        _, pos, stop = _tlv(der, 0, len(der))
-        tag, pos, stop = _tlv(der, pos, stop)  # tbsCertificate
-        if tag != 0x30:
-            raise _Unusual
-        if der[pos] == 0xA0:  # [0] version
-            pos = _tlv(der, pos, stop)[2]
-        for _ in range(2 + 2 * which):  # serial, signature (, issuer, validity)
-            pos = _tlv(der, pos, stop)[2]
-        tag, start, end = _tlv(der, pos, stop)
+        if cert.spans is None:
+            cert.spans = _name_spans(der)
+        tag, start, end = cert.spans[which]
         if tag != 0x30:
             raise _Unusual
         while start < end:
@@ -827,9 +840,15 @@ def _plain_name(cert: _Cert, which: int) -> list[list[tuple[bytes, str]]] | None
 
 
 def _plain_dn(rdns: list[list[tuple[bytes, str]]]) -> str:
-    return ",".join(
-        "+".join(f"{_PLAIN_LABELS[kind][0]}={_escape(text)}" for kind, text in rdn) for rdn in reversed(rdns)
-    )
+    """:func:`_dn` of a name :func:`_plain_name` read."""
+    parts = []
+    for rdn in reversed(rdns):
+        if len(rdn) == 1:
+            kind, text = rdn[0]
+            parts.append(_PLAIN_LABELS[kind][0] + "=" + _escape(text))
+        else:
+            parts.append("+".join(_PLAIN_LABELS[kind][0] + "=" + _escape(text) for kind, text in rdn))
+    return ",".join(parts)
 
 
 def _name(cert: _Cert, which: int) -> str:
@@ -1017,7 +1036,7 @@ def _assess(p: ParsedSeal, at: datetime | None, trust_anchors: Sequence[bytes]) 
     at = datetime.now(timezone.utc) if at is None else (
         at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
     )
-    anchors = _anchors(trust_anchors)
+    anchors = _anchors(trust_anchors) if trust_anchors else []
     problems: list[str] = []
     maker = _load_cert(p.maker_cert)
     if maker is None:
