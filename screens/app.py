@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -26,8 +26,11 @@ from screens.pin import PinModal
 from station.errors import PinLockedError, StationError, WrongPinError
 from station.home import Home
 from station.model import CardState, CardView
-from station.session import IdleTimer, Session, login
+from station.idle import IdleTimer
 from station.status import StationStatus, station_status
+
+if TYPE_CHECKING:
+    from station.session import Session
 
 __all__ = ["SealStationApp", "make_app"]
 
@@ -129,6 +132,8 @@ class SealStationApp(App[None]):
 
     @work(thread=True, exclusive=True, group="card")
     def _login_worker(self, serial: str, pin: str) -> None:
+        from station.session import login  # the card stack loads on first use, not at start
+
         try:
             session = login(self.home, serial, pin)
         except StationError as exc:

@@ -13,7 +13,6 @@ refused before its PIN is even sent, until an administrator unblocks it.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +26,7 @@ from station.config import Config
 from station.errors import PinLockedError, PolicyError, StationError, WrongPinError
 from station.home import Home
 from station.model import Actor, Role
+from station.idle import IdleTimer
 from station.store.db import Store
 
 __all__ = ["Session", "login", "IdleTimer", "prove_possession", "actor_for", "common_name"]
@@ -195,21 +195,3 @@ def _drain_inbox(session: Session) -> None:
                              entry.get("outcome", "failed"), entry.get("details", {}),
                              time=entry.get("time"), terminal=entry.get("terminal"))
     session.home.clear_inbox()
-
-
-class IdleTimer:
-    """Idle lock: ``expired()`` once ``minutes`` pass without ``touch()``."""
-
-    def __init__(self, minutes: float, clock: Any = time.monotonic) -> None:
-        self.seconds = minutes * 60
-        self._clock = clock
-        self._last = clock()
-
-    def touch(self) -> None:
-        self._last = self._clock()
-
-    def remaining(self) -> float:
-        return max(0.0, self.seconds - (self._clock() - self._last))
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0

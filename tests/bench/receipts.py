@@ -8,39 +8,27 @@ bundle, the QR PNG and its decoding, and the signed PDF.
 
 from __future__ import annotations
 
-import os
-import statistics
-import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-
-def _ms(fn: Callable[[], Any], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+from tests.bench.world import median_ms
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="seal-bench-receipts-"))
-    os.environ["SOFTHSM2_CONF"] = str(tmp / "softhsm" / "softhsm2.conf")
-    from devices import softhsm
+    from tests.bench.world import bench_world
 
-    softhsm.write_config(tmp)
+    with bench_world("receipts") as world:
+        _bench(world.tmp, world.home, world.cards)
+
+
+def _bench(tmp: Path, home: Any, cards: list[Any]) -> None:
     from station import applications, making, qr, receipt_pdf, receipts
     from station.bundle import export_bundle, load_bundle
-    from station.demo import build_demo
-    from station.home import Home
     from station.model import Role
     from station.receipt_verify import verify_receipt
     from station.session import login
 
-    home = Home(tmp / "home")
-    cards, _ = build_demo(home)
     card = {c.role + str(i): c for role in ("officer", "supervisor", "seal", "admin")
             for i, c in enumerate(c for c in cards if c.role == role)}
     officer = login(home, card["officer0"].serial, card["officer0"].pin, role=Role.OFFICER)
@@ -59,17 +47,17 @@ def main() -> None:
 
     claims = cose.decode(text).claims
     print(f"sign only (COSE_Sign1 on the officer card, SoftHSM): "
-          f"{_ms(lambda: cose.encode(claims, officer.signer), 20):.1f} ms median of 20")
+          f"{median_ms(lambda: cose.encode(claims, officer.signer), 20):.1f} ms median of 20")
     seal = receipts.issued_seal(officer, made.esid)
     png = qr.png_bytes(text)
-    print(f"QR PNG: {_ms(lambda: qr.png_bytes(text), 10):.1f} ms, {len(png)} bytes")
+    print(f"QR PNG: {median_ms(lambda: qr.png_bytes(text), 10):.1f} ms, {len(png)} bytes")
     path = tmp / "qr.png"
     path.write_bytes(png)
-    print(f"QR decode (zxing-cpp): {_ms(lambda: qr.decode_png(path), 10):.1f} ms")
+    print(f"QR decode (zxing-cpp): {median_ms(lambda: qr.decode_png(path), 10):.1f} ms")
     pdf = receipt_pdf.build(seal, png, None)
-    print(f"PDF build (fpdf2, CJK font subset): {_ms(lambda: receipt_pdf.build(seal, png, None), 3):.0f} ms, "
+    print(f"PDF build (fpdf2, CJK font subset): {median_ms(lambda: receipt_pdf.build(seal, png, None), 3):.0f} ms, "
           f"sign (pyHanko via the card): "
-          f"{_ms(lambda: receipt_pdf.sign(pdf, officer.signer, home.trust_anchors(), seal.esid), 3):.0f} ms")
+          f"{median_ms(lambda: receipt_pdf.sign(pdf, officer.signer, home.trust_anchors(), seal.esid), 3):.0f} ms")
     officer.close()
     admin = login(home, card["admin0"].serial, card["admin0"].pin, role=Role.ADMIN)
     export_bundle(admin, tmp / "bundle.json")
@@ -77,8 +65,8 @@ def main() -> None:
     bundle = load_bundle(tmp / "bundle.json")
     assert verify_receipt(text, bundle)["valid"]
     print(f"verify (decode + canonical zlib check + officer and 2 supervisor signatures): "
-          f"{_ms(lambda: verify_receipt(text, bundle), 20):.1f} ms median of 20")
-    print(f"load + check the bundle: {_ms(lambda: load_bundle(tmp / 'bundle.json'), 20):.1f} ms median of 20")
+          f"{median_ms(lambda: verify_receipt(text, bundle), 20):.1f} ms median of 20")
+    print(f"load + check the bundle: {median_ms(lambda: load_bundle(tmp / 'bundle.json'), 20):.1f} ms median of 20")
 
 
 if __name__ == "__main__":
