@@ -19,7 +19,7 @@ from typing import Iterable
 from station.demo import DemoCard
 from station.home import Home
 
-__all__ = ["ROOT", "DemoWorld", "cli_env", "run_cli", "error_line", "copy_home", "store_key_for"]
+__all__ = ["ROOT", "fixtures_dir", "DemoWorld", "cli_env", "run_cli", "error_line", "copy_home", "store_key_for"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,3 +88,17 @@ def store_key_for(home: Home, card: DemoCard) -> bytes:
         return keys.store_key(session.master)
     finally:
         session.close()
+
+
+def fixtures_dir() -> Path:
+    """The seal fixtures: ../shared/fixtures/seals beside the repo, else $SEAL_STATION_FIXTURES."""
+    here = ROOT.parent / "shared/fixtures/seals"
+    if here.is_dir():
+        return here
+    env = os.environ.get("SEAL_STATION_FIXTURES")
+    if env:
+        for candidate in (Path(env) / "seals", Path(env)):
+            if (candidate / "UserV4.esl").is_file():
+                return candidate
+    raise FileNotFoundError("seal fixtures not found: set SEAL_STATION_FIXTURES to shared/fixtures(/seals)")
+

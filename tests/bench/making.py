@@ -28,17 +28,6 @@ COMMANDS = 5
 BUNDLES = 3  # `make --receipt-dir`: the receipt bundle (QR PNG, signed PDF) written too
 
 
-def _fixtures() -> Path:
-    here = Path(__file__).resolve().parents[3] / "shared/fixtures/seals"
-    if here.is_dir():
-        return here
-    env = os.environ.get("SEAL_STATION_FIXTURES", "")
-    for candidate in (Path(env) / "seals", Path(env)):
-        if env and (candidate / "UserV4.esl").is_file():
-            return candidate
-    raise SystemExit("seal fixtures not found: set SEAL_STATION_FIXTURES")
-
-
 def _rate(fn: Callable[[], Any], seconds: float = 1.0) -> float:
     """Calls per second, measured for about ``seconds``."""
     fn()
@@ -73,7 +62,7 @@ def _bench(tmp: Path) -> None:
     from station.model import Role
     from station.session import login
     from station.verify import verify_bytes
-    from tests.helpers import DemoWorld, cli_env
+    from tests.helpers import DemoWorld, cli_env, fixtures_dir
     from tests.station.test_making import approved_applications, make_args
 
     home = Home(tmp / "home")
@@ -146,7 +135,7 @@ def _bench(tmp: Path) -> None:
     # -- verification throughput ------------------------------------------------------------
     print("\nseal verification (station.verify.verify_bytes) beside the raw signature check (seals/s):")
     anchors = home.trust_anchors()
-    sm2 = (_fixtures() / "UserV4.esl").read_bytes()
+    sm2 = (fixtures_dir() / "UserV4.esl").read_bytes()
     p_sm2 = seseal.parse(sm2)
     at = p_sm2.valid_start + (p_sm2.valid_end - p_sm2.valid_start) / 2
     assert isinstance(at, datetime) and verify_bytes(sm2, at=at)["valid"]

@@ -6,28 +6,15 @@ and nothing mutates an identity.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from crypto.testkeys import Identity, issue, make_ca
+from tests.helpers import fixtures_dir
 
 KINDS = ("ec", "rsa", "sm2")
-
-
-def fixtures_dir() -> Path:
-    """The seal fixtures: ../shared/fixtures/seals beside the repo, else $SEAL_STATION_FIXTURES."""
-    here = Path(__file__).resolve().parents[3] / "shared/fixtures/seals"
-    if here.is_dir():
-        return here
-    env = os.environ.get("SEAL_STATION_FIXTURES")
-    if env:
-        for candidate in (Path(env) / "seals", Path(env)):
-            if (candidate / "UserV4.esl").is_file():
-                return candidate
-    pytest.fail("seal fixtures not found: set SEAL_STATION_FIXTURES to shared/fixtures(/seals)")
 
 
 def load_fixture(name: str) -> bytes:

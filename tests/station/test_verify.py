@@ -11,7 +11,6 @@ ends in a traceback.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -22,23 +21,10 @@ from hypothesis import strategies as st
 from crypto import seseal, testkeys
 from station.errors import InputError
 from station.verify import verify_bytes
-from tests.helpers import cli_env, error_line, run_cli
+from tests.helpers import cli_env, error_line, fixtures_dir, run_cli
 
 BAD = "HebeiGede-bad-maker-signature.der"
 SIGNATURE_DOCUMENT = "SignedValueV4.dat"
-
-
-def fixtures_dir() -> Path:
-    """../shared/fixtures/seals beside the repository, else $SEAL_STATION_FIXTURES(/seals)."""
-    here = Path(__file__).resolve().parents[3] / "shared/fixtures/seals"
-    if here.is_dir():
-        return here
-    env = os.environ.get("SEAL_STATION_FIXTURES")
-    if env:
-        for candidate in (Path(env) / "seals", Path(env)):
-            if (candidate / "UserV4.esl").is_file():
-                return candidate
-    pytest.fail("seal fixtures not found: set SEAL_STATION_FIXTURES to shared/fixtures(/seals)")
 
 
 FIXTURES = fixtures_dir()
