@@ -720,9 +720,10 @@ class _Cert:
     """A well-formed certificate, loaded once per verification and passed along.
 
     ``rust`` is the ``cryptography`` certificate (its Rust parser has checked the
-    whole DER, and gives dates and serial quickly, SM2 ones included); ``asn1`` the
-    asn1crypto view, made on first use, for the rest (the exact TBS bytes and names
-    for chains, names outside the plain cases of :func:`_plain_name`).
+    whole DER, and gives the dates quickly, SM2 ones included); names and serial are
+    read from the DER (:func:`_plain_name`, :func:`_serial`) and kept here; ``asn1``
+    is the asn1crypto view, made on first use, for the rest (the exact TBS bytes and
+    names for chains, names outside the plain cases of :func:`_plain_name`).
     """
 
     __slots__ = ("der", "rust", "_asn1", "names", "spans")
@@ -731,7 +732,7 @@ class _Cert:
         self.der, self.rust = der, rust
         self._asn1: x509.Certificate | None = None
         self.names: list[Any] = [False, False]  # issuer, subject: False until _plain_name reads them
-        self.spans: tuple[_Part, _Part] | None = None  # where they are in the DER
+        self.spans: tuple[_Part, _Part, _Part] | None = None  # serial, issuer, subject in the DER
 
     @property
     def asn1(self) -> x509.Certificate:
@@ -743,11 +744,24 @@ class _Cert:
 
 
 def _load_cert(der: bytes) -> _Cert | None:
-    """A certificate that is well formed, or None."""
+    """A certificate that is well formed, or None.
+
+    Well formed: the Rust parser takes the DER, and the issuer and subject can be
+    read. The Rust parser does not decode name strings, so a CN that is not UTF-8
+    (one flipped byte) would pass it and then break the report; reading the names
+    here (the plain way when it applies, kept for the report) catches that.
+    """
     try:
-        return _Cert(der, _rust_x509.load_der_x509_certificate(der))
+        cert = _Cert(der, _rust_x509.load_der_x509_certificate(der))
     except Exception:
         return None
+    for which in (0, 1):
+        if _plain_name(cert, which) is None:
+            try:
+                _dn(cert.asn1.subject if which else cert.asn1.issuer)
+            except Exception:
+                return None
+    return cert
 
 
 def _plain_labels() -> dict[bytes, tuple[str, bool]]:
@@ -784,18 +798,36 @@ def _plain_text(kind: bytes, tag: int, raw: bytes) -> str:
     return text
 
 
-def _name_spans(der: bytes) -> tuple[_Part, _Part]:
-    """The issuer and subject elements of a certificate's DER."""
+def _tbs_spans(der: bytes) -> tuple[_Part, _Part, _Part]:
+    """The serialNumber, issuer and subject elements of a certificate's DER."""
     _, pos, stop = _tlv(der, 0, len(der))
     tag, pos, stop = _tlv(der, pos, stop)  # tbsCertificate
     if tag != 0x30:
         raise _Unusual
     if der[pos] == 0xA0:  # [0] version
         pos = _tlv(der, pos, stop)[2]
-    pos = _tlv(der, _tlv(der, pos, stop)[2], stop)[2]  # serialNumber, signature
-    issuer = _tlv(der, pos, stop)
+    serial = _tlv(der, pos, stop)
+    issuer = _tlv(der, _tlv(der, serial[2], stop)[2], stop)  # after the signature algorithm
     subject = _tlv(der, _tlv(der, issuer[2], stop)[2], stop)  # after validity
-    return issuer, subject
+    return serial, issuer, subject
+
+
+def _spans(cert: _Cert) -> tuple[_Part, _Part, _Part]:
+    if cert.spans is None:
+        cert.spans = _tbs_spans(cert.der)
+    return cert.spans
+
+
+def _serial(cert: _Cert) -> int:
+    """asn1crypto's ``serial_number`` (read from the DER: cryptography warns on
+    access to a serial that is not positive)."""
+    try:
+        tag, start, end = _spans(cert)[0]
+        if tag == 0x02 and end > start:
+            return int.from_bytes(cert.der[start:end], "big", signed=True)
+    except (_Unusual, SealFormatError, IndexError):
+        pass
+    return cert.asn1.serial_number
 
 
 def _plain_name(cert: _Cert, which: int) -> list[list[tuple[bytes, str]]] | None:
@@ -812,9 +844,7 @@ def _plain_name(cert: _Cert, which: int) -> list[list[tuple[bytes, str]]] | None
     der = cert.der
     rdns: list[list[tuple[bytes, str]]] | None = []
     try:
-        if cert.spans is None:
-            cert.spans = _name_spans(der)
-        tag, start, end = cert.spans[which]
+        tag, start, end = _spans(cert)[1 + which]
         if tag != 0x30:
             raise _Unusual
         while start < end:
@@ -882,7 +912,7 @@ def _summary(cert: _Cert) -> dict[str, Any]:
     return {
         "subject": subject,
         "issuer": issuer,
-        "serial": format(cert.rust.serial_number, "X"),
+        "serial": format(_serial(cert), "X"),
         "not_before": not_before,
         "not_after": not_after,
     }

@@ -549,3 +549,26 @@ def test_plain_attribute_text_is_asn1crypto_native(kind: bytes, tag: int, raw: b
     body = bytes([0x06, len(kind)]) + kind + bytes([tag, len(raw)]) + raw
     atv = x509.NameTypeAndValue.load(bytes([0x30, len(body)]) + body)
     assert atv["value"].native == fast
+
+
+@pytest.mark.parametrize("bad", [b"\xc6fficer ec", b"Officer e\xff"])
+def test_unreadable_maker_name_is_a_malformed_certificate(world, bad: bytes) -> None:
+    """The maker certificate is outside what the maker signs: a broken CN there must be
+    reported, not crash the report (the Rust parser does not decode name strings)."""
+    seal = make_seal(world, "ec")
+    assert seal.count(b"Officer ec") == 1
+    broken = seal.replace(b"Officer ec", bad)
+    report = verify(broken, at=NOW)
+    assert "maker-cert-malformed" in report.problems and not report.intact and not report.valid
+    doc = report.to_json()
+    assert doc["maker"] is None and doc["valid"] is False
+
+
+def test_name_of_a_tag_asn1crypto_refuses_is_a_malformed_certificate(world) -> None:
+    seal = make_seal(world, "ec")
+    at = seal.index(b"Officer ec")
+    assert seal[at - 2] == 0x0C  # UTF8String
+    broken = seal[: at - 2] + b"\x0d" + seal[at - 1 :]  # [UNIVERSAL 13]: not a DirectoryString
+    report = verify(broken, at=NOW)
+    assert "maker-cert-malformed" in report.problems and not report.intact
+    assert report.to_json()["maker"] is None
