@@ -255,12 +255,28 @@ class CeremonyScreen(Screen):
 
         def got(pin: str | None) -> None:
             if pin:
-                self.cosigners.append((card.serial, pin))
-                self._sup_status()
-                if not self.query_one("#cer-write", Button).disabled:
-                    self.query_one("#cer-write").focus()
+                self.error(self.app.tr("cer.checking"))  # type: ignore[attr-defined]
+                self._check_supervisor(card.serial, pin)
 
         self.app.push_screen(PinModal(card, collect=True), got)
+
+    @work(thread=True, exclusive=True, group="card")
+    def _check_supervisor(self, serial: str, pin: str) -> None:
+        """The supervisor's card and PIN are checked at once, not only when signing."""
+        try:
+            making.check_supervisor(self.app.session, serial, pin,  # type: ignore[attr-defined]
+                                    [s for s, _ in self.cosigners])
+        except StationError as exc:
+            self.app.call_from_thread(self.fail, exc)
+            return
+        self.app.call_from_thread(self._supervisor_ok, serial, pin)
+
+    def _supervisor_ok(self, serial: str, pin: str) -> None:
+        self.error("")
+        self.cosigners.append((serial, pin))
+        self._sup_status()
+        if not self.query_one("#cer-write", Button).disabled:
+            self.query_one("#cer-write").focus()
 
     # -- step 5: writing -------------------------------------------------------------------
     @on(Button.Pressed, "#cer-write")

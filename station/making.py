@@ -28,14 +28,14 @@ from typing import Any, Callable, Sequence
 from crypto import seseal
 from devices.pkcs11 import Card
 from station import applications, faults, impressions
-from station.cards import cert_sha256, device_errors, now, open_card
+from station.cards import cert_sha256, device_errors, now
 from station.errors import PolicyError, StateError, StationError
 from station.model import Role
-from station.session import Session, common_name, prove_possession
+from station.session import Session, common_name, prove_possession, unlock_card
 from station.setup import check_chain
 
 __all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "co_authorize",
-           "make_seal", "review", "Review", "next_application", "issuance_digest",
+           "make_seal", "check_supervisor", "review", "Review", "next_application", "issuance_digest",
            "issuance_digest_from_hash", "FUNCTIONS_OID", "FUNCTIONS"]
 
 STEPS = ("officer", "seal-card", "impression", "sign", "co-authorize", "write", "read-back", "record")
@@ -104,9 +104,7 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
     if serial in {s["serial"] for s in session.home.keyslots().get("slots", {}).values()}:
         raise _refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
                       "station, not a seal card", serial)
-    card = open_card(session.module, serial)
-    with device_errors(serial):
-        card.login(pin)
+    card = _unlock(session, serial, pin)
     der = card.certificate
     cert = x509.load_der_x509_certificate(der)
     if not check_chain(der, session.home.trust_anchors()):
@@ -189,27 +187,49 @@ def issuance_digest_from_hash(seal_sha256_hex: str, card_serial: str, applicatio
     return hashlib.sha256(text.encode()).digest()
 
 
+def _unlock(session: Session, serial: str, pin: str) -> Card:
+    """Card login with the station's wrong-PIN count; refusals go to the audit log."""
+    return unlock_card(session.home, session.config, session.module, serial, pin,
+                       lambda reason: session.log("card-login", serial, "refused", reason=reason))
+
+
+def _supervisor_card(session: Session, serial: str, pin: str, already: Sequence[str]) -> Card:
+    """The supervisor's card, logged in, after every separation-of-duties check."""
+    if serial == session.card.serial:
+        raise _refuse(session, "officer-as-supervisor", "the officer cannot co-authorize their own seal",
+                      serial, "a different supervisor must insert their card")
+    if serial in already:
+        raise _refuse(session, "supervisor-twice", f"card {serial} has already co-authorized", serial)
+    card = _unlock(session, serial, pin)
+    der = card.certificate
+    row = session.store.one("SELECT role FROM enrollments WHERE cert_sha256 = ? AND removed_at IS NULL",
+                            (cert_sha256(der),))
+    if row is None or row[0] != Role.SUPERVISOR.value:
+        session.module.forget(serial)
+        raise _refuse(session, "not-supervisor", f"card {serial} is not enrolled as a supervisor", serial)
+    if cert_sha256(der) == session.actor.cert_sha256:
+        session.module.forget(serial)
+        raise _refuse(session, "officer-as-supervisor", "the officer cannot co-authorize", serial)
+    return card
+
+
+def check_supervisor(session: Session, serial: str, pin: str, already: Sequence[str] = ()) -> str:
+    """Check a supervisor's card and PIN now (the wizard asks before signing); their name."""
+    card = _supervisor_card(session, serial, pin, already)
+    try:
+        return common_name(card.certificate)
+    finally:
+        session.module.forget(serial)
+
+
 def co_authorize(session: Session, serial: str, pin: str, digest: bytes,
                  already: Sequence[CoSignature] = ()) -> CoSignature:
     """One supervisor's card signs the issuance digest; separation of duties enforced."""
     from crypto.algorithms import verify_signature
 
-    if serial == session.card.serial:
-        raise _refuse(session, "officer-as-supervisor", "the officer cannot co-authorize their own seal",
-                      serial, "a different supervisor must insert their card")
-    if serial in {c.serial for c in already}:
-        raise _refuse(session, "supervisor-twice", f"card {serial} has already co-authorized", serial)
-    card = open_card(session.module, serial)
+    card = _supervisor_card(session, serial, pin, [c.serial for c in already])
     try:
-        with device_errors(serial):
-            card.login(pin)
         der = card.certificate
-        row = session.store.one("SELECT role FROM enrollments WHERE cert_sha256 = ? AND removed_at IS NULL",
-                                (cert_sha256(der),))
-        if row is None or row[0] != Role.SUPERVISOR.value:
-            raise _refuse(session, "not-supervisor", f"card {serial} is not enrolled as a supervisor", serial)
-        if cert_sha256(der) == session.actor.cert_sha256:
-            raise _refuse(session, "officer-as-supervisor", "the officer cannot co-authorize", serial)
         with device_errors(serial):
             signer = card.signer(session.config.sm2_mechanism)
             signature = signer.sign(digest)

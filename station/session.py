@@ -29,7 +29,7 @@ from station.model import Actor, Role
 from station.idle import IdleTimer
 from station.store.db import Store
 
-__all__ = ["Session", "login", "IdleTimer", "prove_possession", "actor_for", "common_name"]
+__all__ = ["Session", "login", "unlock_card", "IdleTimer", "prove_possession", "actor_for", "common_name"]
 
 
 def common_name(cert_der: bytes) -> str:
@@ -108,21 +108,16 @@ def _refuse(home: Home, serial: str, cert: bytes | None, why: str, outcome: str 
     keys.seal_to_inbox(home, make_entry(0, actor, "login", serial, outcome, {"reason": why}))
 
 
-def login(home: Home, serial: str, pin: str, *, role: Role | None = None,
-          module: Module | None = None) -> Session:
-    """Open a session for an enrolled card. Raises a StationError naming any refusal."""
-    config = home.config()
-    module = module or module_for(home)
+def unlock_card(home: Home, config: Config, module: Module, serial: str, pin: str,
+                on_refusal: Any = None) -> Card:
+    """Log in to any card (authorization, seal or supervisor card) with the station's
+    wrong-PIN count: a card at the limit is refused before its PIN is even sent.
+    ``on_refusal(reason)`` records the refusal where the caller can (inbox or log)."""
+    record = on_refusal or (lambda reason: None)
     failures = home.pin_failures(serial)
     if failures >= config.max_pin_tries:
-        _refuse(home, serial, None, "card locked")
+        record("card locked")
         raise PinLockedError(f"card {serial} is locked after {failures} wrong PINs", hint=UNBLOCK_HINT)
-    with module.hold():
-        return _login(home, config, module, serial, pin, failures, role)
-
-
-def _login(home: Home, config: Config, module: Module, serial: str, pin: str, failures: int,
-           role: Role | None) -> Session:
     card = open_card(module, serial)
     try:
         with device_errors(serial):
@@ -133,21 +128,33 @@ def _login(home: Home, config: Config, module: Module, serial: str, pin: str, fa
         left = config.max_pin_tries - failures
         if exc.tries_left is not None:
             left = min(left, exc.tries_left)
-        _refuse(home, serial, None, "wrong PIN")
+        record("wrong PIN")
         if left <= 0:
             raise PinLockedError(f"card {serial} is now locked after {failures} wrong PINs",
                                  hint=UNBLOCK_HINT) from None
         raise WrongPinError(f"wrong PIN for card {serial} ({left} tries left)", tries_left=left,
                             hint="check the PIN; the card locks after repeated wrong PINs") from None
     except PinLockedError:
-        _refuse(home, serial, None, "card locked")
+        record("card locked")
         raise
-    home.set_pin_failures(serial, 0)
-    try:
-        return _open_session(home, config, module, card, role)
-    except BaseException:
-        module.forget(serial)
-        raise
+    if failures:
+        home.set_pin_failures(serial, 0)
+    return card
+
+
+def login(home: Home, serial: str, pin: str, *, role: Role | None = None,
+          module: Module | None = None) -> Session:
+    """Open a session for an enrolled card. Raises a StationError naming any refusal."""
+    config = home.config()
+    module = module or module_for(home)
+    with module.hold():
+        card = unlock_card(home, config, module, serial, pin,
+                           lambda reason: _refuse(home, serial, None, reason))
+        try:
+            return _open_session(home, config, module, card, role)
+        except BaseException:
+            module.forget(serial)
+            raise
 
 
 def _open_session(home: Home, config: Config, module: Module, card: Card, role: Role | None) -> Session:

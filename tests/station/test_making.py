@@ -353,3 +353,30 @@ def test_only_an_officer_session_makes_seals(world: DemoWorld, module, home_copy
     assert seal_on_card(module, seal_card) is None
     assert seal_card.serial not in home_copy.card_marks()
     assert store_query(home_copy, world, "SELECT state FROM applications WHERE id = ?", (app_id,)) == [("approved",)]
+
+
+def test_supervisor_card_is_checked_before_signing_and_wrong_pins_count(world) -> None:
+    """The wizard checks a supervisor's card when the PIN is typed, not at the end; a
+    wrong PIN there counts toward the card's lock like any other."""
+    from station.errors import PolicyError, WrongPinError
+    from station.making import check_supervisor
+    from station.session import login
+
+    officer, supervisor, auditor = world.card("officer"), world.card("supervisor"), world.card("auditor")
+    session = login(world.home, officer.serial, officer.pin)
+    try:
+        assert "Li Qiang" in check_supervisor(session, supervisor.serial, supervisor.pin)
+        with pytest.raises(WrongPinError) as wrong:
+            check_supervisor(session, supervisor.serial, "000000")
+        assert wrong.value.tries_left == world.home.config().max_pin_tries - 1
+        assert world.home.pin_failures(supervisor.serial) == 1
+        with pytest.raises(PolicyError) as own:
+            check_supervisor(session, officer.serial, officer.pin)
+        assert own.value.reason == "officer-as-supervisor"
+        with pytest.raises(PolicyError) as not_sup:
+            check_supervisor(session, auditor.serial, auditor.pin)
+        assert not_sup.value.reason == "not-supervisor"
+        assert check_supervisor(session, supervisor.serial, supervisor.pin)
+        assert world.home.pin_failures(supervisor.serial) == 0
+    finally:
+        session.close()
