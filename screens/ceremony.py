@@ -223,7 +223,7 @@ class CeremonyScreen(Screen):
             (tr("cer.f.certvalid"), f"{c.not_before:%Y-%m-%d} – {c.not_after:%Y-%m-%d}"),
         ]
         self.query_one("#cer-review", Static).update("\n".join(f"[b]{k}[/b]  {v}" for k, v in rows))
-        from screens.widgets.preview import halfblock_text
+        from screens.widgets.impression import halfblock_text
 
         self.query_one("#cer-preview", Static).update(halfblock_text(r.picture, 28))
         self.query_one("#cer-recipient", Input).value = a.holder_name or ""
