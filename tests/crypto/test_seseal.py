@@ -15,6 +15,12 @@ from hypothesis import strategies as st
 from crypto import seseal
 from crypto.algorithms import ECDSA_SHA256, RSA_SHA256, SM2_SM3, der_to_raw
 from crypto.seseal import SealBuildError, SealFormatError, build_v4, parse, verify
+# the private helpers under test, from the modules of the package that hold them
+from crypto.seseal.asn1 import _CertDigests, _SealInfoV4, _SESealV4
+from crypto.seseal.certs import _common_name, _iso, _load_cert, _plain_name, _summary, _validity
+from crypto.seseal.der import _children, _der_length, _time, _tlv, _when
+from crypto.seseal.names import _PLAIN_LABELS, _dn, _plain_text
+from crypto.seseal.parsing import _parse_v4, _read_v4
 
 from .conftest import KINDS, load_fixture
 
@@ -198,7 +204,7 @@ def test_build_round_trip(world, kind: str) -> None:
     assert p.ext_datas == [("2.25.1234", False, b"office"), ("2.25.5678", True, b"web")]
     assert NOW.strftime("%Y%m%d%H%M%SZ").encode() in seal  # GeneralizedTime, UTC, 'Z'
     assert seal.index(p.signed_bytes) == 4
-    assert seseal._SESealV4.load(seal).dump(force=True) == seal  # canonical DER
+    assert _SESealV4.load(seal).dump(force=True) == seal  # canonical DER
     if kind != "rsa":
         assert p.signature[0] == 0x30  # DER SEQUENCE{r, s} in the BIT STRING
     anchors = [world[kind]["ca"].certificate]
@@ -267,7 +273,7 @@ def _assemble(info: bytes, cert: bytes, algorithm: str, signature: bytes) -> byt
         + core.ObjectIdentifier(algorithm).dump()
         + core.OctetBitString(signature).dump()
     )
-    return core.Sequence.load(b"\x30" + seseal._der_length(len(body)) + body).dump()
+    return core.Sequence.load(b"\x30" + _der_length(len(body)) + body).dump()
 
 
 def test_raw_signature_in_bit_string_is_read(world) -> None:
@@ -281,9 +287,9 @@ def test_raw_signature_in_bit_string_is_read(world) -> None:
 def test_cert_digest_list(world) -> None:
     officer = world["ec"]["officer"]
     seal = parse(make_seal(world, "ec"))
-    info = seseal._SealInfoV4.load(seal.signed_bytes)
+    info = _SealInfoV4.load(seal.signed_bytes)
     info["property"]["certListType"] = 2
-    info["property"]["certList"] = seseal._CertDigests([{"type": "sha256", "value": b"\x01" * 32}])
+    info["property"]["certList"] = _CertDigests([{"type": "sha256", "value": b"\x01" * 32}])
     info_der = info.dump(force=True)
     data = _assemble(info_der, officer.certificate, ECDSA_SHA256, officer.signer.sign(info_der))
     p = parse(data)
@@ -399,13 +405,13 @@ V4_LAYOUT = ("UserV4.esl", "UserV5.esl", "HebeiGede-bad-maker-signature.der")
 
 def _both_v4_readers(data: bytes):
     """(fast, slow) readings of ``data``; None for a reader that declines or fails."""
-    top = seseal._children(data)
+    top = _children(data)
     # what parse() sends to the v4 readers: one element, the v4 layout
-    if seseal._tlv(data, 0, len(data))[2] != len(data) or not (len(top) in (4, 5) and top[1][0] == 0x04):
+    if _tlv(data, 0, len(data))[2] != len(data) or not (len(top) in (4, 5) and top[1][0] == 0x04):
         raise SealFormatError("not the v4 layout")
-    fast = seseal._read_v4(data, top)
+    fast = _read_v4(data, top)
     try:
-        slow = seseal._parse_v4(data, top)
+        slow = _parse_v4(data, top)
     except Exception:
         slow = None
     return fast, slow
@@ -416,11 +422,11 @@ def _slow_summary(der: bytes) -> dict:
     cert = x509.Certificate.load(der, strict=True)
     v = cert["tbs_certificate"]["validity"]
     return {
-        "subject": seseal._dn(cert.subject),
-        "issuer": seseal._dn(cert.issuer),
+        "subject": _dn(cert.subject),
+        "issuer": _dn(cert.issuer),
         "serial": format(cert.serial_number, "X"),
-        "not_before": seseal._iso(v["not_before"].native),
-        "not_after": seseal._iso(v["not_after"].native),
+        "not_before": _iso(v["not_before"].native),
+        "not_after": _iso(v["not_after"].native),
     }
 
 
@@ -430,7 +436,7 @@ def _slow_common_name(der: bytes) -> str:
         for atv in rdn:
             if atv["type"].native == "common_name" and isinstance(atv["value"].native, str):
                 return atv["value"].native
-    return seseal._dn(cert.subject)
+    return _dn(cert.subject)
 
 
 def _outcome(fn, *args):
@@ -489,8 +495,8 @@ def test_fast_seal_reader_never_disagrees_on_mangled_seals(name: str, data: st.D
 def test_fast_date_reader_agrees_with_asn1crypto(tagged: tuple[int, str]) -> None:
     tag, text = tagged
     raw = text.encode()
-    fast = _outcome(seseal._when, raw, (tag, 0, len(raw)))
-    slow = _outcome(lambda: seseal._time(x509.Time.load(bytes([tag, len(raw)]) + raw)))
+    fast = _outcome(_when, raw, (tag, 0, len(raw)))
+    slow = _outcome(lambda: _time(x509.Time.load(bytes([tag, len(raw)]) + raw)))
     assert fast[0] == slow[0]
     if fast[0] == "ok":
         assert fast[1] == slow[1] and fast[1].utcoffset() == slow[1].utcoffset()
@@ -498,16 +504,16 @@ def test_fast_date_reader_agrees_with_asn1crypto(tagged: tuple[int, str]) -> Non
 
 def test_fast_certificate_reader_agrees_with_asn1crypto(world) -> None:
     for der in _all_certs(world):
-        cert = seseal._load_cert(der)
+        cert = _load_cert(der)
         assert cert is not None
-        assert seseal._summary(cert) == _slow_summary(der)
-        assert seseal._common_name(cert) == _slow_common_name(der)
+        assert _summary(cert) == _slow_summary(der)
+        assert _common_name(cert) == _slow_common_name(der)
         v = x509.Certificate.load(der)["tbs_certificate"]["validity"]
-        assert seseal._validity(cert) == (v["not_before"].native, v["not_after"].native)
+        assert _validity(cert) == (v["not_before"].native, v["not_after"].native)
     # the station's own certificates and the fixtures' all take the fast path
     for der in _all_certs(world):
-        cert = seseal._load_cert(der)
-        assert seseal._plain_name(cert, 0) is not None and seseal._plain_name(cert, 1) is not None
+        cert = _load_cert(der)
+        assert _plain_name(cert, 0) is not None and _plain_name(cert, 1) is not None
 
 
 @FLIPS
@@ -515,24 +521,24 @@ def test_fast_certificate_reader_agrees_with_asn1crypto(world) -> None:
 def test_fast_certificate_reader_never_disagrees_on_mangled_names(world, data: st.DataObject) -> None:
     der = data.draw(st.sampled_from(_all_certs(world)))
     # flip bytes inside the issuer/subject so that cryptography still loads most results
-    tbs = seseal._children(der, seseal._children(der)[0][1])
+    tbs = _children(der, _children(der)[0][1])
     first = 1 if tbs[0][0] == 0xA0 else 0
     spans = [tbs[first + 2][1:], tbs[first + 4][1:]]
     start, end = data.draw(st.sampled_from(spans))
     mangled = bytearray(der)
     for _ in range(data.draw(st.integers(1, 2))):
         mangled[data.draw(st.integers(start, end - 1))] ^= data.draw(st.integers(1, 255))
-    cert = seseal._load_cert(bytes(mangled))
+    cert = _load_cert(bytes(mangled))
     if cert is None:
         return
-    fast = _outcome(seseal._summary, cert), _outcome(seseal._common_name, cert)
+    fast = _outcome(_summary, cert), _outcome(_common_name, cert)
     slow = _outcome(_slow_summary, bytes(mangled)), _outcome(_slow_common_name, bytes(mangled))
     assert fast == slow
 
 
 @settings(max_examples=400, deadline=None)
 @given(
-    st.sampled_from(sorted(seseal._PLAIN_LABELS)),
+    st.sampled_from(sorted(_PLAIN_LABELS)),
     st.sampled_from([0x0C, 0x13, 0x16, 0x14, 0x1E, 0x2C]),
     st.one_of(
         st.binary(max_size=40),
@@ -543,7 +549,7 @@ def test_fast_certificate_reader_never_disagrees_on_mangled_names(world, data: s
 )
 def test_plain_attribute_text_is_asn1crypto_native(kind: bytes, tag: int, raw: bytes) -> None:
     try:
-        fast = seseal._plain_text(kind, tag, raw)
+        fast = _plain_text(kind, tag, raw)
     except Exception:  # noqa: BLE001 - declined: asn1crypto is asked instead
         return
     body = bytes([0x06, len(kind)]) + kind + bytes([tag, len(raw)]) + raw

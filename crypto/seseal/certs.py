@@ -1,0 +1,266 @@
+"""Certificates in seals: loading, names, summaries and chains to trust anchors.
+
+A seal carries the maker's certificate and (usually) a certList; a verification
+reads each of them several times (well-formedness, validity at signing, the report,
+the chain). :class:`_Cert` loads one once and keeps what was read, and
+:func:`_load_cert` decides what counts as well formed so that a broken certificate is
+a reported problem rather than a crash half-way through the report.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+from asn1crypto import x509
+from cryptography import x509 as _rust_x509
+
+from ..algorithms import verify_signature
+from .der import _Part, _Unusual, _bits, _tlv
+from .errors import SealFormatError
+from .names import _COMMON_NAME, _PLAIN_LABELS, _dn, _plain_dn, _plain_text
+
+__all__ = [
+    "_Cert",
+    "_anchors",
+    "_common_name",
+    "_iso",
+    "_issued_by",
+    "_load_cert",
+    "_name",
+    "_plain_name",
+    "_serial",
+    "_spans",
+    "_summary",
+    "_tbs_spans",
+    "_trusted",
+    "_validity",
+    "certificate_summary",
+]
+
+
+def _iso(value: Any) -> str | None:
+    if not isinstance(value, datetime):
+        return None if value is None else str(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    elif value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    if value.year >= 1000:  # what strftime gives, quicker (it does not pad smaller years)
+        return value.isoformat()[:19] + "Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Cert:
+    """A well-formed certificate, loaded once per verification and passed along.
+
+    ``rust`` is the ``cryptography`` certificate (its Rust parser has checked the
+    whole DER, and gives the dates quickly, SM2 ones included); names and serial are
+    read from the DER (:func:`_plain_name`, :func:`_serial`) and kept here; ``asn1``
+    is the asn1crypto view, made on first use, for the rest (the exact TBS bytes and
+    names for chains, names outside the plain cases of :func:`_plain_name`).
+    """
+
+    __slots__ = ("der", "rust", "_asn1", "names", "spans")
+
+    def __init__(self, der: bytes, rust: Any) -> None:
+        self.der, self.rust = der, rust
+        self._asn1: x509.Certificate | None = None
+        self.names: list[Any] = [False, False]  # issuer, subject: False until _plain_name reads them
+        self.spans: tuple[_Part, _Part, _Part] | None = None  # serial, issuer, subject in the DER
+
+    @property
+    def asn1(self) -> x509.Certificate:
+        # Cannot fail once the Rust parser took the DER (one strict SEQUENCE, no trailing
+        # bytes), which is all asn1crypto checks before reading lazily.
+        if self._asn1 is None:
+            self._asn1 = x509.Certificate.load(self.der, strict=True)
+        return self._asn1
+
+
+def _load_cert(der: bytes) -> _Cert | None:
+    """A certificate that is well formed, or None.
+
+    Well formed: the Rust parser takes the DER, and the issuer and subject can be
+    read. The Rust parser does not decode name strings, so a CN that is not UTF-8
+    (one flipped byte) would pass it and then break the report; reading the names
+    here (the plain way when it applies, kept for the report) catches that.
+    """
+    try:
+        cert = _Cert(der, _rust_x509.load_der_x509_certificate(der))
+    except Exception:
+        return None
+    for which in (0, 1):
+        if _plain_name(cert, which) is None:
+            try:
+                _dn(cert.asn1.subject if which else cert.asn1.issuer)
+            except Exception:
+                return None
+    return cert
+
+
+def _tbs_spans(der: bytes) -> tuple[_Part, _Part, _Part]:
+    """The serialNumber, issuer and subject elements of a certificate's DER."""
+    _, pos, stop = _tlv(der, 0, len(der))
+    tag, pos, stop = _tlv(der, pos, stop)  # tbsCertificate
+    if tag != 0x30:
+        raise _Unusual
+    if der[pos] == 0xA0:  # [0] version
+        pos = _tlv(der, pos, stop)[2]
+    serial = _tlv(der, pos, stop)
+    issuer = _tlv(der, _tlv(der, serial[2], stop)[2], stop)  # after the signature algorithm
+    subject = _tlv(der, _tlv(der, issuer[2], stop)[2], stop)  # after validity
+    return serial, issuer, subject
+
+
+def _spans(cert: _Cert) -> tuple[_Part, _Part, _Part]:
+    if cert.spans is None:
+        cert.spans = _tbs_spans(cert.der)
+    return cert.spans
+
+
+def _serial(cert: _Cert) -> int:
+    """asn1crypto's ``serial_number`` (read from the DER: cryptography warns on
+    access to a serial that is not positive)."""
+    try:
+        tag, start, end = _spans(cert)[0]
+        if tag == 0x02 and end > start:
+            return int.from_bytes(cert.der[start:end], "big", signed=True)
+    except (_Unusual, SealFormatError, IndexError):
+        pass
+    return cert.asn1.serial_number
+
+
+def _plain_name(cert: _Cert, which: int) -> list[list[tuple[bytes, str]]] | None:
+    """The issuer (``which`` 0) or subject (1) of a certificate as RDNs of (OID
+    contents, text), read from its DER; None unless every attribute is one of
+    ``_PLAIN_LABELS`` with a value :func:`_plain_text` takes - then the callers use
+    asn1crypto's reading.
+
+    Only for certificates that ``cryptography`` has loaded (so the DER is sound);
+    the values are what asn1crypto's ``.native`` gives for them.
+    """
+    if cert.names[which] is not False:
+        return cert.names[which]
+    der = cert.der
+    rdns: list[list[tuple[bytes, str]]] | None = []
+    try:
+        tag, start, end = _spans(cert)[1 + which]
+        if tag != 0x30:
+            raise _Unusual
+        while start < end:
+            tag, at, rdn_end = _tlv(der, start, end)
+            start = rdn_end
+            if tag != 0x31 or at == rdn_end:
+                raise _Unusual
+            atoms = []
+            while at < rdn_end:
+                tag, inner, atv_end = _tlv(der, at, rdn_end)
+                at = atv_end
+                oid_tag, oid_start, oid_end = _tlv(der, inner, atv_end)
+                value_tag, value_start, value_end = _tlv(der, oid_end, atv_end)
+                kind = der[oid_start:oid_end]
+                if tag != 0x30 or oid_tag != 0x06 or value_end != atv_end or kind not in _PLAIN_LABELS:
+                    raise _Unusual
+                atoms.append((kind, _plain_text(kind, value_tag, der[value_start:value_end])))
+            rdns.append(atoms)  # type: ignore[union-attr]
+    except (_Unusual, SealFormatError, ValueError, IndexError):
+        rdns = None
+    cert.names[which] = rdns
+    return rdns
+
+
+def _name(cert: _Cert, which: int) -> str:
+    """RFC 4514 string of the issuer (0) or subject (1)."""
+    rdns = _plain_name(cert, which)
+    if rdns is not None:
+        return _plain_dn(rdns)
+    return _dn(cert.asn1.subject if which else cert.asn1.issuer)
+
+
+def _validity(cert: _Cert) -> tuple[datetime, datetime] | None:
+    try:
+        return cert.rust.not_valid_before_utc, cert.rust.not_valid_after_utc
+    except Exception:
+        pass
+    v = cert.asn1["tbs_certificate"]["validity"]
+    nb, na = v["not_before"].native, v["not_after"].native
+    if isinstance(nb, datetime) and isinstance(na, datetime):
+        return nb, na
+    return None
+
+
+def _summary(cert: _Cert) -> dict[str, Any]:
+    subject, issuer = _name(cert, 1), _name(cert, 0)
+    period = _validity(cert)
+    if period is not None:
+        not_before, not_after = _iso(period[0]), _iso(period[1])
+    else:
+        v = cert.asn1["tbs_certificate"]["validity"]
+        not_before, not_after = _iso(v["not_before"].native), _iso(v["not_after"].native)
+    return {
+        "subject": subject,
+        "issuer": issuer,
+        "serial": format(_serial(cert), "X"),
+        "not_before": not_before,
+        "not_after": not_after,
+    }
+
+
+def certificate_summary(der: bytes) -> dict[str, Any]:
+    """{subject, issuer, serial (hex), not_before, not_after} of a DER certificate."""
+    cert = _load_cert(der)
+    if cert is None:
+        raise ValueError("malformed certificate")
+    return _summary(cert)
+
+
+def _common_name(cert: _Cert) -> str:
+    rdns = _plain_name(cert, 1)
+    if rdns is not None:
+        for rdn in reversed(rdns):
+            for kind, text in rdn:
+                if kind == _COMMON_NAME:
+                    return text
+        return _plain_dn(rdns)
+    for rdn in reversed(list(cert.asn1.subject.chosen)):
+        for atv in rdn:
+            if atv["type"].native == "common_name" and isinstance(atv["value"].native, str):
+                return atv["value"].native
+    return _dn(cert.asn1.subject)
+
+
+def _anchors(trust_anchors: Sequence[bytes]) -> list[_Cert]:
+    from asn1crypto import pem
+
+    out = []
+    for anchor in trust_anchors:
+        der = bytes(anchor)
+        if pem.detect(der):
+            der = pem.unarmor(der)[2]
+        cert = _load_cert(der)
+        if cert is None:
+            raise ValueError("a trust anchor is not a certificate")
+        out.append(cert)
+    return out
+
+
+def _issued_by(cert: _Cert, anchor: _Cert) -> bool:
+    """Is ``cert`` the anchor itself, or signed by it under the anchor's name?"""
+    if cert.der == anchor.der:
+        return True
+    try:
+        a1 = cert.asn1
+        tbs = a1["tbs_certificate"]
+        if a1.issuer != anchor.asn1.subject:
+            return False
+        if a1["signature_algorithm"].dump() != tbs["signature"].dump():
+            return False  # RFC 5280 4.1.1.2: the unsigned copy must match the signed one
+        algorithm = a1["signature_algorithm"]["algorithm"].dotted
+        return verify_signature(anchor.der, algorithm, tbs.dump(), _bits(a1["signature_value"]))
+    except Exception:  # unknown algorithm, odd encodings: not trusted
+        return False
+
+
+def _trusted(cert: _Cert | None, anchors: list[_Cert]) -> bool:
+    return cert is not None and any(_issued_by(cert, a) for a in anchors)

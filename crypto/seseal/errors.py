@@ -1,0 +1,18 @@
+"""The two errors of :mod:`crypto.seseal`.
+
+They live apart from the data classes because the lowest layer (the DER walker in
+:mod:`.der`) raises :class:`SealFormatError`, and everything above it imports that
+layer: a module of its own keeps the package free of import cycles.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SealBuildError", "SealFormatError"]
+
+
+class SealFormatError(ValueError):
+    """The bytes are not a well-formed seal (or seal signature) we can read."""
+
+
+class SealBuildError(ValueError):
+    """A seal just built does not verify: wrong certificate for the key, bad card."""

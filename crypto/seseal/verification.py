@@ -1,0 +1,87 @@
+"""Verifying a seal: the maker's signature, the period, and the chains.
+
+Everything but a malformed seal is a report, never an exception: the station must
+be able to say *why* a seal is bad. Some problems are findings that do not by
+themselves make a seal invalid (a maker certificate expired at signing, say); the
+document-signature verifier in :mod:`.document` reuses :func:`_assess` to judge the
+embedded seal at the signing time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Sequence
+
+from ..algorithms import UnsupportedAlgorithm, verify_signature
+from .certs import _Cert, _anchors, _load_cert, _trusted, _validity
+from .model import Chain, ParsedSeal, SealReport
+from .parsing import parse
+
+__all__ = ["_assess", "_at_signing", "_check_maker_signature", "verify"]
+
+
+def _check_maker_signature(p: ParsedSeal, problems: list[str]) -> bool:
+    try:
+        ok = verify_signature(p.maker_cert, p.algorithm, p.signed_bytes, p.signature)
+    except UnsupportedAlgorithm:
+        problems.append("unsupported-algorithm")
+        return False
+    if not ok:
+        problems.append("maker-signature-invalid")
+    return ok
+
+
+def _at_signing(cert: _Cert | None, when: datetime, who: str, problems: list[str]) -> None:
+    period = _validity(cert) if cert is not None else None
+    if period is None:
+        return
+    if when > period[1]:
+        problems.append(f"{who}-cert-expired-at-signing")
+    elif when < period[0]:
+        problems.append(f"{who}-cert-not-yet-valid-at-signing")
+
+
+def _assess(p: ParsedSeal, at: datetime | None, trust_anchors: Sequence[bytes]) -> SealReport:
+    at = datetime.now(timezone.utc) if at is None else (
+        at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    )
+    anchors = _anchors(trust_anchors) if trust_anchors else []
+    problems: list[str] = []
+    maker = _load_cert(p.maker_cert)
+    if maker is None:
+        problems.append("maker-cert-malformed")
+    intact = _check_maker_signature(p, problems) and maker is not None
+    listed = tuple(_load_cert(der) for der in p.certs)
+    if any(cert is None for cert in listed):
+        problems.append("cert-list-malformed")
+        intact = False
+    if not p.certs and not p.cert_digests:
+        problems.append("cert-list-empty")
+        intact = False
+    in_period = p.valid_start <= at <= p.valid_end
+    if not in_period:
+        problems.append("out-of-period")
+        problems.append("not-yet-valid" if at < p.valid_start else "expired")
+    _at_signing(maker, p.created, "maker", problems)
+    chain: Chain = "unchecked"
+    if anchors:
+        chain = "ok"
+        if not _trusted(maker, anchors):
+            problems.append("maker-cert-untrusted")
+            chain = "untrusted"
+        if not all(_trusted(cert, anchors) for cert in listed):
+            problems.append("cert-untrusted")
+            chain = "untrusted"
+    return SealReport(p, intact, in_period, chain, tuple(problems), at, (maker, listed))
+
+
+def verify(
+    data: bytes, *, at: datetime | None = None, trust_anchors: Sequence[bytes] = ()
+) -> SealReport:
+    """Verify a seal at ``at`` (default now, UTC) against optional trust anchors.
+
+    Malformed seals raise :class:`SealFormatError`; everything else is a report.
+    ``trust_anchors`` are DER (or PEM) certificates; a malformed anchor is the
+    caller's configuration error and raises ``ValueError``.
+    """
+    return _assess(parse(data), at, trust_anchors)
