@@ -42,6 +42,7 @@ from crypto.algorithms import (
 )
 
 __all__ = [
+    "canonical_zlib",
     "ALG_ES256",
     "ALG_PS256",
     "ALG_SM2_SM3",
@@ -150,7 +151,7 @@ def encode(claims: Mapping[Any, Any], signer: Signer) -> str:
     cose = cbor2.dumps(cbor2.CBORTag(_COSE_SIGN1_TAG, [protected, unprotected, payload, signature]))
     if len(cose) > MAX_PAYLOAD:
         raise ReceiptError("the receipt is too large")
-    text = PREFIX + base45.b45encode(zlib.compress(cose, 9)).decode("ascii")
+    text = PREFIX + base45.b45encode(canonical_zlib(cose)).decode("ascii")
     if not verify(decode(text), signer.certificate):
         raise ReceiptError("the card's signature does not verify with its certificate")
     return text
@@ -172,31 +173,29 @@ def _inflate_once(data: bytes) -> bytes:
     return out
 
 
-def _inflate(data: bytes) -> bytes:
-    """Decompress, refusing bombs and any stream but the canonical one.
+def canonical_zlib(data: bytes) -> bytes:
+    """The one zlib stream a receipt may be written as: header 78 01, one final stored
+    block, Adler-32.
 
-    Inflate ignores padding bits: those after a stored block's 3-bit header (byte 2
-    when zlib found the whole receipt incompressible, but zlib may also switch to a
-    stored block mid-stream) and those after the final block (the byte before the
-    Adler-32). A text differing only there would decode to the same receipt. zlib
-    writes padding as zeros, so any set bit of the deflate data that can be cleared
-    without changing the output is padding, and the text is refused. Every bit is
-    tried because a mid-stream stored block can start anywhere; a receipt is under
-    1 KiB compressed, so this costs a few milliseconds (and :data:`_MAX_TEXT` bounds it).
+    Deflate can write the same bytes in many ways (block types, Huffman tables, padding
+    bits, the header's FLEVEL), and a text re-encoded that way would still verify: the
+    signature covers the COSE bytes, not the text. Stored deflate has exactly one form,
+    any zlib inflates it, and it costs little here — signatures and hashes do not
+    compress (a receipt grows ~7%, one QR version). The encoder writes this; the decoder
+    accepts nothing else, so one receipt has one text.
     """
+    if len(data) > 0xFFFF:
+        raise ReceiptError("the receipt is too large")
+    size = len(data).to_bytes(2, "little")
+    inverse = (len(data) ^ 0xFFFF).to_bytes(2, "little")
+    return b"\x78\x01\x01" + size + inverse + data + zlib.adler32(data).to_bytes(4, "big")
+
+
+def _inflate(data: bytes) -> bytes:
+    """Decompress (refusing bombs), then insist on the canonical form of the output."""
     out = _inflate_once(data)
-    for at in range(2, len(data) - 4):
-        for bit in range(8):
-            if not data[at] >> bit & 1:
-                continue
-            trial = bytearray(data)
-            trial[at] ^= 1 << bit
-            try:
-                same = _inflate_once(bytes(trial)) == out
-            except ReceiptError:
-                same = False
-            if same:
-                raise ReceiptError("not a canonical zlib stream")
+    if data != canonical_zlib(out):
+        raise ReceiptError("not the canonical zlib stream of a receipt")
     return out
 
 

@@ -28,6 +28,7 @@ from crypto.receipt import (
     PREFIX,
     Receipt,
     ReceiptError,
+    canonical_zlib,
     decode,
     encode,
     key_id,
@@ -153,25 +154,26 @@ def supervisor_signature(n: int) -> bytes:
 
 
 def typical_claims(supervisors: int = 1) -> dict:
-    """A receipt as station/receipts.py would fill it; short keys keep the QR small."""
+    """The claims map station/receipts.py writes (integer keys, see its docstring), with
+    long real-world names: the unit and a special-purpose seal named after it."""
     return {
-        "v": 1,
-        "sid": "3f9c2a1e-7b4d-4e8a-9c1f-2d6b8e0a4c73",  # station id
-        "no": "2025-000123",  # receipt number
-        "es": "11010820250001234",  # seal esID
-        "ty": 2,  # seal type: contract seal
-        "un": "北京市海淀区星河数码科技有限公司",  # unit
-        "cc": "91110108MA01ABCD2X",  # unified social credit code
-        "nm": "北京市海淀区星河数码科技有限公司合同专用章",  # seal name
-        "cs": "A1B2C3D4E5F60718",  # seal card serial
-        "hc": sha("seal card certificate"),
-        "hs": sha("seal DER"),
-        "mt": 1763803865,  # made (UTC seconds)
-        "it": 1763803912,  # issued
-        "rc": {"n": "王建国", "id": "110108********1234", "t": "138****5678"},  # recipient
-        "of": sha("officer certificate"),
-        "sv": [{"h": sha(f"supervisor {i}"), "s": supervisor_signature(i)} for i in range(supervisors)],
-        "th": {"n": 48213, "r": sha("audit root")},  # audit tree head
+        1: "BJ-HAIDIAN-0001",  # station id
+        2: 123456,  # receipt number
+        3: "BJ-HAIDIAN-0001-2026-000123",  # seal esID
+        4: "contract",  # seal type
+        5: "北京市海淀区星河数码科技有限公司",  # unit
+        6: "91110108MA01ABCD2X",  # unified social credit code
+        7: "北京市海淀区星河数码科技有限公司合同专用章",  # seal name
+        8: "A1B2C3D4E5F60718",  # seal card serial
+        9: sha("seal card certificate"),
+        10: sha("seal DER"),
+        11: 1763803865,  # made (UTC seconds)
+        12: 1763803912,  # issued
+        13: "王建国",  # recipient
+        14: 4321,  # application id
+        15: sha("officer certificate"),
+        16: [[sha(f"supervisor {i}"), supervisor_signature(i)] for i in range(supervisors)],
+        17: [48213, sha("audit root")],  # audit tree head
     }
 
 
@@ -261,8 +263,7 @@ def qr_version(text: str) -> int:
 
 def test_typical_receipt_fits_one_qr_code() -> None:
     text, _ = sample()
-    assert len(text) < 1000, len(text)
-    assert qr_version(text) <= 25
+    assert qr_version(text) <= 21, len(text)  # room to spare for a second supervisor
 
 
 @pytest.mark.parametrize("make", ALL_SIGNERS)
@@ -305,44 +306,8 @@ def test_every_single_character_substitution_fails() -> None:
             assert not verify(receipt, cert), (i, c)
 
 
-def test_non_canonical_deflate_padding_is_refused() -> None:
-    """Deflate ignores the padding bits after its last block; setting them must not
-    give a second text for the same receipt."""
-    refused = 0
-    for n in range(20):  # signatures are random, so is the padding; find a few with some
-        claims = {**typical_claims(), "no": f"2025-{n:06d}"}  # compressible: not a stored block
-        cose = zlib.decompress(base45.b45decode(encode(claims, ec_signer())[len(PREFIX) :]))
-        stream = zlib.compress(cose, 9)
-        assert decode(PREFIX + base45.b45encode(stream).decode())
-        for bit in range(8):
-            trial = bytearray(stream)
-            trial[-5] ^= 1 << bit
-            try:
-                if zlib.decompress(bytes(trial)) != cose:
-                    continue
-            except zlib.error:
-                continue
-            with pytest.raises(ReceiptError):  # same content, other text: refused
-                decode(PREFIX + base45.b45encode(bytes(trial)).decode())
-            refused += 1
-    assert refused > 0
-
-
-def test_non_canonical_stored_block_padding_is_refused() -> None:
-    """An incompressible receipt is one stored block: its header byte has 5 padding bits."""
-    cose = zlib.decompress(base45.b45decode(encode({"x": os.urandom(300)}, ec_signer())[len(PREFIX) :]))
-    stream = zlib.compress(cose, 9)
-    assert stream[2] == 0x01  # BFINAL=1, BTYPE=00 (stored), then padding
-    for bit in range(3, 8):
-        trial = bytearray(stream)
-        trial[2] |= 1 << bit
-        assert zlib.decompress(bytes(trial)) == cose
-        with pytest.raises(ReceiptError):
-            decode(PREFIX + base45.b45encode(bytes(trial)).decode())
-
-
 def _text_of(cose_bytes: bytes) -> str:
-    return PREFIX + base45.b45encode(zlib.compress(cose_bytes, 9)).decode()
+    return PREFIX + base45.b45encode(canonical_zlib(cose_bytes)).decode()
 
 
 def _cose(protected=None, unprotected=None, payload=None, signature=None, tag=18) -> bytes:
@@ -369,8 +334,8 @@ def test_structure_errors() -> None:
         " " + text,
         text.replace(PREFIX, PREFIX + " "),
         PREFIX + base45.b45encode(b"not zlib").decode(),
-        PREFIX + base45.b45encode(zlib.compress(b"\xff")).decode(),
-        PREFIX + base45.b45encode(zlib.compress(b"\x01\x02")).decode(),  # trailing CBOR
+        PREFIX + base45.b45encode(canonical_zlib(b"\xff")).decode(),
+        PREFIX + base45.b45encode(canonical_zlib(b"\x01\x02")).decode(),  # trailing CBOR
         PREFIX + base45.b45encode(zlib.compress(b"\x00" * 10)[:-1]).decode(),  # truncated
         PREFIX + base45.b45encode(zlib.compress(b"\x00") + b"x").decode(),  # trailing data
         PREFIX + base45.b45encode(zlib.compress(b"\x00" * (65 * 1024))).decode(),  # bomb
