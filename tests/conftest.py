@@ -17,7 +17,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.helpers import DemoWorld, copy_home
+from tests.helpers import DemoWorld, copy_home, wipe_seal_card
 
 
 @pytest.fixture(scope="session")
@@ -85,16 +85,6 @@ def blank_seal_card(world: DemoWorld, module):  # -> station.demo.DemoCard
     and the station's mark cleared — as an administrator would after revoking it.
     """
     card = world.card("seal", 4)
-    _wipe(world, module, card)
+    wipe_seal_card(module, card, [world.home])
     yield card
-    _wipe(world, module, card)
-
-
-def _wipe(world: DemoWorld, module, card) -> None:
-    c = module.card(card.serial)
-    c.login(card.pin)
-    try:
-        c.delete_data("SESeal")
-    finally:
-        module.forget(card.serial)
-    world.home.mark_card(card.serial, None)
+    wipe_seal_card(module, card, [world.home])

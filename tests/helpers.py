@@ -19,7 +19,7 @@ from typing import Iterable
 from station.demo import DemoCard
 from station.home import Home
 
-__all__ = ["ROOT", "fixtures_dir", "DemoWorld", "cli_env", "run_cli", "error_line", "copy_home", "store_key_for"]
+__all__ = ["ROOT", "fixtures_dir", "wipe_seal_card", "DemoWorld", "cli_env", "run_cli", "error_line", "copy_home", "store_key_for"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,4 +101,17 @@ def fixtures_dir() -> Path:
             if (candidate / "UserV4.esl").is_file():
                 return candidate
     raise FileNotFoundError("seal fixtures not found: set SEAL_STATION_FIXTURES to shared/fixtures(/seals)")
+
+
+def wipe_seal_card(module, card: DemoCard, homes: Iterable[Home]) -> None:
+    """Make a seal card blank again: delete its SESeal object, clear the stations' marks
+    (as an administrator would after revoking the seal)."""
+    c = module.card(card.serial)
+    try:
+        c.login(card.pin)
+        c.delete_data("SESeal")
+    finally:
+        module.forget(card.serial)
+    for home in homes:
+        home.mark_card(card.serial, None)
 

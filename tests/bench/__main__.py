@@ -37,7 +37,7 @@ def _bench(home, cards) -> None:
     def pin_to_home() -> None:
         login(home, officer.serial, officer.pin).close()
 
-    print(f"PIN -> home (login: PIN, possession, key slot, store open, audit) on SoftHSM: "
+    print(f"login to home (card login, possession, key slot, store open, audit) on SoftHSM: "
           f"{median_ms(pin_to_home, 10):.1f} ms median of 10 (incl. logout with signed tree head)")
 
     session = login(home, officer.serial, officer.pin)

@@ -62,7 +62,7 @@ def _bench(tmp: Path) -> None:
     from station.model import Role
     from station.session import login
     from station.verify import verify_bytes
-    from tests.helpers import DemoWorld, cli_env, fixtures_dir
+    from tests.helpers import DemoWorld, cli_env, fixtures_dir, wipe_seal_card
     from tests.station.test_making import approved_applications, make_args
 
     home = Home(tmp / "home")
@@ -75,13 +75,7 @@ def _bench(tmp: Path) -> None:
     print(f"demo world in {tmp}; {len(app_ids)} approved applications, {len(blanks)} seal cards")
 
     def reset(card: Any) -> None:
-        c = module.card(card.serial)
-        try:
-            c.login(card.pin)
-            c.delete_data("SESeal")
-        finally:
-            module.forget(card.serial)
-        home.mark_card(card.serial, None)
+        wipe_seal_card(module, card, [home])
 
     # -- the ceremony in process ------------------------------------------------------------
     session = login(home, officer.serial, officer.pin, role=Role.OFFICER)

@@ -25,7 +25,7 @@ from crypto import seseal
 from devices import softhsm
 from station.demo import DemoCard
 from station.home import Home
-from tests.helpers import DemoWorld, error_line, run_cli
+from tests.helpers import DemoWorld, error_line, run_cli, wipe_seal_card
 
 __all__ = ["SEAL_CARD", "new_unit", "approved_applications", "seal_on_card", "wipe", "pkcs11_tool",
            "tool_token", "card_states", "store_query", "make_args"]
@@ -93,14 +93,7 @@ def seal_on_card(module, card: DemoCard) -> bytes | None:
 def wipe(world: DemoWorld, module, card: DemoCard, homes: Iterable[Home]) -> None:
     """Make ``card`` blank again: delete its SESeal object, clear the station's marks."""
     _present(world, module, card.serial)
-    c = module.card(card.serial)
-    try:
-        c.login(card.pin)
-        c.delete_data("SESeal")
-    finally:
-        module.forget(card.serial)
-    for home in homes:
-        home.mark_card(card.serial, None)
+    wipe_seal_card(module, card, homes)
 
 
 def pkcs11_tool(conf: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
