@@ -119,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
 _EXTENSIONS: list[Callable[[Any, argparse.ArgumentParser], None]] = []
 # Modules that add commands: each calls `extension(fn)` for its sub-parsers and
 # `@command(name)` for its handlers when imported.
-_EXTENSION_MODULES: list[str] = ["station.cli_making", "station.cli_library", "station.cli_receipts"]
+_EXTENSION_MODULES: list[str] = ["station.cli.making", "station.cli.library", "station.cli.receipts"]
 
 
 def extension(fn: Callable[[Any, argparse.ArgumentParser], None]) -> Callable[[Any, argparse.ArgumentParser], None]:
