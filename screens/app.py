@@ -226,8 +226,9 @@ class SealStationApp(App[None]):
         session = self.session
         if session is None:
             return
-        report = session.audit.verify(session.certificates())
-        session.log("audit-verify", "", "ok" if report.ok else "failed", problems=len(report.problems))
+        from station.audit import verify_and_record
+
+        report = verify_and_record(session)
         if report.ok:
             text = self.tr("home.audit_ok", size=report.size, signed=report.signed_size)
         else:

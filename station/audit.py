@@ -22,12 +22,13 @@ import socket
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 from crypto import merkle
 from station.model import Actor, AuditReport, TreeHead
 
-__all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "now_utc"]
+__all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "now_utc", "AuditedSession",
+           "verify_and_record"]
 
 
 def now_utc() -> str:
@@ -275,3 +276,24 @@ def verify_export(path: Path) -> AuditReport:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: not an audit export ({type(exc).__name__})") from None
     return verify_entries(rows, heads, certs)
+
+
+class AuditedSession(Protocol):
+    """What :func:`verify_and_record` needs of a :class:`station.session.Session`."""
+
+    audit: Audit
+
+    def certificates(self) -> dict[str, bytes]: ...
+
+    def log(self, action: str, obj: str = "", outcome: str = "ok", **details: Any) -> int: ...
+
+
+def verify_and_record(session: AuditedSession) -> AuditReport:
+    """Check the whole log and then record that it was checked, and how it came out.
+
+    Both front ends run this one function, so a check made in the TUI and one made with
+    ``seal-station audit verify`` leave the same trace in the log they checked.
+    """
+    report = session.audit.verify(session.certificates())
+    session.log("audit-verify", "", "ok" if report.ok else "failed", problems=len(report.problems))
+    return report

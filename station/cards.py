@@ -13,13 +13,13 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from devices import errors as dev
-from devices.pkcs11 import Card, Module, TokenInfo, open_module
+from devices.pkcs11 import Card, Module, TokenInfo, open_module, unblock
 from station.errors import CardAbsentError, CardError, PinLockedError, StateError, WrongPinError
 from station.home import Home
 from station.model import CardState, CardView, Role
 
 __all__ = ["device_errors", "module_for", "list_cards", "card_subject", "cert_sha256",
-           "UNBLOCK_HINT", "softhsm_env"]
+           "UNBLOCK_HINT", "softhsm_env", "unblock_card"]
 
 UNBLOCK_HINT = ("an administrator must unblock it with the SO PIN "
                 "(`seal-station card unblock SERIAL`)")
@@ -65,6 +65,18 @@ def module_for(home: Home) -> Module:
     softhsm_env(home)
     with device_errors():
         return open_module(home.config().module)
+
+
+def unblock_card(home: Home, serial: str, so_pin: str, new_pin: str) -> None:
+    """Give a locked card a new PIN with its SO PIN, and forget its wrong PINs.
+
+    The station counts wrong PINs itself (a login is refused once they reach the limit),
+    so the card's own unblock is only half of it: the count starts again from zero too.
+    """
+    module = module_for(home)
+    with device_errors(serial):
+        unblock(module, serial, so_pin, new_pin)
+    home.set_pin_failures(serial, 0)
 
 
 def card_subject(der: bytes | None) -> str:

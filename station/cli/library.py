@@ -1,4 +1,4 @@
-"""CLI commands for applications and the impression library (CLI.md, issue #3).
+"""CLI commands for applications and the impression library (CLI.md).
 
 `apply`, `approve`, `reject`, `applications`, `impressions`, `impression disable|destroy`.
 Everything a user typed is checked — the form with its check digits, the impression file
@@ -13,16 +13,15 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
-from station.cli import command, emit, extension, session_for
+from station.cli.common import emit, session_for
 from station.errors import UsageError
 
-__all__: list[str] = []
+__all__ = ["add_parsers"]
 
 _UNIT_KINDS = ("department", "contract", "finance", "special")
 
 
-@extension
-def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     a = sub.add_parser("apply", parents=[common], help="enter an application with its impression")
     a.add_argument("--type", dest="seal_type", choices=["official", "personal-name", "personal-signature"])
     a.add_argument("--kind", choices=_UNIT_KINDS, help="a unit seal other than the official seal")
@@ -38,23 +37,27 @@ def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                    choices=["resident-id", "passport", "hk-macao-permit", "taiwan-permit", "other"])
     a.add_argument("--by")
     a.add_argument("--json", action="store_true")
+    a.set_defaults(run=_apply)
 
     ap = sub.add_parser("approve", parents=[common], help="approve an application (supervisor)")
     ap.add_argument("application", type=int)
     ap.add_argument("--by")
     ap.add_argument("--json", action="store_true")
+    ap.set_defaults(run=_approve)
 
     rj = sub.add_parser("reject", parents=[common], help="return an application with a reason (supervisor)")
     rj.add_argument("application", type=int)
     rj.add_argument("--reason", required=True)
     rj.add_argument("--by")
     rj.add_argument("--json", action="store_true")
+    rj.set_defaults(run=_reject)
 
     ls = sub.add_parser("applications", parents=[common], help="list applications")
     ls.add_argument("--state", choices=["submitted", "approved", "rejected", "made"])
     ls.add_argument("--unit")
     ls.add_argument("--by")
     ls.add_argument("--json", action="store_true")
+    ls.set_defaults(run=_applications)
 
     im = sub.add_parser("impressions", parents=[common], help="search the impression library")
     im.add_argument("--name")
@@ -65,6 +68,7 @@ def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     im.add_argument("--limit", type=int, default=200)
     im.add_argument("--by")
     im.add_argument("--json", action="store_true")
+    im.set_defaults(run=_impressions)
 
     one = sub.add_parser("impression", parents=[common], help="disable or destroy an impression")
     one.add_argument("action", choices=["disable", "destroy"])
@@ -72,6 +76,7 @@ def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     one.add_argument("--reason", default="")
     one.add_argument("--by")
     one.add_argument("--json", action="store_true")
+    one.set_defaults(run=_impression)
 
 
 def _need_by(args: argparse.Namespace) -> None:
@@ -93,7 +98,6 @@ def _app_dict(app: Any) -> dict[str, Any]:
     return asdict(app)
 
 
-@command("apply")
 def _apply(args: argparse.Namespace) -> int:
     from station import applications
 
@@ -113,7 +117,6 @@ def _apply(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("approve")
 def _approve(args: argparse.Namespace) -> int:
     from station import applications
 
@@ -133,7 +136,6 @@ def _approve(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("reject")
 def _reject(args: argparse.Namespace) -> int:
     from station import applications
 
@@ -150,7 +152,6 @@ def _reject(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("applications")
 def _applications(args: argparse.Namespace) -> int:
     from station import applications
 
@@ -167,7 +168,6 @@ def _applications(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("impressions")
 def _impressions(args: argparse.Namespace) -> int:
     from station import impressions
 
@@ -184,7 +184,6 @@ def _impressions(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("impression")
 def _impression(args: argparse.Namespace) -> int:
     from station import impressions
 

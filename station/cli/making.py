@@ -7,14 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli import command, emit, extension, home_of, read_pin, session_for
+from station.cli.common import emit, home_of, read_pin, session_for
 from station.errors import UsageError
 
-__all__: list[str] = []
+__all__ = ["add_parsers"]
 
 
-@extension
-def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     m = sub.add_parser("make", parents=[common], help="make a seal card from an approved application")
     m.add_argument("application", type=int)
     m.add_argument("--officer", required=True)
@@ -24,6 +23,7 @@ def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     m.add_argument("--functions", default="office,web,login")
     m.add_argument("--receipt-dir")
     m.add_argument("--json", action="store_true")
+    m.set_defaults(run=_make)
 
     s = sub.add_parser("seal", parents=[common], help="electronic seals")
     s_sub = s.add_subparsers(dest="seal_cmd")
@@ -33,9 +33,9 @@ def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     v.add_argument("--at")
     v.add_argument("--trust", action="append", default=[])
     v.add_argument("--json", action="store_true")
+    s.set_defaults(run=_seal)
 
 
-@command("make")
 def _make(args: argparse.Namespace) -> int:
     from station import making
     from station.model import Role
@@ -68,7 +68,6 @@ def _make(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("seal")
 def _seal(args: argparse.Namespace) -> int:
     if args.seal_cmd != "verify":
         raise UsageError("usage: seal-station seal verify (FILE | --card SERIAL)")

@@ -15,14 +15,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli import command, emit, extension, session_for
+from station.cli.common import emit, session_for
 from station.errors import InputError, UsageError
 
-__all__: list[str] = []
+__all__ = ["add_parsers"]
 
 
-@extension
-def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r = sub.add_parser("receipt", parents=[common], help="signed issuance receipts")
     r_sub = r.add_subparsers(dest="receipt_cmd")
     v = r_sub.add_parser("verify", parents=[common], help="check a receipt offline with the enrollment bundle")
@@ -36,6 +35,7 @@ def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     e.add_argument("--dir", required=True)
     e.add_argument("--by")
     e.add_argument("--json", action="store_true")
+    r.set_defaults(run=_receipt)
 
     b = sub.add_parser("bundle", parents=[common], help="the station's public enrollment bundle")
     b_sub = b.add_subparsers(dest="bundle_cmd")
@@ -43,6 +43,7 @@ def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     be.add_argument("out")
     be.add_argument("--by")
     be.add_argument("--json", action="store_true")
+    b.set_defaults(run=_bundle)
 
 
 def _receipt_text(args: argparse.Namespace) -> str:
@@ -101,7 +102,6 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("receipt")
 def _receipt(args: argparse.Namespace) -> int:
     if args.receipt_cmd == "verify":
         return _verify(args)
@@ -110,7 +110,6 @@ def _receipt(args: argparse.Namespace) -> int:
     raise UsageError("usage: seal-station receipt verify|export ...")
 
 
-@command("bundle")
 def _bundle(args: argparse.Namespace) -> int:
     if args.bundle_cmd != "export":
         raise UsageError("usage: seal-station bundle export OUT.json --by SERIAL")

@@ -9,9 +9,9 @@ from typing import Callable
 import pytest
 
 from crypto import merkle
-from station.audit import Audit, canonical, export_jsonl, make_entry, verify_export
+from station.audit import Audit, canonical, export_jsonl, make_entry, verify_and_record, verify_export
 from station.home import Home
-from station.model import Role
+from station.model import AuditReport, Role
 from station.session import login
 from station.store.db import Store
 from tests.helpers import DemoWorld, error_line, run_cli, store_key_for
@@ -130,6 +130,35 @@ def test_tampering_is_found_and_named(world: DemoWorld, home_copy: Home, how: st
     assert proc.returncode == 1
     assert f"#{first}" in error_line(proc, 1)
     assert "NOT intact" in proc.stdout
+
+
+def _check_as(home: Home, serial: str, pin: str) -> tuple[AuditReport, dict]:
+    """Verify the log as the TUI and the command do; the report and the entry it left."""
+    session = login(home, serial, pin, role=Role.AUDITOR)
+    try:
+        return verify_and_record(session), session.audit.entries()[-1]
+    finally:
+        session.close()
+
+
+def test_a_check_is_recorded_with_its_outcome(world: DemoWorld, home_copy: Home) -> None:
+    """Both front ends verify through one function, and the log keeps each check and its result."""
+    auditor = world.card("auditor")
+    report, last = _check_as(home_copy, auditor.serial, auditor.pin)
+    assert report.ok
+    assert (last["action"], last["outcome"], last["details"]) == ("audit-verify", "ok", {"problems": 0})
+    assert last["actor"]["serial"] == auditor.serial
+
+    store = Store.open(home_copy.db, store_key_for(home_copy, world.card("officer")))
+    try:
+        with store.transaction():
+            _edit(store)
+    finally:
+        store.close()
+    report, last = _check_as(home_copy, auditor.serial, auditor.pin)
+    assert not report.ok
+    assert (last["action"], last["outcome"]) == ("audit-verify", "failed")
+    assert last["details"]["problems"] == len(report.problems) > 0
 
 
 def _export(world: DemoWorld, home: Home, path: Path) -> int:
