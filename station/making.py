@@ -33,13 +33,14 @@ from station import applications, faults, impressions
 from station.cards import cert_sha256, device_errors, now
 from station.errors import PolicyError, StateError, StationError
 from station.model import Role
+from station.receipts.claims import issuance_digest_from_hash
 from station.receipts.issue import issue_receipt
 from station.session import Session, common_name, prove_possession, unlock_card
 from station.setup import check_chain
 
 __all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "co_authorize",
            "make_seal", "check_supervisor", "review", "Review", "next_application", "issuance_digest",
-           "issuance_digest_from_hash", "FUNCTIONS_OID", "FUNCTIONS"]
+           "FUNCTIONS_OID", "FUNCTIONS"]
 
 STEPS = ("officer", "seal-card", "impression", "sign", "co-authorize", "write", "read-back", "record")
 FUNCTIONS = ("office", "web", "login")
@@ -183,13 +184,6 @@ def issuance_digest(seal_der: bytes, card_serial: str, application_id: int, reci
     """What every supervisor signs (DESIGN.md §2 step 6)."""
     return issuance_digest_from_hash(hashlib.sha256(seal_der).hexdigest(), card_serial, application_id,
                                      recipient)
-
-
-def issuance_digest_from_hash(seal_sha256_hex: str, card_serial: str, application_id: int,
-                              recipient: str) -> bytes:
-    """The same digest from the seal's SHA-256: what a receipt verifier can recompute offline."""
-    text = f"seal-station issuance v1\n{seal_sha256_hex}\n{card_serial}\n{application_id}\n{recipient}\n"
-    return hashlib.sha256(text.encode()).digest()
 
 
 def _unlock(session: Session, serial: str, pin: str) -> Card:

@@ -28,7 +28,7 @@ key   claim
 14    application id (uint)
 15    SHA-256 of the officer's certificate (32 bytes)
 16    supervisors: [[certificate SHA-256 (32 bytes), signature (bytes)], ...] — each
-      over making.issuance_digest_from_hash(hex(10), 8, 14, 13); EC/SM2 as raw r||s
+      over issuance_digest_from_hash(hex(10), 8, 14, 13); EC/SM2 as raw r||s
 17    audit tree head signed by the officer's card at issue: [size (uint), root (32 bytes)]
 ====  ==============================================================================
 
@@ -39,9 +39,10 @@ receipt again, so a receipt number always names one text. The COSE encoding itse
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
-__all__ = ["Claim", "IssuedSeal"]
+__all__ = ["Claim", "IssuedSeal", "issuance_digest_from_hash"]
 
 
 class Claim:
@@ -49,6 +50,15 @@ class Claim:
 
     STATION, NUMBER, ESID, TYPE, UNIT, CREDIT_CODE, NAME, CARD = 1, 2, 3, 4, 5, 6, 7, 8
     CARD_CERT, SEAL, MADE, ISSUED, RECIPIENT, APPLICATION, OFFICER, SUPERVISORS, HEAD = range(9, 18)
+
+
+def issuance_digest_from_hash(seal_sha256_hex: str, card_serial: str, application_id: int,
+                              recipient: str) -> bytes:
+    """What every supervisor signs (DESIGN.md §2 step 6), from the seal's SHA-256: the
+    ceremony computes it before the seal is written, a verifier recomputes it offline
+    from the claims."""
+    text = f"seal-station issuance v1\n{seal_sha256_hex}\n{card_serial}\n{application_id}\n{recipient}\n"
+    return hashlib.sha256(text.encode()).digest()
 
 
 @dataclass(frozen=True)

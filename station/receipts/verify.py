@@ -18,9 +18,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from station.receipts.bundle import TRUST_NOTE, Bundle, Enrolled
 from station.errors import InputError
-from station.receipts.claims import Claim
+from station.receipts.bundle import TRUST_NOTE, Bundle, Enrolled
+from station.receipts.claims import Claim, issuance_digest_from_hash
 
 __all__ = ["verify_receipt", "claims_summary"]
 
@@ -103,7 +103,6 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
     """The verdict on one receipt text; raises InputError only when it is malformed."""
     from crypto import receipt as cose
     from crypto.algorithms import UnsupportedAlgorithm, algorithm_for_certificate, verify_signature
-    from station.making import issuance_digest_from_hash
     from station.setup import check_chain
 
     try:

@@ -111,7 +111,8 @@ async def test_a_seal_made_in_the_tui_has_its_receipt_without_pressing_receipt(w
         stored = issued_seal(desk, made.esid)
         officer_cert = desk.certificates()[desk.actor.cert_sha256]
         heads = desk.audit.heads()
-        receipts = [e for e in desk.audit.entries() if e["action"] == "receipt" and e["object"] == made.esid]
+        receipts = [e for e in desk.audit.entries()
+                    if e["action"] == "receipt" and e["object"] == made.esid]
     finally:
         desk.close()
     assert stored.receipt == made.receipt and stored.number is not None

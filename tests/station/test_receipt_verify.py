@@ -14,10 +14,9 @@ from hypothesis import strategies as st
 
 from crypto import receipt as cose
 from crypto.algorithms import SoftwareSigner, der_to_raw
-from station.receipts.bundle import Bundle, Enrolled
 from station.errors import InputError
-from station.making import issuance_digest_from_hash
-from station.receipts.claims import Claim
+from station.receipts.bundle import Bundle, Enrolled
+from station.receipts.claims import Claim, issuance_digest_from_hash
 from station.receipts.verify import verify_receipt
 
 NOW = int(datetime(2026, 5, 1, 12, tzinfo=timezone.utc).timestamp())
@@ -58,8 +57,9 @@ def bundle(**changes) -> Bundle:
 def claims(sups=("sup1", "sup2")) -> dict:
     p = people()
     seal = hashlib.sha256(b"seal").digest()
-    c = {Claim.STATION: "ST-1", Claim.NUMBER: 7, Claim.ESID: "ST-1-2026-000007", Claim.TYPE: "official", Claim.UNIT: "示例有限公司",
-         Claim.CREDIT_CODE: None, Claim.NAME: "示例有限公司", Claim.CARD: "abcd", Claim.CARD_CERT: bytes(32), Claim.SEAL: seal,
+    c = {Claim.STATION: "ST-1", Claim.NUMBER: 7, Claim.ESID: "ST-1-2026-000007", Claim.TYPE: "official",
+         Claim.UNIT: "示例有限公司", Claim.CREDIT_CODE: None, Claim.NAME: "示例有限公司", Claim.CARD: "abcd",
+         Claim.CARD_CERT: bytes(32), Claim.SEAL: seal,
          Claim.MADE: NOW, Claim.ISSUED: NOW, Claim.RECIPIENT: "张三", Claim.APPLICATION: 3,
          Claim.OFFICER: bytes.fromhex(_sha(p["officer"].certificate)), Claim.HEAD: [5, bytes(32)]}
     digest = issuance_digest_from_hash(seal.hex(), "abcd", 3, "张三")
