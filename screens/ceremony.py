@@ -319,6 +319,9 @@ class CeremonyScreen(Screen):
         self.query_one("#cer-done", Static).update(self.app.tr(  # type: ignore[attr-defined]
             "cer.done.body", esid=made.esid, card=made.card_serial, recipient=made.recipient))
         self.goto("done")
+        if made.receipt_error is not None:
+            self.error(self.app.tr(  # type: ignore[attr-defined]
+                "cer.done.no_receipt", reason=made.receipt_error.message))
         self.app.rescan()  # type: ignore[attr-defined]
 
     # -- step 6: done, batch -----------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Export a receipt bundle to removable storage (USB) or an extra target directory.
 
-Lists where it can write (station.export.list_targets: removable mounts, plus
+Lists where it can write (station.receipts.export.list_targets: removable mounts, plus
 SEAL_STATION_EXPORT_DIRS), writes the text, QR PNG, signed PDF and SHA256SUMS with a
 progress bar, and says plainly when the stick is full, read-only or was pulled — in which
 case nothing half-written is left on it.
@@ -78,7 +78,7 @@ class ExportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="usb")
     def _scan(self) -> None:
-        from station.export import list_targets
+        from station.receipts.export import list_targets
 
         found = list_targets()
         self.app.call_from_thread(self.show_targets, found)
@@ -119,7 +119,7 @@ class ExportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="card")
     def _write(self, directory: Path) -> None:
-        from station import receipts
+        from station.receipts.export import export_receipt
 
         session = self.app.session  # type: ignore[attr-defined]
         if session is None:
@@ -129,7 +129,7 @@ class ExportScreen(Screen):
             self.app.call_from_thread(self._progress, name, i, count)
 
         try:
-            paths = receipts.export_receipt(session, self.esid, directory, progress)
+            paths = export_receipt(session, self.esid, directory, progress)
         except StationError as exc:
             self.app.call_from_thread(self._failed, exc)
             return

@@ -3,7 +3,8 @@
 The QR is drawn with half blocks (two modules per cell, vertically), dark on white with
 the 4-module quiet zone, so a phone at the counter scans it straight off the monitor —
 the receipt leaves the air gap through the camera. Everything shown comes from
-:mod:`station.receipts`; store and card work runs in thread workers.
+:mod:`station.receipts`, which signs the receipt at the end of the ceremony; store and
+card work runs in thread workers.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from station.errors import StationError
-from station.receipts import IssuedSeal
+from station.receipts.claims import IssuedSeal
 
 __all__ = ["QrCode", "ReceiptScreen", "ReceiptListScreen", "open_receipt"]
 
@@ -35,7 +36,7 @@ class QrCode(Widget):
 
     def __init__(self, text: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        from station import qr
+        from station.receipts import qr
 
         self.lines = qr.half_blocks(qr.matrix(text))
         self.version = qr.version_of(text)
@@ -105,8 +106,6 @@ class ReceiptScreen(Screen):
         self.query_one("#receipt-hint", Static).update(hint)
 
     def action_export(self) -> None:
-        if not self.seal.receipt:
-            return
         from screens.export import ExportScreen
 
         self.app.push_screen(ExportScreen(self.seal.esid))
@@ -152,13 +151,13 @@ class ReceiptListScreen(Screen):
 
     @work(thread=True, exclusive=True, group="store")
     def _load(self) -> None:
-        from station import receipts
+        from station.receipts.issue import issued
 
         session = self.app.session  # type: ignore[attr-defined]
         if session is None:
             return
         try:
-            rows = receipts.issued(session)
+            rows = issued(session)
         except StationError as exc:
             self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
             return
@@ -184,17 +183,16 @@ class ReceiptListScreen(Screen):
 
 
 def open_receipt(app: Any, esid: str) -> None:
-    """Show a seal's receipt; signs it first if the ceremony could not (officer card)."""
+    """Show a seal's receipt, as the ceremony signed it."""
 
     def run() -> None:
-        from station import receipts
+        from station.receipts.issue import issued_seal
 
         session = app.session
         if session is None:
             return
         try:
-            receipts.issue_receipt(session, esid)
-            seal = receipts.issued_seal(session, esid)
+            seal = issued_seal(session, esid)
         except StationError as exc:
             app.call_from_thread(app.show_error, exc)
             return

@@ -9,6 +9,8 @@
 5. Supervisors co-authorize (quorum from station.toml): each signs the issuance digest.
 6. The seal is written onto the card, read back and compared.
 7. One store transaction records seal, issuance, application state and audit entries.
+8. The officer's card signs the receipt and a tree head (station/receipts/issue.py), so
+   every front end ends the ceremony with the receipt in hand.
 
 Before the card is written the station notes the card as "needs-inspection" in its
 public ledger, so a crash or a pulled card can never leave an unnoticed half-made seal:
@@ -21,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
@@ -31,12 +33,14 @@ from station import applications, faults, impressions
 from station.cards import cert_sha256, device_errors, now
 from station.errors import PolicyError, StateError, StationError
 from station.model import Role
+from station.receipts.claims import issuance_digest_from_hash
+from station.receipts.issue import issue_receipt
 from station.session import Session, common_name, prove_possession, unlock_card
 from station.setup import check_chain
 
 __all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "co_authorize",
            "make_seal", "check_supervisor", "review", "Review", "next_application", "issuance_digest",
-           "issuance_digest_from_hash", "FUNCTIONS_OID", "FUNCTIONS"]
+           "FUNCTIONS_OID", "FUNCTIONS"]
 
 STEPS = ("officer", "seal-card", "impression", "sign", "co-authorize", "write", "read-back", "record")
 FUNCTIONS = ("office", "web", "login")
@@ -84,6 +88,8 @@ class MadeSeal:
     valid_end: datetime
     recipient: str
     supervisors: tuple[CoSignature, ...]
+    receipt: str | None = None  # the signed ``SSR1:`` text; None when the card could not sign it
+    receipt_error: StationError | None = field(default=None, repr=False, compare=False)
 
 
 def _refuse(session: Session, reason: str, message: str, obj: str, hint: str = "") -> PolicyError:
@@ -178,13 +184,6 @@ def issuance_digest(seal_der: bytes, card_serial: str, application_id: int, reci
     """What every supervisor signs (DESIGN.md §2 step 6)."""
     return issuance_digest_from_hash(hashlib.sha256(seal_der).hexdigest(), card_serial, application_id,
                                      recipient)
-
-
-def issuance_digest_from_hash(seal_sha256_hex: str, card_serial: str, application_id: int,
-                              recipient: str) -> bytes:
-    """The same digest from the seal's SHA-256: what a receipt verifier can recompute offline."""
-    text = f"seal-station issuance v1\n{seal_sha256_hex}\n{card_serial}\n{application_id}\n{recipient}\n"
-    return hashlib.sha256(text.encode()).digest()
 
 
 def _unlock(session: Session, serial: str, pin: str) -> Card:
@@ -326,13 +325,28 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         _record(session, result, app, functions)
         recorded = True
         session.home.mark_card(seal_card, "sealed")
-        return result
+        return _with_receipt(session, result)
     except BaseException as exc:
         if not recorded:
             _abort(session, card, seal_card, step, exc, written)
         raise
     finally:
         session.module.forget(seal_card)
+
+
+def _with_receipt(session: Session, made: MadeSeal) -> MadeSeal:
+    """The ceremony's last step: the officer's card signs the receipt and a tree head.
+
+    The seal is made whatever happens here, so a failure does not undo it: the result
+    carries the error for the front end to show, and the receipt is signed at its next
+    export instead (:func:`station.receipts.export.export_receipt`).
+    """
+    try:
+        return replace(made, receipt=issue_receipt(session, made.esid))
+    except StationError as exc:
+        if not isinstance(exc, PolicyError):  # a refusal is already in the log
+            session.log("receipt", made.esid, "failed", reason=exc.message)
+        return replace(made, receipt_error=exc)
 
 
 def _record(session: Session, m: MadeSeal, app: Any, functions: Sequence[str]) -> None:

@@ -325,6 +325,41 @@ def test_a_card_that_holds_a_seal_is_refused_and_kept(world: DemoWorld, module, 
     assert store_query(home_copy, world, "SELECT state FROM applications WHERE id = ?", (second,)) == [("approved",)]
 
 
+def test_a_receipt_the_card_cannot_sign_leaves_the_seal_made(world: DemoWorld, home_copy: Home,
+                                                             seal_card: DemoCard, monkeypatch) -> None:
+    """The receipt is the ceremony's last step: if the officer's card fails there, the seal
+    stays made, the result says why, and the receipt is signed at the next export."""
+    from crypto import receipt as cose
+    from station import making
+    from station.errors import CardError
+    from station.model import Role
+    from station.receipts.claims import Claim
+    from station.receipts.export import after_make
+    from station.session import login
+
+    def card_fails(session, esid: str) -> str:
+        raise CardError("card stopped answering")
+
+    officer, supervisor = world.card("officer"), world.card("supervisor")
+    (app_id,) = approved_applications(home_copy, world)
+    session = login(home_copy, officer.serial, officer.pin, role=Role.OFFICER)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(making, "issue_receipt", card_fails)
+            made = making.make_seal(session, application_id=app_id, seal_card=seal_card.serial,
+                                    seal_pin=seal_card.pin, supervisors=[(supervisor.serial, lambda: supervisor.pin)],
+                                    recipient=RECIPIENT)
+        assert made.receipt is None and isinstance(made.receipt_error, CardError)
+        failed = [e for e in session.audit.entries() if e["action"] == "receipt" and e["object"] == made.esid]
+        assert [e["outcome"] for e in failed] == ["failed"]
+        text, files = after_make(session, made.esid, None)
+    finally:
+        session.close()
+    assert cose.decode(text).claims[Claim.ESID] == made.esid and files == []
+    assert store_query(home_copy, world, "SELECT state FROM applications WHERE id = ?", (app_id,)) == [("made",)]
+    assert store_query(home_copy, world, "SELECT receipt FROM issuances WHERE esid = ?", (made.esid,)) == [(text,)]
+
+
 def test_only_an_officer_session_makes_seals(world: DemoWorld, module, home_copy: Home,
                                              seal_card: DemoCard) -> None:
     """The ceremony itself refuses a supervisor's session, whatever a caller does."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from station.errors import StateError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from station.receipts import IssuedSeal
+    from station.receipts.claims import IssuedSeal
 
 __all__ = ["FONTS", "build", "sign", "font"]
 
@@ -43,7 +43,8 @@ def font() -> tuple[Path, int, int | None]:
                      hint="install fonts-noto-cjk (`make system` does)")
 
 
-def _local(iso: str) -> str:
+def _utc(iso: str) -> str:
+    """A stored ISO time as the PDF prints it, in UTC."""
     when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -81,8 +82,8 @@ def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
         ("印章编码 esID", seal.esid),
         ("印章卡序列号 Card serial", seal.card_serial),
         ("领用人 Recipient", seal.recipient),
-        ("制作时间 Made", _local(seal.made_at)),
-        ("发放时间 Issued", _local(seal.issued_at)),
+        ("制作时间 Made", _utc(seal.made_at)),
+        ("发放时间 Issued", _utc(seal.issued_at)),
         ("制章员 Officer", seal.officer),
         ("审核员 Supervisors", "、".join(seal.supervisors) or "—"),
         ("申请单 Application", str(seal.application_id)),
