@@ -101,11 +101,11 @@ class Audit:
         self._load()
 
     def _load(self) -> None:
-        rows = self.rows.leaves()
-        self._log = merkle.MerkleLog.from_leaves(leaf for _, leaf in rows)
+        leaves = self.rows.leaves()
+        self._log = merkle.MerkleLog.from_leaves(leaf for _, leaf in leaves)
         # after a deletion seq runs ahead of the tree size: never reuse a number (and keep
         # the gap visible), or no one could log in to find the damage
-        self._last_seq = rows[-1][0] if rows else 0
+        self._last_seq = max((seq for seq, _ in leaves), default=0)
 
     @property
     def size(self) -> int:

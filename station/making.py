@@ -29,7 +29,7 @@ from devices.pkcs11 import Card
 from station import applications, faults, impressions
 from station.cards import cert_sha256, device_errors, now
 from station.errors import PolicyError, StateError, StationError
-from station.model import CoSignature, Issuance, Role, Seal
+from station.model import Application, CoSignature, Issuance, Role, Seal
 from station.session import Session, common_name, prove_possession, unlock_card
 from station.setup import check_chain
 from station.store.counters import Counters
@@ -323,7 +323,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         session.module.forget(seal_card)
 
 
-def _record(session: Session, m: MadeSeal, app: Any, functions: Sequence[str]) -> None:
+def _record(session: Session, m: MadeSeal, app: Application, functions: Sequence[str]) -> None:
     officer = session.actor.cert_sha256
     seal = Seal(m.esid, m.application_id, m.seal_sha256, m.card_serial, m.card_cert_sha256, app.seal_name, app.unit,
                 app.seal_kind, m.valid_start.isoformat(), m.valid_end.isoformat(), m.made_at, officer,
