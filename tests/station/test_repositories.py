@@ -203,3 +203,23 @@ def test_keyslots_keep_their_file_shape_and_refuse_a_damaged_one() -> None:
         with pytest.raises(StateError) as caught:
             KeySlots.from_json(damaged)
         assert "keyslots.json" in caught.value.message
+
+
+def test_services_hold_no_sql() -> None:
+    """SQL lives in station/store/ only: a service that needs a new query adds a repository method."""
+    import ast
+    import re
+
+    root = Path(__file__).resolve().parents[2] / "station"
+    statement = re.compile(r"\b(SELECT \S.* FROM|INSERT (OR \w+ )?INTO|UPDATE \w+ SET|DELETE FROM|PRAGMA \w+)\b")
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[0] == "store":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and statement.search(node.value):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+            elif (isinstance(node, ast.Attribute) and node.attr in {"execute", "one", "all"}
+                  and isinstance(node.value, ast.Attribute) and node.value.attr == "store"):
+                found.append(f"{path.relative_to(root)}:{node.lineno} .store.{node.attr}")
+    assert found == []
