@@ -112,8 +112,7 @@ def _state(info: TokenInfo, home: Home, roles: dict[str, Role]) -> CardState:
 
 def enrolled_roles(home: Home) -> dict[str, Role]:
     """cert SHA-256 -> role, from the public key slots (no store needed)."""
-    slots = home.keyslots().get("slots", {})
-    return {s["cert_sha256"]: Role(s["role"]) for s in slots.values()}
+    return home.keyslots().roles()
 
 
 def view(info: TokenInfo, home: Home, roles: dict[str, Role], max_tries: int) -> CardView:

@@ -25,7 +25,9 @@ from station.errors import CardError, StateError
 from station.home import Home
 
 __all__ = ["new_master", "wrap_for_card", "unwrap_with_card", "unwrap_with_recovery",
-           "store_key", "library_key", "seal_to_inbox", "open_inbox", "new_inbox_key"]
+           "store_key", "library_key", "seal_to_inbox", "open_inbox", "new_inbox_key", "INBOX_SECRET"]
+
+INBOX_SECRET = "audit-inbox"  # the store's secret holding the inbox's private key
 
 
 def new_master() -> bytearray:
@@ -71,7 +73,7 @@ def unwrap_with_card(slot: dict[str, Any], card: Card) -> bytearray:
 
 
 def unwrap_with_recovery(home: Home, code: str) -> bytearray:
-    slot = home.keyslots().get("recovery")
+    slot = home.keyslots().recovery
     if not slot:
         raise StateError("this station has no recovery slot")
     try:
@@ -95,7 +97,7 @@ def new_inbox_key() -> tuple[bytes, str]:
 
 
 def seal_to_inbox(home: Home, entry: dict[str, Any]) -> None:
-    inbox = home.keyslots().get("inbox")
+    inbox = home.keyslots().inbox
     if not inbox:
         return
     payload = json.dumps(entry, ensure_ascii=False).encode()

@@ -21,7 +21,6 @@ cleared; otherwise the mark stays and ``cards`` shows it.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -32,11 +31,14 @@ from devices.pkcs11 import Card
 from station import applications, faults, impressions
 from station.cards import cert_sha256, device_errors, now
 from station.errors import PolicyError, StateError, StationError
-from station.model import Role
+from station.model import Application, CoSignature, Issuance, Role, Seal
 from station.receipts.claims import issuance_digest_from_hash
 from station.receipts.issue import issue_receipt
 from station.session import Session, common_name, prove_possession, unlock_card
 from station.setup import check_chain
+from station.store.counters import Counters
+from station.store.enrollments import Enrollments
+from station.store.seals import Seals
 
 __all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "co_authorize",
            "make_seal", "check_supervisor", "review", "Review", "next_application", "issuance_digest",
@@ -64,15 +66,6 @@ class SealCardCheck:
     not_before: datetime
     not_after: datetime
     certificate: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
-class CoSignature:
-    serial: str
-    cert_sha256: str
-    name: str
-    algorithm: str
-    signature: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -107,7 +100,7 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
     """Log in to the seal card and check it; each refusal names its reason."""
     from cryptography import x509
 
-    if serial in {s["serial"] for s in session.home.keyslots().get("slots", {}).values()}:
+    if serial in session.home.keyslots().serials():
         raise _refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
                       "station, not a seal card", serial)
     card = _unlock(session, serial, pin)
@@ -201,9 +194,8 @@ def _supervisor_card(session: Session, serial: str, pin: str, already: Sequence[
         raise _refuse(session, "supervisor-twice", f"card {serial} has already co-authorized", serial)
     card = _unlock(session, serial, pin)
     der = card.certificate
-    row = session.store.one("SELECT role FROM enrollments WHERE cert_sha256 = ? AND removed_at IS NULL",
-                            (cert_sha256(der),))
-    if row is None or row[0] != Role.SUPERVISOR.value:
+    enrollment = Enrollments(session.store).active(cert_sha256(der))
+    if enrollment is None or enrollment.role is not Role.SUPERVISOR:
         session.module.forget(serial)
         raise _refuse(session, "not-supervisor", f"card {serial} is not enrolled as a supervisor", serial)
     if cert_sha256(der) == session.actor.cert_sha256:
@@ -242,11 +234,7 @@ def co_authorize(session: Session, serial: str, pin: str, digest: bytes,
 def _esid(session: Session) -> str:
     """Station id + year + sequence: unique, stable, never reused (a gap after an abort)."""
     year = datetime.now(timezone.utc).year
-    key = f"esid-seq-{year}"
-    with session.store.transaction():
-        row = session.store.one("SELECT value FROM meta WHERE key = ?", (key,))
-        seq = int(row[0]) + 1 if row else 1
-        session.store.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(seq)))
+    seq = Counters(session.store).next_value(f"esid-seq-{year}")
     return f"{session.config.station_id}-{year}-{seq:06d}"
 
 
@@ -349,26 +337,19 @@ def _with_receipt(session: Session, made: MadeSeal) -> MadeSeal:
         return replace(made, receipt_error=exc)
 
 
-def _record(session: Session, m: MadeSeal, app: Any, functions: Sequence[str]) -> None:
-    sup = [{"serial": s.serial, "cert_sha256": s.cert_sha256, "name": s.name, "algorithm": s.algorithm,
-            "signature": s.signature.hex()} for s in m.supervisors]
+def _record(session: Session, m: MadeSeal, app: Application, functions: Sequence[str]) -> None:
+    officer = session.actor.cert_sha256
+    seal = Seal(m.esid, m.application_id, m.seal_sha256, m.card_serial, m.card_cert_sha256, app.seal_name, app.unit,
+                app.seal_kind, m.valid_start.isoformat(), m.valid_end.isoformat(), m.made_at, officer,
+                tuple(functions))
+    issuance = Issuance(m.esid, m.recipient, now().isoformat(), officer, m.supervisors,
+                        issuance_digest(m.seal_der, m.card_serial, m.application_id, m.recipient).hex())
     with session.store.transaction():
-        session.store.execute(
-            "INSERT INTO seals (esid, application_id, seal_der, seal_sha256, card_serial, card_cert_sha256,"
-            " name, unit, seal_kind, valid_start, valid_end, made_at, officer_cert_sha256, functions, state)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')",
-            (m.esid, m.application_id, m.seal_der, m.seal_sha256, m.card_serial, m.card_cert_sha256,
-             app.seal_name, app.unit, app.seal_kind, m.valid_start.isoformat(), m.valid_end.isoformat(),
-             m.made_at, session.actor.cert_sha256, ",".join(functions)))
-        session.store.execute(
-            "INSERT INTO issuances (esid, recipient, issued_at, officer_cert_sha256, supervisors, digest)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (m.esid, m.recipient, now().isoformat(), session.actor.cert_sha256, json.dumps(sup),
-             issuance_digest(m.seal_der, m.card_serial, m.application_id, m.recipient).hex()))
+        Seals(session.store).add(seal, m.seal_der, issuance)
         applications.mark_made(session, m.application_id, m.esid)
         session.log("make", m.esid, "ok", card=m.card_serial, application=m.application_id,
                     seal_sha256=m.seal_sha256)
-        session.log("issue", m.esid, "ok", recipient=m.recipient, supervisors=[s["name"] for s in sup])
+        session.log("issue", m.esid, "ok", recipient=m.recipient, supervisors=[s.name for s in m.supervisors])
 
 
 def _abort(session: Session, card: Card | None, serial: str, step: str, exc: BaseException,

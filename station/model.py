@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 
-__all__ = ["Role", "CardState", "Actor", "CardView", "Enrollment", "AuditEntry", "TreeHead", "AuditReport",
-           "ApplicationState", "ImpressionState", "Application", "Impression"]
+__all__ = ["Role", "CardState", "Actor", "CardView", "Enrollment", "AuditEntry", "AuditRow", "TreeHead",
+           "AuditReport", "ApplicationState", "ImpressionState", "Application", "Impression", "CoSignature",
+           "Seal", "Issuance", "IssuedRecord"]
 
 
 class Role(str, enum.Enum):
@@ -52,12 +52,15 @@ class CardView:
 
 @dataclass(frozen=True)
 class Enrollment:
+    """A card enrolled at the station; a removed card keeps its row (old receipts verify)."""
+
     serial: str
     cert_sha256: str
     role: Role
     name: str
-    certificate: bytes
-    enrolled_at: datetime
+    certificate: bytes = field(repr=False)
+    enrolled_at: str  # ISO time, UTC
+    removed_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,16 @@ class AuditEntry:
     outcome: str  # ok | refused | failed
     terminal: dict
     details: dict
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One stored log row: the entry text and the leaf hash and root recorded with it."""
+
+    seq: int
+    entry: str
+    leaf: bytes
+    root: bytes
 
 
 @dataclass(frozen=True)
@@ -143,6 +156,9 @@ class Application:
     height_mm: int = 0
     original_sha256: str = ""
     png_sha256: str = ""
+    width_px: int = 0
+    height_px: int = 0
+    source_format: str = "png"
 
 
 @dataclass(frozen=True)
@@ -167,3 +183,57 @@ class Impression:
     changed_at: str | None = None
     changed_by: str | None = None
     reason: str | None = None
+
+
+# -- seals made here and their issuance ----------------------------------------------------
+@dataclass(frozen=True)
+class CoSignature:
+    """One supervisor's signature over the issuance digest."""
+
+    serial: str
+    cert_sha256: str
+    name: str
+    algorithm: str
+    signature: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Seal:
+    """A seal made at this station, as recorded (its DER is read on its own when needed)."""
+
+    esid: str
+    application_id: int
+    seal_sha256: str
+    card_serial: str
+    card_cert_sha256: str
+    name: str
+    unit: str
+    seal_kind: str
+    valid_start: str
+    valid_end: str
+    made_at: str
+    officer_cert_sha256: str
+    functions: tuple[str, ...]
+    state: str = "active"
+
+
+@dataclass(frozen=True)
+class Issuance:
+    """Who received a seal, who co-authorized it, and the receipt once it is signed."""
+
+    esid: str
+    recipient: str
+    issued_at: str
+    officer_cert_sha256: str
+    supervisors: tuple[CoSignature, ...]
+    digest: str
+    receipt: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedRecord:
+    """A seal with its issuance and the name of the officer who made it."""
+
+    seal: Seal
+    issuance: Issuance
+    officer_name: str

@@ -27,7 +27,9 @@ from station.errors import PinLockedError, PolicyError, StationError, WrongPinEr
 from station.home import Home
 from station.model import Actor, Role
 from station.idle import IdleTimer
+from station.store.counters import Secrets
 from station.store.db import Store
+from station.store.enrollments import Enrollments
 
 __all__ = ["Session", "login", "unlock_card", "IdleTimer", "prove_possession", "actor_for", "common_name"]
 
@@ -69,8 +71,7 @@ class Session:
     closed: bool = False
 
     def certificates(self) -> dict[str, bytes]:
-        rows = self.store.all("SELECT cert_sha256, certificate FROM enrollments")
-        return {r[0]: bytes(r[1]) for r in rows}
+        return Enrollments(self.store).certificates()
 
     def log(self, action: str, obj: str = "", outcome: str = "ok", **details: Any) -> int:
         return self.audit.append(self.actor, action, obj, outcome, details)
@@ -95,11 +96,10 @@ class Session:
 
 
 def actor_for(store: Store, cert_der: bytes) -> Actor | None:
-    row = store.one("SELECT serial, role, name FROM enrollments WHERE cert_sha256 = ? AND removed_at IS NULL",
-                    (cert_sha256(cert_der),))
-    if row is None:
+    enrollment = Enrollments(store).active(cert_sha256(cert_der))
+    if enrollment is None:
         return None
-    return Actor(cert_sha256(cert_der), row[2], Role(row[1]), row[0])
+    return Actor(enrollment.cert_sha256, enrollment.name, enrollment.role, enrollment.serial)
 
 
 def _refuse(home: Home, serial: str, cert: bytes | None, why: str, outcome: str = "refused") -> None:
@@ -159,14 +159,14 @@ def login(home: Home, serial: str, pin: str, *, role: Role | None = None,
 
 def _open_session(home: Home, config: Config, module: Module, card: Card, role: Role | None) -> Session:
     cert = card.certificate
-    slot_entry = home.keyslots().get("slots", {}).get(cert_sha256(cert))
+    slot_entry = home.keyslots().for_cert(cert_sha256(cert))
     if slot_entry is None:
         _refuse(home, card.serial, cert, "not enrolled")
         raise PolicyError(f"card {card.serial} is not enrolled at this station", reason="not-enrolled",
                           hint="an administrator must enroll it first")
-    if role is not None and slot_entry["role"] != role.value:
-        _refuse(home, card.serial, cert, f"enrolled as {slot_entry['role']}, not {role.value}")
-        raise PolicyError(f"card {card.serial} is enrolled as {slot_entry['role']}, not as {role.value}",
+    if role is not None and slot_entry.role is not role:
+        _refuse(home, card.serial, cert, f"enrolled as {slot_entry.role.value}, not {role.value}")
+        raise PolicyError(f"card {card.serial} is enrolled as {slot_entry.role.value}, not as {role.value}",
                           reason="wrong-role", hint="use a card enrolled for this role")
     start, end = certificate_window(cert)
     if not start <= now() <= end:
@@ -175,7 +175,7 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
                           f"({start:%Y-%m-%d} – {end:%Y-%m-%d})", reason="cert-expired",
                           hint="renew the card's certificate and enroll it again")
     signer = prove_possession(card, config)
-    master = keys.unwrap_with_card(slot_entry["slot"], card)
+    master = keys.unwrap_with_card(slot_entry.slot, card)
     store = Store.open(home.db, keys.store_key(master))
     try:
         actor = actor_for(store, cert)
@@ -194,10 +194,10 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
 
 
 def _drain_inbox(session: Session) -> None:
-    row = session.store.one("SELECT value FROM secrets WHERE name = 'audit-inbox'")
-    if row is None:
+    private = Secrets(session.store).get(keys.INBOX_SECRET)
+    if private is None:
         return
-    for entry in keys.open_inbox(session.home, bytes(row[0])):
+    for entry in keys.open_inbox(session.home, private):
         session.audit.append(entry.get("actor"), entry.get("action", "?"), entry.get("object", ""),
                              entry.get("outcome", "failed"), entry.get("details", {}),
                              time=entry.get("time"), terminal=entry.get("terminal"))

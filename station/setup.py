@@ -19,9 +19,12 @@ from station.audit import Audit
 from station.cards import cert_sha256, certificate_window, device_errors, module_for, now, open_card
 from station.errors import InputError, PolicyError, StateError
 from station.home import Home
-from station.model import Actor, Role
+from station.model import Actor, Enrollment, Role
 from station.session import Session, common_name, prove_possession
+from station.store.counters import Meta, Secrets
 from station.store.db import Store
+from station.store.enrollments import Enrollments
+from station.store.keyslots import CardSlot, KeySlots
 
 __all__ = ["init_station", "enroll", "check_chain"]
 
@@ -71,14 +74,12 @@ def init_station(home: Home, *, module: str, trust: list[Path], station_id: str)
     store = Store.open(home.db, keys.store_key(master), create=True)
     try:
         with store.transaction():
-            store.execute("INSERT INTO meta (key, value) VALUES ('station_id', ?)", (station_id,))
-            store.execute("INSERT INTO secrets (name, value) VALUES ('audit-inbox', ?)", (inbox_private,))
+            Meta(store).put("station_id", station_id)
+            Secrets(store).add(keys.INBOX_SECRET, inbox_private)
             Audit(store).append(None, "init", station_id, "ok", {"module": module})
     finally:
         store.close()
-    home.save_keyslots({"station_id": station_id, "slots": {},
-                        "recovery": envelope.recovery_wrap(bytes(master), code),
-                        "inbox": inbox_public})
+    home.save_keyslots(KeySlots(station_id, {}, envelope.recovery_wrap(bytes(master), code), inbox_public))
     config_mod.save(home.config_file, config_mod.Config(
         station_id=station_id, module=module, trust=tuple(names)))
     for i in range(len(master)):
@@ -91,7 +92,7 @@ def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None 
     """Enroll the card ``serial`` for ``role``; ``by`` is an admin session, or none for the first."""
     slots = home.keyslots()
     if by is None:
-        if slots.get("slots"):
+        if slots.slots:
             raise PolicyError("the station already has enrolled cards: enroll with --by ADMIN_SERIAL",
                               reason="needs-admin")
         if role is not Role.ADMIN:
@@ -124,14 +125,11 @@ def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None 
             raise StateError("the new key slot does not open; nothing was saved")
         name = common_name(cert)
         with store.transaction():
-            store.execute("INSERT INTO enrollments (cert_sha256, serial, role, name, certificate, enrolled_at)"
-                          " VALUES (?, ?, ?, ?, ?, ?)", (digest, serial, role.value, name, cert, now().isoformat()))
+            Enrollments(store).add(Enrollment(serial, digest, role, name, cert, now().isoformat()))
             audit.append(actor_by, "enroll", serial, "ok", {"role": role.value, "name": name,
                                                              "cert_sha256": digest})
-            slots.setdefault("slots", {})[digest] = {
-                "serial": serial, "role": role.value, "name": name, "cert_sha256": digest,
-                "certificate": base64.b64encode(cert).decode(), "slot": slot}
-            home.save_keyslots(slots)
+            home.save_keyslots(slots.with_slot(CardSlot(serial, role, name, digest,
+                                                        base64.b64encode(cert).decode(), slot)))
         return Actor(digest, name, role, serial)
     finally:
         module.forget(serial)
@@ -142,7 +140,7 @@ def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None 
 
 
 def _enroll_refusal(home: Home, cert: bytes, digest: str, store: Store) -> str:
-    if store.one("SELECT 1 FROM enrollments WHERE cert_sha256 = ? AND removed_at IS NULL", (digest,)):
+    if Enrollments(store).active(digest) is not None:
         return "it is already enrolled (one card, one role)"
     start, end = certificate_window(cert)
     if not start <= now() <= end:

@@ -75,13 +75,13 @@ def export_bundle(session: Session, path: Path) -> dict[str, Any]:
     """Write the bundle signed by the session's card, which must be an administrator's."""
     from station.cards import device_errors
     from station.home import atomic_write
+    from station.store.enrollments import Enrollments
 
     if session.actor.role is not Role.ADMIN:
         session.log("bundle-export", str(path), "refused", reason="not-admin")
         raise PolicyError("only an administrator's card signs the enrollment bundle", reason="not-admin",
                           hint="log in with an administrator card")
-    rows = session.store.all("SELECT cert_sha256, serial, role, name, certificate, enrolled_at, removed_at"
-                             " FROM enrollments ORDER BY enrolled_at, cert_sha256")
+    rows = Enrollments(session.store).all()
     with device_errors(session.card.serial):
         head = session.audit.sign_head(session.signer, session.actor.cert_sha256)
     body = {
@@ -89,8 +89,9 @@ def export_bundle(session: Session, path: Path) -> dict[str, Any]:
         "station_id": session.config.station_id,
         "quorum": session.config.quorum,
         "trust_anchors": [_pem(der) for der in session.home.trust_anchors()],
-        "enrolled": [{"cert_sha256": r[0], "serial": r[1], "role": r[2], "name": r[3],
-                      "certificate": _pem(bytes(r[4])), "enrolled_at": r[5], "removed_at": r[6]} for r in rows],
+        "enrolled": [{"cert_sha256": e.cert_sha256, "serial": e.serial, "role": e.role.value, "name": e.name,
+                      "certificate": _pem(e.certificate), "enrolled_at": e.enrolled_at, "removed_at": e.removed_at}
+                     for e in rows],
         "tree_head": {"size": head.size, "root": head.root.hex(), "time": head.time,
                       "signer": head.signer_cert_sha256, "algorithm": head.algorithm,
                       "signature": head.signature.hex()},

@@ -30,6 +30,7 @@ from station.errors import CardError, PolicyError, StateError, StationError
 from station.model import Role
 from station.receipts.claims import IssuedSeal
 from station.receipts.issue import issue_receipt, issued_seal
+from station.store.seals import Seals
 
 if TYPE_CHECKING:  # pragma: no cover
     from station.session import Session
@@ -176,7 +177,7 @@ def bundle_files(session: Session, seal: IssuedSeal) -> list[tuple[str, bytes]]:
     if not seal.receipt:
         raise StateError(f"seal {seal.esid} has no receipt yet", hint="an officer's card must sign it first")
     png = qr.png_bytes(seal.receipt)
-    der = session.store.one("SELECT seal_der FROM seals WHERE esid = ?", (seal.esid,))[0]
+    der = Seals(session.store).der(seal.esid) or b""
     try:
         picture: bytes | None = seseal.parse(bytes(der)).picture
     except seseal.SealFormatError:
