@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from station import impressions
-from station.audit import now_utc
+from station.clock import now_text
 from station.errors import InputError, StateError
 from station.images import MAX_FILE_BYTES, ImpressionImage, normalise_impression
 from station.model import Application, ApplicationState, Impression, Role
@@ -203,7 +203,7 @@ def submit(session: Session, form: ApplicationForm, image: ImpressionImage) -> A
             " width_px, height_px, original_sha256, png_sha256, source_format)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (form.seal_kind, form.unit, form.credit_code, form.seal_name, form.purpose, form.holder_name,
-             form.holder_id_type, form.holder_id, actor.cert_sha256, actor.name, now_utc(), image.width_mm,
+             form.holder_id_type, form.holder_id, actor.cert_sha256, actor.name, now_text(), image.width_mm,
              image.height_mm, image.width_px, image.height_px, image.original_sha256, image.png_sha256,
              image.source_format))
         app_id = int(cur.lastrowid)
@@ -243,7 +243,7 @@ def _decide(session: Session, app: Application, state: ApplicationState, **extra
     cur = session.store.execute(
         f"UPDATE applications SET state = ?, decided_by = ?, decided_by_name = ?, decided_at = ?"
         f"{', ' + sets if sets else ''} WHERE id = ? AND state = 'submitted'",
-        (state.value, session.actor.cert_sha256, session.actor.name, now_utc(), *extra.values(), app.id))
+        (state.value, session.actor.cert_sha256, session.actor.name, now_text(), *extra.values(), app.id))
     if cur.rowcount != 1:
         raise StateError(f"application {app.id} was decided by someone else meanwhile")
     _shred_upload(session, app.id)
@@ -277,7 +277,7 @@ def reject(session: Session, app_id: int, reason: str) -> Application:
 def mark_made(session: Session, app_id: int, esid: str) -> None:
     """approved -> made; called by the making ceremony inside its own transaction."""
     cur = session.store.execute("UPDATE applications SET state = 'made', esid = ?, made_at = ?"
-                                " WHERE id = ? AND state = 'approved'", (esid, now_utc(), int(app_id)))
+                                " WHERE id = ? AND state = 'approved'", (esid, now_text(), int(app_id)))
     if cur.rowcount != 1:
         raise StateError(f"application {app_id} is not approved, so it cannot be marked as made")
     session.log("application-made", str(app_id), "ok", esid=esid)

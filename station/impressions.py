@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Iterable
 
 from crypto import envelope
 from station import keys
-from station.audit import now_utc
-from station.errors import InputError, PolicyError, StateError, StoreError
+from station.clock import now_text
+from station.errors import InputError, PolicyError, StateError, StoreError, crypto_errors
 from station.images import ImpressionImage
 from station.model import Impression, ImpressionState, Role
 
@@ -88,12 +88,10 @@ def decrypt(session: Session, kind: str, ident: int, wrapped: bytes | None, blob
     """The picture back, checked against its recorded digest. Failures are opaque."""
     if wrapped is None or blob is None:
         raise PolicyError(f"the {kind} picture {ident} has been destroyed", reason="impression-destroyed")
-    try:
+    with crypto_errors(StoreError, f"the {kind} picture {ident} cannot be decrypted",
+                       hint="the store may be damaged: restore a backup", opaque=True):
         data_key = envelope.open_(keys.library_key(session.master), bytes(wrapped), _aad(f"{kind}-key", ident))
         png = envelope.open_(data_key, bytes(blob), _aad(kind, ident))
-    except envelope.EnvelopeError:
-        raise StoreError(f"the {kind} picture {ident} cannot be decrypted",
-                         hint="the store may be damaged: restore a backup") from None
     if hashlib.sha256(png).hexdigest() != sha256:
         raise StoreError(f"the {kind} picture {ident} does not match its recorded digest",
                          hint="the store may be damaged: restore a backup")
@@ -260,7 +258,7 @@ def import_approved(session: Session, app: Application, image: ImpressionImage
     (unit, seal name), if any, is disabled first, so the unique index never sees two.
     The import time is the impression's effective start; its validity is unlimited.
     """
-    when = now_utc()
+    when = now_text()
     previous = active_for(session, app.unit, app.seal_name)
     with session.store.transaction():
         if previous is not None:
@@ -292,7 +290,7 @@ def disable(session: Session, impression_id: int, reason: str = "") -> Impressio
         raise refusal(session, "impression-disable", str(imp.id), "not-active",
                       f"impression {imp.id} is {imp.state}, not active")
     with session.store.transaction():
-        _set_state(session, imp, ImpressionState.DISABLED, reason.strip(), now_utc())
+        _set_state(session, imp, ImpressionState.DISABLED, reason.strip(), now_text())
         session.log("impression-disable", str(imp.id), "ok", reason=reason.strip(), unit=imp.unit,
                     seal_name=imp.seal_name)
     return get(session, imp.id)
@@ -311,7 +309,7 @@ def destroy(session: Session, impression_id: int, reason: str = "") -> Impressio
                               " blob = zeroblob(length(blob)) WHERE impression_id = ?", (imp.id,))
         session.store.execute("UPDATE impression_blobs SET wrapped_key = NULL, blob = NULL"
                               " WHERE impression_id = ?", (imp.id,))
-        _set_state(session, imp, ImpressionState.DESTROYED, reason.strip(), now_utc())
+        _set_state(session, imp, ImpressionState.DESTROYED, reason.strip(), now_text())
         session.log("impression-destroy", str(imp.id), "ok", reason=reason.strip(), was=imp.state,
                     unit=imp.unit, seal_name=imp.seal_name)
     return get(session, imp.id)

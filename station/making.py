@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
-from crypto import seseal
+from crypto import certs, seseal
 from devices.pkcs11 import Card
 from station import applications, faults, impressions
-from station.cards import cert_sha256, device_errors, now
-from station.errors import PolicyError, StateError, StationError
+from station.cards import device_errors
+from station.clock import now
+from station.errors import CardError, PolicyError, StateError, StationError, crypto_errors
 from station.model import Role
-from station.session import Session, common_name, prove_possession, unlock_card
-from station.setup import check_chain
+from station.session import Session, prove_possession, unlock_card
 
 __all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "co_authorize",
            "make_seal", "check_supervisor", "review", "Review", "next_application", "issuance_digest",
@@ -99,29 +99,22 @@ def _check_officer(session: Session) -> None:
 
 def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, SealCardCheck]:
     """Log in to the seal card and check it; each refusal names its reason."""
-    from cryptography import x509
-
     if serial in {s["serial"] for s in session.home.keyslots().get("slots", {}).values()}:
         raise _refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
                       "station, not a seal card", serial)
     card = _unlock(session, serial, pin)
-    der = card.certificate
-    cert = x509.load_der_x509_certificate(der)
-    if not check_chain(der, session.home.trust_anchors()):
+    with crypto_errors(CardError, f"the certificate on card {serial} cannot be read"):
+        cert = certs.read(card.certificate)
+    if not certs.issued_by(cert.der, session.home.trust_anchors()):
         raise _refuse(session, "issuer-not-trusted", f"the certificate on card {serial} is not issued by a "
-                      f"CA this station trusts ({cert.issuer.rfc4514_string()})", serial)
-    if now() > cert.not_valid_after_utc:
+                      f"CA this station trusts ({cert.issuer})", serial)
+    if now() > cert.not_after:
         raise _refuse(session, "certificate-expired", f"the certificate on card {serial} expired on "
-                      f"{cert.not_valid_after_utc:%Y-%m-%d}", serial, "renew the card's certificate first")
-    if now() < cert.not_valid_before_utc:
+                      f"{cert.not_after:%Y-%m-%d}", serial, "renew the card's certificate first")
+    if now() < cert.not_before:
         raise _refuse(session, "certificate-not-yet-valid", f"the certificate on card {serial} is valid only "
-                      f"from {cert.not_valid_before_utc:%Y-%m-%d}", serial)
-    try:
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-        may_sign = usage.digital_signature or usage.content_commitment
-    except x509.ExtensionNotFound:
-        may_sign = False
-    if not may_sign:
+                      f"from {cert.not_before:%Y-%m-%d}", serial)
+    if not cert.may_sign:
         raise _refuse(session, "wrong-key-usage", f"the certificate on card {serial} does not allow "
                       "digitalSignature or nonRepudiation", serial)
     try:
@@ -134,9 +127,8 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
         raise _refuse(session, "card-already-sealed", f"card {serial} already holds a seal", serial,
                       "use a blank seal card; revoke the old seal first to reuse a card")
     return card, SealCardCheck(
-        serial=serial, label=card.label, subject=cert.subject.rfc4514_string(),
-        issuer=cert.issuer.rfc4514_string(), cert_serial=f"{cert.serial_number:x}",
-        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc, certificate=der)
+        serial=serial, label=card.label, subject=cert.subject, issuer=cert.issuer, cert_serial=cert.serial,
+        not_before=cert.not_before, not_after=cert.not_after, certificate=cert.der)
 
 
 @dataclass(frozen=True)
@@ -203,11 +195,11 @@ def _supervisor_card(session: Session, serial: str, pin: str, already: Sequence[
     card = _unlock(session, serial, pin)
     der = card.certificate
     row = session.store.one("SELECT role FROM enrollments WHERE cert_sha256 = ? AND removed_at IS NULL",
-                            (cert_sha256(der),))
+                            (certs.fingerprint(der),))
     if row is None or row[0] != Role.SUPERVISOR.value:
         session.module.forget(serial)
         raise _refuse(session, "not-supervisor", f"card {serial} is not enrolled as a supervisor", serial)
-    if cert_sha256(der) == session.actor.cert_sha256:
+    if certs.fingerprint(der) == session.actor.cert_sha256:
         session.module.forget(serial)
         raise _refuse(session, "officer-as-supervisor", "the officer cannot co-authorize", serial)
     return card
@@ -217,7 +209,7 @@ def check_supervisor(session: Session, serial: str, pin: str, already: Sequence[
     """Check a supervisor's card and PIN now (the wizard asks before signing); their name."""
     card = _supervisor_card(session, serial, pin, already)
     try:
-        return common_name(card.certificate)
+        return certs.common_name(card.certificate)
     finally:
         session.module.forget(serial)
 
@@ -235,7 +227,7 @@ def co_authorize(session: Session, serial: str, pin: str, digest: bytes,
             signature = signer.sign(digest)
         if not verify_signature(der, signer.algorithm, digest, signature):
             raise _refuse(session, "no-possession", f"card {serial} cannot prove it holds its key", serial)
-        return CoSignature(serial, cert_sha256(der), common_name(der), signer.algorithm, signature)
+        return CoSignature(serial, certs.fingerprint(der), certs.common_name(der), signer.algorithm, signature)
     finally:
         session.module.forget(serial)
 
@@ -294,7 +286,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         made = now().replace(microsecond=0)
         esid = _esid(session)
         ext = [(FUNCTIONS_OID, False, ",".join(functions).encode())]
-        with device_errors(session.card.serial):
+        with crypto_errors(StateError, "the new seal cannot be made"), device_errors(session.card.serial):
             der = seseal.build_v4(
                 esid=esid, seal_type=seal_type_code(app.seal_kind), name=app.seal_name,
                 certs=[check.certificate], created=made, valid_start=made, valid_end=check.not_after,
@@ -321,7 +313,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
                 raise StateError(f"card {seal_card} did not return the seal as written")
         at("record")
         result = MadeSeal(esid, seal_card, application_id, der, hashlib.sha256(der).hexdigest(),
-                          cert_sha256(check.certificate), made.isoformat(), made, check.not_after,
+                          certs.fingerprint(check.certificate), made.isoformat(), made, check.not_after,
                           recipient, tuple(sigs))
         _record(session, result, app, functions)
         recorded = True

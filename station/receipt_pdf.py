@@ -152,9 +152,9 @@ def sign(pdf: bytes, card_signer: Any, chain: Sequence[bytes], esid: str) -> byt
     if card_signer.algorithm == ECDSA_SHA256:
         mechanism, size = "sha256_ecdsa", 72
     elif card_signer.algorithm == RSA_SHA256:
-        from cryptography import x509
+        from crypto import certs
 
-        key = x509.load_der_x509_certificate(card_signer.certificate).public_key()
+        key = certs.load(card_signer.certificate).public_key()
         mechanism, size = "sha256_rsa", (key.key_size + 7) // 8  # type: ignore[union-attr]
     else:
         return pdf

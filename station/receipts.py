@@ -43,7 +43,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from station.errors import InputError, PolicyError, StateError, StationError
+from crypto.errors import CryptoError
+from station.errors import InputError, PolicyError, StateError, StationError, crypto_errors
 from station.model import Role
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -186,11 +187,8 @@ def issue_receipt(session: Session, esid: str) -> str:
             K.OFFICER: bytes.fromhex(row[10]), K.SUPERVISORS: _supervisor_claims(json.loads(row[11])),
             K.HEAD: [head.size, head.root],
         }
-        try:
-            with device_errors(session.card.serial):
-                text = cose.encode(claims, session.signer)
-        except cose.ReceiptError as exc:
-            raise StateError(f"the receipt cannot be signed: {exc}") from None
+        with crypto_errors(StateError, "the receipt cannot be signed"), device_errors(session.card.serial):
+            text = cose.encode(claims, session.signer)
         from station import qr
 
         version = qr.version_of(text)  # refuse a receipt no phone could scan, before storing it
@@ -227,7 +225,7 @@ def bundle_files(session: Session, seal: IssuedSeal) -> list[tuple[str, bytes]]:
     der = session.store.one("SELECT seal_der FROM seals WHERE esid = ?", (seal.esid,))[0]
     try:
         picture: bytes | None = seseal.parse(bytes(der)).picture
-    except seseal.SealFormatError:
+    except CryptoError:
         picture = None
     pdf = receipt_pdf.build(seal, png, picture)
     pdf = receipt_pdf.sign(pdf, session.signer, session.home.trust_anchors(), seal.esid)

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from asn1crypto import x509
-from cryptography import x509 as _rust_x509
 
+from ..certs import load as load_certificate
 from ..algorithms import verify_signature
 from .der import _Part, _Unusual, _bits, _tlv
 from .errors import SealFormatError
@@ -87,7 +87,7 @@ def _load_cert(der: bytes) -> _Cert | None:
     here (the plain way when it applies, kept for the report) catches that.
     """
     try:
-        cert = _Cert(der, _rust_x509.load_der_x509_certificate(der))
+        cert = _Cert(der, load_certificate(der))
     except Exception:
         return None
     for which in (0, 1):

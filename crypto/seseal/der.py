@@ -16,6 +16,7 @@ from typing import Any
 from asn1crypto import core, x509
 
 from ..algorithms import ECDSA_SHA256, RSA_SHA256, SM2_SM3
+from ..errors import CryptoError
 from .errors import SealFormatError
 
 __all__ = [
@@ -118,7 +119,7 @@ def _time(value: x509.Time) -> datetime:
 _Part = tuple[int, int, int]  # (first tag byte, content start, element end)
 
 
-class _Unusual(Exception):
+class _Unusual(CryptoError):
     """The fast v4 reader met something it leaves to asn1crypto."""
 
 
