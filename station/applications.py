@@ -26,16 +26,17 @@ from station import impressions
 from station.clock import now_text
 from station.errors import InputError, StateError
 from station.images import MAX_FILE_BYTES, ImpressionImage, normalise_impression
-from station.model import Application, ApplicationState, Impression, Role
+from station.model import Application, Impression, Role
+from station.vocabulary import ApplicationState
 from station.validation import (PERSONAL_SEAL_KINDS, check_credit_code, check_identity, check_seal_kind,
                                 check_seal_name)
 
 if TYPE_CHECKING:  # pragma: no cover
     from station.session import Session
 
-__all__ = ["Application", "ApplicationState", "ApplicationForm", "Approval", "check_form", "load_impression",
+__all__ = ["Application", "ApplicationForm", "Approval", "check_form", "load_impression",
            "parse_size", "submit", "approve", "reject", "get", "list_", "mark_made", "pending_picture",
-           "may_enter", "may_decide", "demo_samples"]
+           "may_enter", "may_decide"]
 
 _COLUMNS = ("id, seal_kind, unit, credit_code, seal_name, purpose, holder_name, holder_id_type, holder_id,"
             " state, impression_id, entered_by, entered_by_name, submitted_at, decided_by, decided_by_name,"
@@ -222,7 +223,7 @@ def _decidable(session: Session, app_id: int, action: str) -> Application:
                                   f"{session.actor.role.value}s may not decide on applications",
                                   hint="a supervisor approves or returns applications")
     app = get(session, app_id)
-    if app.state != ApplicationState.SUBMITTED.value:
+    if app.state is not ApplicationState.SUBMITTED:
         raise impressions.refusal(session, action, str(app.id), "not-submitted",
                                   f"application {app.id} is {app.state}, not waiting for a decision")
     if app.entered_by == session.actor.cert_sha256:
@@ -281,51 +282,3 @@ def mark_made(session: Session, app_id: int, esid: str) -> None:
     if cur.rowcount != 1:
         raise StateError(f"application {app_id} is not approved, so it cannot be marked as made")
     session.log("application-made", str(app_id), "ok", esid=esid)
-
-
-# -- the demo world ------------------------------------------------------------------------
-def demo_samples(session: Session, cards: list[Any]) -> None:
-    """Four sample applications: two approved (active impressions), one waiting, one returned.
-
-    The demo is built in an administrator's session, who may neither enter nor decide;
-    so the demo officer enters them and the first demo supervisor decides, each with their
-    own card, as at a real counter.
-    """
-    from station.audit import Audit
-    from station.images import make_demo_impression
-    from station.session import login
-    from station.validation import generate_credit_code, generate_resident_id
-
-    officer = next(c for c in cards if c.role == "officer")
-    supervisor = next(c for c in cards if c.role == "supervisor")
-    samples = [  # (form, impression text, decision)
-        (dict(seal_kind="official", unit="示例科技有限公司", credit_code=generate_credit_code(10001),
-              seal_name="示例科技有限公司", purpose="对外签署合同与公文"), "示例科技有限公司", "approve"),
-        (dict(seal_kind="personal-name", holder_name="张伟", holder_id=generate_resident_id(sequence=123),
-              seal_name="张伟", purpose="个人签署"), "张伟", "approve"),
-        (dict(seal_kind="contract", unit="华东贸易有限公司", credit_code=generate_credit_code(20002),
-              seal_name="华东贸易有限公司合同专用章", purpose="签订购销合同"), "华东贸易有限公司", None),
-        (dict(seal_kind="finance", unit="星河建设集团有限公司", credit_code=generate_credit_code(30003),
-              seal_name="星河建设集团有限公司财务专用章", purpose="财务结算"), "星河建设集团有限公司",
-         "印模图像不清晰，请重新扫描后再申请"),
-    ]
-    entered: list[tuple[int, str | None]] = []
-    desk = login(session.home, officer.serial, officer.pin, role=Role.OFFICER)
-    try:
-        for fields, text, decision in samples:
-            form = check_form(**fields)
-            image = normalise_impression(make_demo_impression(text, form.seal_kind, size=320),
-                                         seal_kind=form.seal_kind)
-            entered.append((submit(desk, form, image).id, decision))
-    finally:
-        desk.close()
-    boss = login(session.home, supervisor.serial, supervisor.pin, role=Role.SUPERVISOR)
-    try:
-        for app_id, decision in entered:
-            if decision == "approve":
-                approve(boss, app_id)
-            elif decision:
-                reject(boss, app_id, decision)
-    finally:
-        boss.close()
-    session.audit = Audit(session.store)  # the other sessions appended to the log meanwhile

@@ -29,7 +29,8 @@ from station import keys
 from station.clock import now_text
 from station.errors import InputError, PolicyError, StateError, StoreError, crypto_errors
 from station.images import ImpressionImage
-from station.model import Impression, ImpressionState, Role
+from station.model import Impression, Role
+from station.vocabulary import ImpressionState
 
 if TYPE_CHECKING:  # pragma: no cover
     from station.model import Application
@@ -125,7 +126,7 @@ def _picture(session: Session, imp: Impression) -> bytes:
 def plaintext(session: Session, impression_id: int) -> bytes:
     """The PNG of an **active** impression, for making a seal. Anything else is refused."""
     imp = get(session, impression_id)
-    if imp.state != ImpressionState.ACTIVE.value:
+    if imp.state is not ImpressionState.ACTIVE:
         raise refusal(session, "impression-use", str(imp.id), "impression-not-active",
                       f"impression {imp.id} is {imp.state}: only an active impression can make a seal",
                       hint="choose the unit's active impression, or approve a new application")
@@ -136,7 +137,7 @@ def preview(session: Session, impression_id: int) -> bytes:
     """The PNG for showing on screen (active or disabled); every view is audited."""
     _require(session, VIEWERS, "impression-view", str(impression_id))
     imp = get(session, impression_id)
-    if imp.state == ImpressionState.DESTROYED.value:
+    if imp.state is ImpressionState.DESTROYED:
         raise refusal(session, "impression-view", str(imp.id), "impression-destroyed",
                       f"impression {imp.id} has been destroyed; nothing is left to show")
     png = _picture(session, imp)
@@ -286,7 +287,7 @@ def disable(session: Session, impression_id: int, reason: str = "") -> Impressio
     """停用: the impression stays in the library but can never make a seal again."""
     _require(session, MANAGERS, "impression-disable", str(impression_id))
     imp = get(session, impression_id)
-    if imp.state != ImpressionState.ACTIVE.value:
+    if imp.state is not ImpressionState.ACTIVE:
         raise refusal(session, "impression-disable", str(imp.id), "not-active",
                       f"impression {imp.id} is {imp.state}, not active")
     with session.store.transaction():
@@ -300,7 +301,7 @@ def destroy(session: Session, impression_id: int, reason: str = "") -> Impressio
     """销毁: erase the data key and the ciphertext for good; the metadata row remains."""
     _require(session, MANAGERS, "impression-destroy", str(impression_id))
     imp = get(session, impression_id)
-    if imp.state == ImpressionState.DESTROYED.value:
+    if imp.state is ImpressionState.DESTROYED:
         raise refusal(session, "impression-destroy", str(imp.id), "already-destroyed",
                       f"impression {imp.id} is already destroyed")
     with session.store.transaction():

@@ -23,7 +23,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from crypto import certs, seseal
 from devices.pkcs11 import Card
@@ -31,7 +31,8 @@ from station import applications, faults, impressions
 from station.cards import device_errors
 from station.clock import now
 from station.errors import CardError, PolicyError, StateError, StationError, crypto_errors
-from station.model import Role
+from station.model import Application, Impression, Role
+from station.vocabulary import ApplicationState, SealFunction, SealKind, values
 from station.session import Session, prove_possession, unlock_card
 
 __all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "co_authorize",
@@ -39,7 +40,7 @@ __all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_ca
            "issuance_digest_from_hash", "FUNCTIONS_OID", "FUNCTIONS"]
 
 STEPS = ("officer", "seal-card", "impression", "sign", "co-authorize", "write", "read-back", "record")
-FUNCTIONS = ("office", "web", "login")
+FUNCTIONS: tuple[str, ...] = tuple(values(SealFunction))
 # 2.25.<uuid>: the seal's authorized functions (office documents, web forms, login).
 FUNCTIONS_OID = "2.25." + str(uuid.UUID("6f1c2a9e-5b37-4d1e-9c1a-53a1e7c0de01").int)
 SEAL_LABEL = "SESeal"
@@ -135,8 +136,8 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
 class Review:
     """Everything the officer sees before signing: what will be signed, and onto what."""
 
-    application: Any
-    impression: Any
+    application: Application
+    impression: Impression
     picture: bytes = field(repr=False)
     card: SealCardCheck = field(repr=False)
     valid_start: datetime
@@ -147,7 +148,7 @@ def review(session: Session, application_id: int, seal_card: str, seal_pin: str)
     """Run the checks of steps 1-3 without signing anything (the wizard's review)."""
     _check_officer(session)
     app = applications.get(session, application_id)
-    if app.state != "approved" or app.impression_id is None:
+    if app.state is not ApplicationState.APPROVED or app.impression_id is None:
         raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                       "not approved", str(application_id))
     try:
@@ -160,7 +161,7 @@ def review(session: Session, application_id: int, seal_card: str, seal_pin: str)
     return Review(app, imp, picture, check, start, check.not_after)
 
 
-def next_application(session: Session, unit: str) -> Any | None:
+def next_application(session: Session, unit: str) -> Application | None:
     """Batch making: the next approved application of the same unit, if any."""
     pending = applications.list_(session, state="approved", unit=unit)
     return pending[0] if pending else None
@@ -243,11 +244,6 @@ def _esid(session: Session) -> str:
     return f"{session.config.station_id}-{year}-{seq:06d}"
 
 
-def seal_type_code(kind: str) -> int:
-    """GB/T 38540 type: 1 unit seal, 2 personal seal (name seal or signature)."""
-    return 2 if kind.startswith("personal") else 1
-
-
 def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin: str,
               supervisors: Sequence[tuple[str, Callable[[], str]]], recipient: str,
               functions: Sequence[str] = FUNCTIONS, progress: Progress | None = None) -> MadeSeal:
@@ -274,7 +270,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         at("officer")
         _check_officer(session)
         app = applications.get(session, application_id)
-        if app.state != "approved" or app.impression_id is None:
+        if app.state is not ApplicationState.APPROVED or app.impression_id is None:
             raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                           "not approved", str(application_id))
         at("seal-card")
@@ -288,7 +284,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         ext = [(FUNCTIONS_OID, False, ",".join(functions).encode())]
         with crypto_errors(StateError, "the new seal cannot be made"), device_errors(session.card.serial):
             der = seseal.build_v4(
-                esid=esid, seal_type=seal_type_code(app.seal_kind), name=app.seal_name,
+                esid=esid, seal_type=int(SealKind(app.seal_kind).seal_type), name=app.seal_name,
                 certs=[check.certificate], created=made, valid_start=made, valid_end=check.not_after,
                 picture=picture, width_mm=imp.width_mm, height_mm=imp.height_mm, ext_datas=ext,
                 signer=session.signer)
@@ -327,7 +323,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         session.module.forget(seal_card)
 
 
-def _record(session: Session, m: MadeSeal, app: Any, functions: Sequence[str]) -> None:
+def _record(session: Session, m: MadeSeal, app: Application, functions: Sequence[str]) -> None:
     sup = [{"serial": s.serial, "cert_sha256": s.cert_sha256, "name": s.name, "algorithm": s.algorithm,
             "signature": s.signature.hex()} for s in m.supervisors]
     with session.store.transaction():

@@ -6,8 +6,10 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from station.vocabulary import ApplicationState, ImpressionState, SealKind
+
 __all__ = ["Role", "CardState", "Actor", "CardView", "Enrollment", "AuditEntry", "TreeHead", "AuditReport",
-           "ApplicationState", "ImpressionState", "Application", "Impression"]
+           "Application", "Impression"]
 
 
 class Role(str, enum.Enum):
@@ -92,24 +94,7 @@ class AuditReport:
     heads_checked: int
 
 
-# -- applications and the impression library (issue #3) ---------------------------------
-class ApplicationState(str, enum.Enum):
-    """submitted -> approved | rejected (returned with a reason); approved -> made."""
-
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    MADE = "made"
-
-
-class ImpressionState(str, enum.Enum):
-    """Only an active impression can be made into a seal; destroyed is for ever."""
-
-    ACTIVE = "active"
-    DISABLED = "disabled"
-    DESTROYED = "destroyed"
-
-
+# -- applications and the impression library ---------------------------------------------
 @dataclass(frozen=True)
 class Application:
     """An application form (申请单) as entered at the counter, and what became of it.
@@ -120,7 +105,7 @@ class Application:
     """
 
     id: int
-    seal_kind: str  # official|department|contract|finance|special|personal-name|personal-signature
+    seal_kind: SealKind
     unit: str
     credit_code: str | None
     seal_name: str
@@ -128,7 +113,7 @@ class Application:
     holder_name: str | None
     holder_id_type: str | None
     holder_id: str | None
-    state: str  # ApplicationState value
+    state: ApplicationState
     impression_id: int | None
     entered_by: str
     entered_by_name: str
@@ -144,6 +129,11 @@ class Application:
     original_sha256: str = ""
     png_sha256: str = ""
 
+    def __post_init__(self) -> None:
+        # Rows and forms hand over the stored text; the record holds the words themselves.
+        object.__setattr__(self, "seal_kind", SealKind(self.seal_kind))
+        object.__setattr__(self, "state", ApplicationState(self.state))
+
 
 @dataclass(frozen=True)
 class Impression:
@@ -152,8 +142,8 @@ class Impression:
     id: int
     unit: str
     seal_name: str
-    seal_kind: str
-    state: str  # ImpressionState value
+    seal_kind: SealKind
+    state: ImpressionState
     width_mm: int
     height_mm: int
     original_sha256: str
@@ -167,3 +157,7 @@ class Impression:
     changed_at: str | None = None
     changed_by: str | None = None
     reason: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seal_kind", SealKind(self.seal_kind))
+        object.__setattr__(self, "state", ImpressionState(self.state))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from station.errors import StateError
+from station.vocabulary import SealKind
 
 if TYPE_CHECKING:  # pragma: no cover
     from station.receipts import IssuedSeal
@@ -31,8 +32,6 @@ FONTS = [
     (Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"), 2, None),
     (Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"), 2, 7),
 ]
-_KINDS = {"official": "单位公章", "department": "部门章", "contract": "合同专用章", "finance": "财务专用章",
-          "special": "专用章", "personal-name": "个人名章", "personal-signature": "个人签名"}
 
 
 def font() -> tuple[Path, int, int | None]:
@@ -43,7 +42,7 @@ def font() -> tuple[Path, int, int | None]:
                      hint="install fonts-noto-cjk (`make system` does)")
 
 
-def _local(iso: str) -> str:
+def _utc_text(iso: str) -> str:
     when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -75,14 +74,14 @@ def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
     pdf.ln(3)
     rows = [
         ("印章名称 Seal name", seal.seal_name),
-        ("印章类型 Type", f"{_KINDS.get(seal.seal_kind, seal.seal_kind)} ({seal.seal_kind})"),
+        ("印章类型 Type", f"{SealKind(seal.seal_kind).zh} ({seal.seal_kind})"),
         ("使用单位 Unit", seal.unit),
         ("统一社会信用代码 Credit code", seal.credit_code or "—"),
         ("印章编码 esID", seal.esid),
         ("印章卡序列号 Card serial", seal.card_serial),
         ("领用人 Recipient", seal.recipient),
-        ("制作时间 Made", _local(seal.made_at)),
-        ("发放时间 Issued", _local(seal.issued_at)),
+        ("制作时间 Made", _utc_text(seal.made_at)),
+        ("发放时间 Issued", _utc_text(seal.issued_at)),
         ("制章员 Officer", seal.officer),
         ("审核员 Supervisors", "、".join(seal.supervisors) or "—"),
         ("申请单 Application", str(seal.application_id)),

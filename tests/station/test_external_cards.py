@@ -87,7 +87,7 @@ def _provision(work: Path, env: dict[str, str]) -> dict[str, DemoCard]:
 
 
 def test_cards_from_other_tools_make_a_seal(tmp_path: Path) -> None:
-    from station.images import make_demo_impression  # pure image code: no PKCS#11 here
+    from station.demo_impressions import make_demo_impression  # pure image code: no PKCS#11 here
 
     work = tmp_path / "work"
     work.mkdir()

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from station.errors import InputError
+from station.demo_impressions import make_demo_impression
 from station.images import (
     DEFAULT_SIZE_MM,
     MAX_FILE_BYTES,
     ImpressionImage,
-    make_demo_impression,
     normalise_impression,
     render_halfblocks,
 )
