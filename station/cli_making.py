@@ -53,14 +53,9 @@ def _make(args: argparse.Namespace) -> int:
             # line on a failure, and the steps would precede it
             progress=lambda step: print(f"… {step}", file=sys.stderr)
             if not args.json and sys.stderr.isatty() else None)
-        files: list[str] = []
-        receipt = ""
-        try:
-            from station import receipts
-        except ImportError:
-            receipts = None  # type: ignore[assignment]
-        if receipts is not None:
-            receipt, files = receipts.after_make(session, made, Path(args.receipt_dir) if args.receipt_dir else None)
+        from station import receipts
+
+        receipt, files = receipts.after_make(session, made, Path(args.receipt_dir) if args.receipt_dir else None)
     finally:
         session.close()
     data = {"seal": made.esid, "card": made.card_serial, "receipt": receipt, "files": files}

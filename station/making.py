@@ -22,7 +22,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Sequence
 
 from crypto import certs, seseal
@@ -235,7 +235,7 @@ def co_authorize(session: Session, serial: str, pin: str, digest: bytes,
 
 def _esid(session: Session) -> str:
     """Station id + year + sequence: unique, stable, never reused (a gap after an abort)."""
-    year = datetime.now(timezone.utc).year
+    year = now().year
     key = f"esid-seq-{year}"
     with session.store.transaction():
         row = session.store.one("SELECT value FROM meta WHERE key = ?", (key,))

@@ -121,9 +121,9 @@ def _number(text: str | None) -> int | None:
 
 def _view(session: Session, row: tuple) -> IssuedSeal:
     number = _number(row[11])
-    sups = tuple(s.get("name", "") for s in json.loads(row[9] or "[]"))
+    supervisor_names = tuple(s.get("name", "") for s in json.loads(row[9] or "[]"))
     return IssuedSeal(row[0], row[1], row[2], _credit_code(session, row[10]), row[3], row[4], row[5], row[6],
-                      row[7], row[8], sups, int(row[10]), session.config.station_id, row[11], number)
+                      row[7], row[8], supervisor_names, int(row[10]), session.config.station_id, row[11], number)
 
 
 def issued(session: Session, limit: int = 200) -> list[IssuedSeal]:

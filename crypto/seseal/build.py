@@ -19,7 +19,7 @@ from .der import _der_length
 from .errors import SealBuildError, SealFormatError
 from .verification import verify
 
-__all__ = ["_gtime", "_ia5", "_utc", "build_v4"]
+__all__ = ["build_v4"]
 
 
 def _utc(value: datetime) -> datetime:

@@ -20,23 +20,7 @@ from .der import _Part, _Unusual, _bits, _tlv
 from .errors import SealFormatError
 from .names import _COMMON_NAME, _PLAIN_LABELS, _dn, _plain_dn, _plain_text
 
-__all__ = [
-    "_Cert",
-    "_anchors",
-    "_common_name",
-    "_iso",
-    "_issued_by",
-    "_load_cert",
-    "_name",
-    "_plain_name",
-    "_serial",
-    "_spans",
-    "_summary",
-    "_tbs_spans",
-    "_trusted",
-    "_validity",
-    "certificate_summary",
-]
+__all__ = ["certificate_summary"]
 
 
 def _iso(value: Any) -> str | None:

@@ -1,4 +1,4 @@
-"""Issue #4, "must show": cards the station did not provision work end to end.
+"""Cards the station did not provision work end to end.
 
 Everything about the cards is made with other people's tools, as a CA or a card vendor
 would: `softhsm2-util` initialises the tokens, `pkcs11-tool` (opensc) generates the key

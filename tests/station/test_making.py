@@ -1,4 +1,4 @@
-"""Issue #4, "must show": a seal card made from the command line, checked by other tools.
+"""A seal card made from the command line, checked by other tools.
 
 apply -> approve -> make run as a user runs them; then the card is read with pkcs11-tool,
 the maker signature is checked with openssl against the officer card's own certificate,
