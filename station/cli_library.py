@@ -25,7 +25,8 @@ _UNIT_KINDS = [k.value for k in SealKind if not k.personal and k is not SealKind
 @extension
 def _parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     a = sub.add_parser("apply", parents=[common], help="enter an application with its impression")
-    a.add_argument("--type", dest="seal_type", choices=[k.value for k in SealKind if k.personal or k is SealKind.OFFICIAL])
+    a.add_argument("--type", dest="seal_type",
+                   choices=[k.value for k in SealKind if k.personal or k is SealKind.OFFICIAL])
     a.add_argument("--kind", choices=_UNIT_KINDS, help="a unit seal other than the official seal")
     a.add_argument("--unit")
     a.add_argument("--credit-code")

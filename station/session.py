@@ -95,8 +95,8 @@ def actor_for(store: Store, cert_der: bytes) -> Actor | None:
 
 
 def _refuse(home: Home, serial: str, cert: bytes | None, why: str, outcome: str = "refused") -> None:
-    actor = {"cert_sha256": certs.fingerprint(cert) if cert else "", "name": certs.common_name(cert) if cert else "",
-             "role": "", "serial": serial}
+    actor = {"cert_sha256": certs.fingerprint(cert) if cert else "",
+             "name": certs.common_name(cert) if cert else "", "role": "", "serial": serial}
     keys.seal_to_inbox(home, make_entry(0, actor, "login", serial, outcome, {"reason": why}))
 
 
