@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from crypto.errors import CryptoError
+
 __all__ = [
     "SM2_SM3",
     "ECDSA_SHA256",
@@ -71,7 +73,7 @@ class Signer(Protocol):
     def sign(self, data: bytes, *, pss: bool = False) -> bytes: ...
 
 
-class UnsupportedAlgorithm(ValueError):
+class UnsupportedAlgorithm(CryptoError):
     """An algorithm OID or key type the station does not speak.
 
     A ``ValueError`` so callers that treat bad input uniformly still catch it, but its

@@ -21,10 +21,11 @@ from screens.library import ConfirmModal, kind_name
 from screens.widgets.impression import ImpressionPreview
 from station.errors import StationError
 from station.model import Application
+from station.vocabulary import SealKind, values
 
 __all__ = ["ApplicationsScreen", "ApplyScreen", "ApprovalsScreen"]
 
-_KINDS = ("official", "department", "contract", "finance", "special", "personal-name", "personal-signature")
+_KINDS = tuple(values(SealKind))
 _ID_TYPES = ("resident-id", "passport", "hk-macao-permit", "taiwan-permit", "other")
 
 

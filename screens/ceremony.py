@@ -337,14 +337,14 @@ class CeremonyScreen(Screen):
     @work(thread=True, exclusive=True, group="card")
     def _next_worker(self) -> None:
         unit = self.review_data.application.unit if self.review_data else ""
-        nxt = making.next_application(self.app.session, unit)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._start_next, nxt)
+        following = making.next_application(self.app.session, unit)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._start_next, following)
 
-    def _start_next(self, nxt: Any) -> None:
-        if nxt is None:
+    def _start_next(self, following: Any) -> None:
+        if following is None:
             self.error(self.app.tr("cer.done.no_next"))  # type: ignore[attr-defined]
             return
-        self.preset_application = nxt.id
+        self.preset_application = following.id
         self.seal_card = self.seal_pin = self.review_data = self.made = None
         self.goto("card")
 

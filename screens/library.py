@@ -20,10 +20,11 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sel
 from screens.widgets.impression import ImpressionPreview
 from station.errors import StationError
 from station.model import Impression
+from station.vocabulary import ImpressionState, values
 
 __all__ = ["LibraryScreen", "ConfirmModal", "LibrarySource", "SessionLibrary", "kind_name"]
 
-STATES = ("active", "disabled", "destroyed")
+STATES = tuple(values(ImpressionState))
 
 
 def kind_name(tr: Any, kind: str) -> str:

@@ -10,9 +10,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from crypto import seseal
+from crypto import certs, seseal
+from crypto.errors import CryptoError
 from station.cards import device_errors, module_for, open_card
-from station.errors import CardError, InputError
+from station.errors import CardError, InputError, crypto_errors
 from station.home import Home
 
 __all__ = ["verify_bytes", "verify_file", "verify_card", "parse_time", "load_anchors"]
@@ -29,18 +30,12 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 def load_anchors(paths: Sequence[Path]) -> list[bytes]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     out = []
     for path in paths:
         try:
-            data = Path(path).read_bytes()
-            certs = (x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
-                     else [x509.load_der_x509_certificate(data)])
-        except (OSError, ValueError) as exc:
+            out += certs.der_certificates(Path(path).read_bytes())
+        except (OSError, CryptoError) as exc:
             raise InputError(f"{path}: not a certificate ({exc})") from None
-        out += [c.public_bytes(Encoding.DER) for c in certs]
     return out
 
 
@@ -48,11 +43,9 @@ def verify_bytes(data: bytes, *, at: datetime | None = None, anchors: Sequence[b
     """The CLI.md verdict for a seal or a v4 signed value (its embedded seal is judged)."""
     try:
         report = seseal.verify(data, at=at, trust_anchors=anchors)
-    except seseal.SealFormatError as first:
-        try:
+    except CryptoError as first:
+        with crypto_errors(InputError, f"not an electronic seal: {first}", opaque=True):
             doc = seseal.verify_signature_document(data, at=at, trust_anchors=anchors)
-        except seseal.SealFormatError:
-            raise InputError(f"not an electronic seal: {first}") from None
         out = doc.seal.to_json()
         out["signature"] = doc.to_json()
         out["valid"] = doc.valid

@@ -11,24 +11,7 @@ from __future__ import annotations
 
 from asn1crypto import core, x509
 
-__all__ = [
-    "_CertDigest",
-    "_CertDigests",
-    "_Certs",
-    "_ExtData",
-    "_ExtDatas",
-    "_Header",
-    "_Picture",
-    "_PropertyV1",
-    "_PropertyV4",
-    "_SESSignature",
-    "_SESealV1",
-    "_SESealV4",
-    "_SealInfoV1",
-    "_SealInfoV4",
-    "_SignInfoV1",
-    "_TBSSign",
-]
+__all__: list[str] = []  # package-internal: the sibling modules import these names explicitly
 
 
 class _Header(core.Sequence):

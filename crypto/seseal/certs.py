@@ -13,30 +13,14 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from asn1crypto import x509
-from cryptography import x509 as _rust_x509
 
+from ..certs import load as load_certificate
 from ..algorithms import verify_signature
 from .der import _Part, _Unusual, _bits, _tlv
 from .errors import SealFormatError
 from .names import _COMMON_NAME, _PLAIN_LABELS, _dn, _plain_dn, _plain_text
 
-__all__ = [
-    "_Cert",
-    "_anchors",
-    "_common_name",
-    "_iso",
-    "_issued_by",
-    "_load_cert",
-    "_name",
-    "_plain_name",
-    "_serial",
-    "_spans",
-    "_summary",
-    "_tbs_spans",
-    "_trusted",
-    "_validity",
-    "certificate_summary",
-]
+__all__ = ["certificate_summary"]
 
 
 def _iso(value: Any) -> str | None:
@@ -87,7 +71,7 @@ def _load_cert(der: bytes) -> _Cert | None:
     here (the plain way when it applies, kept for the report) catches that.
     """
     try:
-        cert = _Cert(der, _rust_x509.load_der_x509_certificate(der))
+        cert = _Cert(der, load_certificate(der))
     except Exception:
         return None
     for which in (0, 1):

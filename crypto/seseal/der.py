@@ -16,25 +16,10 @@ from typing import Any
 from asn1crypto import core, x509
 
 from ..algorithms import ECDSA_SHA256, RSA_SHA256, SM2_SM3
+from ..errors import CryptoError
 from .errors import SealFormatError
 
-__all__ = [
-    "_KNOWN_OIDS",
-    "_Part",
-    "_Unusual",
-    "_bits",
-    "_children",
-    "_der_length",
-    "_int",
-    "_kids",
-    "_oid",
-    "_prim",
-    "_text",
-    "_time",
-    "_tlv",
-    "_when",
-    "_whole_bits",
-]
+__all__: list[str] = []  # package-internal: the sibling modules import these names explicitly
 
 
 def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
@@ -118,7 +103,7 @@ def _time(value: x509.Time) -> datetime:
 _Part = tuple[int, int, int]  # (first tag byte, content start, element end)
 
 
-class _Unusual(Exception):
+class _Unusual(CryptoError):
     """The fast v4 reader met something it leaves to asn1crypto."""
 
 

@@ -23,7 +23,7 @@ from .model import Chain, ParsedSignature, SignatureReport
 from .parsing import parse
 from .verification import _assess, _at_signing
 
-__all__ = ["_parse_signature", "parse_signature", "verify_signature_document"]
+__all__ = ["parse_signature", "verify_signature_document"]
 
 
 def parse_signature(data: bytes) -> ParsedSignature:

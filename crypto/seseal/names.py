@@ -14,20 +14,7 @@ from asn1crypto import core, x509
 
 from .der import _Unusual
 
-__all__ = [
-    "_COMMON_NAME",
-    "_ESCAPES",
-    "_IA5_TAGS",
-    "_PLAIN_LABELS",
-    "_PLAIN_STRINGS",
-    "_SHORT_NAMES",
-    "_SPECIAL",
-    "_dn",
-    "_escape",
-    "_plain_dn",
-    "_plain_labels",
-    "_plain_text",
-]
+__all__: list[str] = []  # package-internal: the sibling modules import these names explicitly
 
 
 _SHORT_NAMES = {

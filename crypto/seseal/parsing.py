@@ -33,7 +33,7 @@ from .der import (
 from .errors import SealFormatError
 from .model import ParsedSeal
 
-__all__ = ["_common", "_parse", "_parse_v1", "_parse_v4", "_read_v4", "_read_v4_layout", "parse"]
+__all__ = ["parse"]
 
 
 def parse(data: bytes) -> ParsedSeal:

@@ -17,7 +17,7 @@ from .certs import _Cert, _anchors, _load_cert, _trusted, _validity
 from .model import Chain, ParsedSeal, SealReport
 from .parsing import parse
 
-__all__ = ["_assess", "_at_signing", "_check_maker_signature", "verify"]
+__all__ = ["verify"]
 
 
 def _check_maker_signature(p: ParsedSeal, problems: list[str]) -> bool:

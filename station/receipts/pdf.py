@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from station.errors import StateError
+from station.vocabulary import SealKind
 
 if TYPE_CHECKING:  # pragma: no cover
     from station.receipts.claims import IssuedSeal
@@ -31,8 +32,6 @@ FONTS = [
     (Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"), 2, None),
     (Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"), 2, 7),
 ]
-_KINDS = {"official": "单位公章", "department": "部门章", "contract": "合同专用章", "finance": "财务专用章",
-          "special": "专用章", "personal-name": "个人名章", "personal-signature": "个人签名"}
 
 
 def font() -> tuple[Path, int, int | None]:
@@ -76,7 +75,7 @@ def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
     pdf.ln(3)
     rows = [
         ("印章名称 Seal name", seal.seal_name),
-        ("印章类型 Type", f"{_KINDS.get(seal.seal_kind, seal.seal_kind)} ({seal.seal_kind})"),
+        ("印章类型 Type", f"{SealKind(seal.seal_kind).zh} ({seal.seal_kind})"),
         ("使用单位 Unit", seal.unit),
         ("统一社会信用代码 Credit code", seal.credit_code or "—"),
         ("印章编码 esID", seal.esid),
@@ -153,9 +152,9 @@ def sign(pdf: bytes, card_signer: Any, chain: Sequence[bytes], esid: str) -> byt
     if card_signer.algorithm == ECDSA_SHA256:
         mechanism, size = "sha256_ecdsa", 72
     elif card_signer.algorithm == RSA_SHA256:
-        from cryptography import x509
+        from crypto import certs
 
-        key = x509.load_der_x509_certificate(card_signer.certificate).public_key()
+        key = certs.load(card_signer.certificate).public_key()
         mechanism, size = "sha256_rsa", (key.key_size + 7) // 8  # type: ignore[union-attr]
     else:
         return pdf

@@ -12,7 +12,8 @@ from screens.applications import ApplicationsScreen, ApplyScreen, ApprovalsScree
 from screens.library import ConfirmModal, LibraryScreen
 from screens.widgets.impression import ImpressionPreview, halfblock_text
 from station import applications, impressions
-from station.images import make_demo_impression, normalise_impression
+from station.demo_impressions import make_demo_impression
+from station.images import normalise_impression
 from station.model import Impression
 from tests.helpers import DemoWorld
 from tests.screens.pilot import login, until
