@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, cast
 
 from textual.screen import ModalScreen, Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from station.errors import StationError
 
@@ -87,16 +87,19 @@ class Work(_Node):
         """Run ``call()`` in a thread worker; hand its result to ``then`` on the UI thread.
 
         If ``call`` or ``then`` raises, ``failed`` (default :meth:`show_failure`) gets the
-        error as a StationError on the UI thread, and the app keeps running.
+        error as a StationError on the UI thread, and the app keeps running. A worker that
+        was cancelled meanwhile (its screen closed, newer work in its group) reports nothing.
         """
 
         def job() -> None:
+            worker = get_current_worker()
             try:
                 result = call()
-                if then is not None:
+                if then is not None and not worker.is_cancelled:
                     self.from_thread(then, result)
             except Exception as exc:  # every failure is shown; none ends the app
-                self.from_thread(self._work_failed, exc, failed)
+                if not worker.is_cancelled:  # its screen has gone, or newer work replaced it
+                    self.from_thread(self._work_failed, exc, failed)
 
         return self.run_worker(job, name=name or group, group=group, exclusive=exclusive, thread=True,
                                exit_on_error=False)
