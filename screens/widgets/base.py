@@ -15,6 +15,7 @@ hint; anything else becomes a generic translated message, its traceback goes to 
 
 from __future__ import annotations
 
+import traceback
 from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, cast
 
 from textual.screen import ModalScreen, Screen
@@ -106,14 +107,17 @@ class Work(_Node):
 
     def from_thread(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` on the UI thread from a worker (results, progress, failures)."""
+        app = self.app
         try:
-            self.app.call_from_thread(fn, *args)
+            app.call_from_thread(fn, *args)
         except RuntimeError:
-            pass  # the app is closing: nobody is left to show it to
+            if app.is_running:
+                raise  # ``fn`` itself failed: the caller's failure path shows it
+            # else the app is closing: nobody is left to show it to
 
     def _work_failed(self, exc: Exception, failed: Callable[[StationError], Any] | None) -> None:
         if not isinstance(exc, StationError):
-            self.app.log.error("worker failed", repr(exc), exc.__traceback__)
+            self.app.log.error("".join(traceback.format_exception(exc)))  # the log, never the screen
         error = as_station_error(exc, self.station.tr)
         try:
             (failed or self.show_failure)(error)
