@@ -9,7 +9,8 @@ from textual.widgets import Button, DataTable, Input
 
 from screens.app import make_app
 from screens.applications import ApplicationsScreen, ApplyScreen, ApprovalsScreen
-from screens.library import ConfirmModal, LibraryScreen
+from screens.library import LibraryScreen
+from screens.widgets.confirm import ConfirmModal
 from screens.widgets.impression import ImpressionPreview, halfblock_text
 from station import applications, impressions
 from station.demo_impressions import make_demo_impression
