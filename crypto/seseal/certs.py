@@ -29,6 +29,7 @@ __all__ = [
     "_load_cert",
     "_name",
     "_plain_name",
+    "_public_key",
     "_serial",
     "_spans",
     "_summary",
@@ -67,7 +68,7 @@ class _Cert:
         self.der, self.rust = der, rust
         self._asn1: x509.Certificate | None = None
         self.names: list[Any] = [False, False]  # issuer, subject: False until _plain_name reads them
-        self.spans: tuple[_Part, _Part, _Part] | None = None  # serial, issuer, subject in the DER
+        self.spans: tuple[_Part, _Part, _Part, _Part] | None = None  # serial, issuer, subject, key
 
     @property
     def asn1(self) -> x509.Certificate:
@@ -99,8 +100,9 @@ def _load_cert(der: bytes) -> _Cert | None:
     return cert
 
 
-def _tbs_spans(der: bytes) -> tuple[_Part, _Part, _Part]:
-    """The serialNumber, issuer and subject elements of a certificate's DER."""
+def _tbs_spans(der: bytes) -> tuple[_Part, _Part, _Part, _Part]:
+    """The serialNumber, issuer, subject and subjectPublicKeyInfo elements of a
+    certificate's DER."""
     _, pos, stop = _tlv(der, 0, len(der))
     tag, pos, stop = _tlv(der, pos, stop)  # tbsCertificate
     if tag != 0x30:
@@ -110,10 +112,10 @@ def _tbs_spans(der: bytes) -> tuple[_Part, _Part, _Part]:
     serial = _tlv(der, pos, stop)
     issuer = _tlv(der, _tlv(der, serial[2], stop)[2], stop)  # after the signature algorithm
     subject = _tlv(der, _tlv(der, issuer[2], stop)[2], stop)  # after validity
-    return serial, issuer, subject
+    return serial, issuer, subject, _tlv(der, subject[2], stop)
 
 
-def _spans(cert: _Cert) -> tuple[_Part, _Part, _Part]:
+def _spans(cert: _Cert) -> tuple[_Part, _Part, _Part, _Part]:
     if cert.spans is None:
         cert.spans = _tbs_spans(cert.der)
     return cert.spans
@@ -168,6 +170,18 @@ def _plain_name(cert: _Cert, which: int) -> list[list[tuple[bytes, str]]] | None
         rdns = None
     cert.names[which] = rdns
     return rdns
+
+
+def _public_key(cert: _Cert) -> bytes:
+    """The DER SubjectPublicKeyInfo, sliced from the certificate (which the Rust parser
+    has checked) rather than parsed out of it a second time."""
+    try:
+        spans = _spans(cert)
+        if spans[3][0] == 0x30:
+            return cert.der[spans[2][2] : spans[3][2]]  # from the end of the subject
+    except (_Unusual, SealFormatError, IndexError):
+        pass
+    return cert.asn1["tbs_certificate"]["subject_public_key_info"].dump()
 
 
 def _name(cert: _Cert, which: int) -> str:

@@ -43,6 +43,10 @@ def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
     Definite lengths only: DER is required, and an indefinite length would leave
     "the original bytes" of an element ambiguous.
     """
+    if pos + 1 < end:  # the common case first: a one-byte tag and a short length
+        tag, first = buf[pos], buf[pos + 1]
+        if first < 0x80 and tag & 0x1F != 0x1F and pos + 2 + first <= end:
+            return tag, pos + 2, pos + 2 + first
     if pos >= end:
         raise SealFormatError("truncated element")
     tag = buf[pos]

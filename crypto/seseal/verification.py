@@ -12,17 +12,22 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Sequence
 
-from ..algorithms import UnsupportedAlgorithm, verify_signature
-from .certs import _Cert, _anchors, _load_cert, _trusted, _validity
+from ..algorithms import UnsupportedAlgorithm, verify_signature, verify_with_public_key
+from .certs import _Cert, _anchors, _load_cert, _public_key, _trusted, _validity
 from .model import Chain, ParsedSeal, SealReport
 from .parsing import parse
 
 __all__ = ["_assess", "_at_signing", "_check_maker_signature", "verify"]
 
 
-def _check_maker_signature(p: ParsedSeal, problems: list[str]) -> bool:
+def _check_maker_signature(p: ParsedSeal, maker: _Cert | None, problems: list[str]) -> bool:
+    """The maker's signature over the original bytes; with the key of the certificate
+    already loaded when there is one (no second parse of it)."""
     try:
-        ok = verify_signature(p.maker_cert, p.algorithm, p.signed_bytes, p.signature)
+        if maker is not None:
+            ok = verify_with_public_key(_public_key(maker), p.algorithm, p.signed_bytes, p.signature)
+        else:
+            ok = verify_signature(p.maker_cert, p.algorithm, p.signed_bytes, p.signature)
     except UnsupportedAlgorithm:
         problems.append("unsupported-algorithm")
         return False
@@ -50,7 +55,7 @@ def _assess(p: ParsedSeal, at: datetime | None, trust_anchors: Sequence[bytes]) 
     maker = _load_cert(p.maker_cert)
     if maker is None:
         problems.append("maker-cert-malformed")
-    intact = _check_maker_signature(p, problems) and maker is not None
+    intact = _check_maker_signature(p, maker, problems) and maker is not None
     listed = tuple(_load_cert(der) for der in p.certs)
     if any(cert is None for cert in listed):
         problems.append("cert-list-malformed")
