@@ -12,6 +12,7 @@ from __future__ import annotations
 from asn1crypto import core, x509
 
 __all__ = [
+    "_AnyList",
     "_CertDigest",
     "_CertDigests",
     "_Certs",
@@ -39,6 +40,10 @@ class _Certs(core.SequenceOf):
     _child_spec = core.OctetString
 
 
+class _AnyList(core.SequenceOf):
+    _child_spec = core.Any
+
+
 class _CertDigest(core.Sequence):
     _fields = [("type", core.PrintableString), ("value", core.OctetString)]
 
@@ -63,7 +68,7 @@ class _PropertyV1(core.Sequence):
     _fields = [
         ("type", core.Integer),
         ("name", core.UTF8String),
-        ("certList", _Certs),
+        ("certList", core.Any),  # SEQUENCE OF OCTET STRING; vendors put other things in it
         ("createDate", x509.Time),
         ("validStart", x509.Time),
         ("validEnd", x509.Time),

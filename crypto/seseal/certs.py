@@ -18,7 +18,7 @@ from cryptography import x509 as _rust_x509
 from ..algorithms import verify_signature
 from .der import _Part, _Unusual, _bits, _tlv
 from .errors import SealFormatError
-from .names import _COMMON_NAME, _PLAIN_LABELS, _dn, _plain_dn, _plain_text
+from .names import _COMMON_NAME, _PLAIN_LABELS, _dn, _plain_dn, _plain_text, _tolerant_dn
 
 __all__ = [
     "_Cert",
@@ -62,10 +62,11 @@ class _Cert:
     names for chains, names outside the plain cases of :func:`_plain_name`).
     """
 
-    __slots__ = ("der", "rust", "_asn1", "names", "spans")
+    __slots__ = ("der", "rust", "_asn1", "names", "spans", "odd_names")
 
     def __init__(self, der: bytes, rust: Any) -> None:
         self.der, self.rust = der, rust
+        self.odd_names = False  # a name attribute asn1crypto cannot read (see _load_cert)
         self._asn1: x509.Certificate | None = None
         self.names: list[Any] = [False, False]  # issuer, subject: False until _plain_name reads them
         self.spans: tuple[_Part, _Part, _Part, _Part] | None = None  # serial, issuer, subject, key
@@ -79,13 +80,18 @@ class _Cert:
         return self._asn1
 
 
-def _load_cert(der: bytes) -> _Cert | None:
+def _load_cert(der: bytes, *, tolerant: bool = False) -> _Cert | None:
     """A certificate that is well formed, or None.
 
     Well formed: the Rust parser takes the DER, and the issuer and subject can be
     read. The Rust parser does not decode name strings, so a CN that is not UTF-8
     (one flipped byte) would pass it and then break the report; reading the names
     here (the plain way when it applies, kept for the report) catches that.
+
+    ``tolerant``: for a certificate whose bytes a verified signature covers (a seal's
+    certList): a name attribute in a string type asn1crypto does not expect (an
+    e-mail address as UTF8String, say) marks it ``odd_names`` instead of refusing it;
+    its names are then shown as :func:`.names._tolerant_dn` reads them.
     """
     try:
         cert = _Cert(der, _rust_x509.load_der_x509_certificate(der))
@@ -96,7 +102,9 @@ def _load_cert(der: bytes) -> _Cert | None:
             try:
                 _dn(cert.asn1.subject if which else cert.asn1.issuer)
             except Exception:
-                return None
+                if not tolerant:
+                    return None
+                cert.odd_names = True
     return cert
 
 
@@ -189,6 +197,11 @@ def _name(cert: _Cert, which: int) -> str:
     rdns = _plain_name(cert, which)
     if rdns is not None:
         return _plain_dn(rdns)
+    if cert.odd_names:
+        try:
+            return _dn(cert.asn1.subject if which else cert.asn1.issuer)
+        except Exception:
+            return _tolerant_dn(cert.der, _spans(cert)[1 + which])
     return _dn(cert.asn1.subject if which else cert.asn1.issuer)
 
 
@@ -237,6 +250,8 @@ def _common_name(cert: _Cert) -> str:
                 if kind == _COMMON_NAME:
                     return text
         return _plain_dn(rdns)
+    if cert.odd_names:
+        return _name(cert, 1)
     for rdn in reversed(list(cert.asn1.subject.chosen)):
         for atv in rdn:
             if atv["type"].native == "common_name" and isinstance(atv["value"].native, str):
@@ -266,7 +281,7 @@ def _issued_by(cert: _Cert, anchor: _Cert) -> bool:
     try:
         a1 = cert.asn1
         tbs = a1["tbs_certificate"]
-        if a1.issuer != anchor.asn1.subject:
+        if not _same_name(cert, anchor):
             return False
         if a1["signature_algorithm"].dump() != tbs["signature"].dump():
             return False  # RFC 5280 4.1.1.2: the unsigned copy must match the signed one
@@ -274,6 +289,19 @@ def _issued_by(cert: _Cert, anchor: _Cert) -> bool:
         return verify_signature(anchor.der, algorithm, tbs.dump(), _bits(a1["signature_value"]))
     except Exception:  # unknown algorithm, odd encodings: not trusted
         return False
+
+
+def _same_name(cert: _Cert, anchor: _Cert) -> bool:
+    """Is the certificate's issuer the anchor's subject? The same bytes are (and need
+    no decoding, so odd string types do not get in the way); otherwise asn1crypto's
+    comparison (RFC 5280 7.1 preparation) decides."""
+    try:
+        mine, theirs = _spans(cert)[1], _spans(anchor)[2]
+        if cert.der[mine[1] : mine[2]] == anchor.der[theirs[1] : theirs[2]]:
+            return True
+    except (_Unusual, SealFormatError, IndexError):
+        pass
+    return bool(cert.asn1.issuer == anchor.asn1.subject)
 
 
 def _trusted(cert: _Cert | None, anchors: list[_Cert]) -> bool:
