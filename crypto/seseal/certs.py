@@ -159,21 +159,26 @@ def _plain_name(cert: _Cert, which: int) -> list[list[tuple[bytes, str]]] | None
         if tag != 0x30:
             raise _Unusual
         while start < end:
-            tag, at, rdn_end = _tlv(der, start, end)
-            start = rdn_end
-            if tag != 0x31 or at == rdn_end:
+            # RDN SET { SEQUENCE { OID, value } ... }; every element here is short (< 128
+            # bytes) in the names this reads, so lengths are one byte (else: asn1crypto)
+            if der[start] != 0x31 or der[start + 1] & 0x80 or der[start + 1] == 0:
                 raise _Unusual
+            at, rdn_end = start + 2, start + 2 + der[start + 1]
+            start = rdn_end
             atoms = []
             while at < rdn_end:
-                tag, inner, atv_end = _tlv(der, at, rdn_end)
-                at = atv_end
-                oid_tag, oid_start, oid_end = _tlv(der, inner, atv_end)
-                value_tag, value_start, value_end = _tlv(der, oid_end, atv_end)
-                kind = der[oid_start:oid_end]
-                if tag != 0x30 or oid_tag != 0x06 or value_end != atv_end or kind not in _PLAIN_LABELS:
+                atv_end = at + 2 + der[at + 1]
+                oid_end = at + 4 + der[at + 3]
+                value_tag, value_start, value_end = der[oid_end], oid_end + 2, oid_end + 2 + der[oid_end + 1]
+                kind = der[at + 4 : oid_end]
+                if (der[at] != 0x30 or der[at + 2] != 0x06 or (der[at + 1] | der[at + 3] | der[oid_end + 1]) & 0x80
+                        or value_end != atv_end or atv_end > rdn_end or kind not in _PLAIN_LABELS):
                     raise _Unusual
                 atoms.append((kind, _plain_text(kind, value_tag, der[value_start:value_end])))
+                at = atv_end
             rdns.append(atoms)  # type: ignore[union-attr]
+        if start != end:
+            raise _Unusual
     except (_Unusual, SealFormatError, ValueError, IndexError):
         rdns = None
     cert.names[which] = rdns
