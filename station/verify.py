@@ -1,7 +1,9 @@
 """验章: verify any seal — a file (v1, v4, v5 or a v4 signed value) or the seal on a card.
 
 The verdict says the signer (maker), the seal name, the times, the method and whether
-all of it is valid; each reason for "not valid" is a named problem.
+all of it is valid; each reason for "not valid" is a named problem, and findings that do
+not make a seal invalid (an odd certList entry, a certificate expired at signing) are
+named warnings: `valid` is true exactly when `problems` is empty.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def verify_bytes(data: bytes, *, at: datetime | None = None, anchors: Sequence[b
         out["signature"] = doc.to_json()
         out["valid"] = doc.valid
         out["problems"] = sorted(set(out["problems"]) | set(doc.problems))
+        out["warnings"] = sorted(set(out["warnings"]) | set(doc.warnings))
         return out
     return report.to_json()
 

@@ -22,6 +22,10 @@ class _Certs(core.SequenceOf):
     _child_spec = core.OctetString
 
 
+class _AnyList(core.SequenceOf):
+    _child_spec = core.Any
+
+
 class _CertDigest(core.Sequence):
     _fields = [("type", core.PrintableString), ("value", core.OctetString)]
 
@@ -46,7 +50,7 @@ class _PropertyV1(core.Sequence):
     _fields = [
         ("type", core.Integer),
         ("name", core.UTF8String),
-        ("certList", _Certs),
+        ("certList", core.Any),  # SEQUENCE OF OCTET STRING; vendors put other things in it
         ("createDate", x509.Time),
         ("validStart", x509.Time),
         ("validEnd", x509.Time),

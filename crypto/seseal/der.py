@@ -28,6 +28,10 @@ def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
     Definite lengths only: DER is required, and an indefinite length would leave
     "the original bytes" of an element ambiguous.
     """
+    if pos + 1 < end:  # the common case first: a one-byte tag and a short length
+        tag, first = buf[pos], buf[pos + 1]
+        if first < 0x80 and tag & 0x1F != 0x1F and pos + 2 + first <= end:
+            return tag, pos + 2, pos + 2 + first
     if pos >= end:
         raise SealFormatError("truncated element")
     tag = buf[pos]
@@ -150,7 +154,18 @@ _KNOWN_OIDS = {core.ObjectIdentifier(oid).contents: oid for oid in (SM2_SM3, ECD
 def _oid(buf: bytes, part: _Part) -> str:
     raw = _prim(buf, part, 0x06)
     known = _KNOWN_OIDS.get(raw)
-    return known if known is not None else core.ObjectIdentifier(contents=raw).dotted
+    if known is not None:
+        return known
+    if not raw or raw[-1] & 0x80:
+        raise _Unusual
+    arcs, value = [], 0
+    for byte in raw:  # base 128, as asn1crypto's ``dotted`` reads it
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    first = min(arcs[0] // 40, 2)
+    return ".".join(map(str, (first, arcs[0] - 40 * first, *arcs[1:])))
 
 
 def _when(buf: bytes, part: _Part) -> datetime:

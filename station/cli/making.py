@@ -83,6 +83,8 @@ def _seal(args: argparse.Namespace) -> int:
             f"({result.get('valid_start')} – {result.get('valid_end')})  chain: {result['chain']}")
     if result["problems"]:
         text += "\n  problems: " + ", ".join(result["problems"])
+    if result.get("warnings"):
+        text += "\n  warnings: " + ", ".join(result["warnings"])
     emit(args, result, text)
     if not result["valid"]:  # CLI.md: every non-zero exit says what and why in one stderr line
         why = ", ".join(result["problems"]) or "see the verdict"
