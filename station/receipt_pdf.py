@@ -49,20 +49,30 @@ def _local(iso: str) -> str:
 
 
 def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
-    """The unsigned PDF of one receipt."""
+    """The unsigned PDF of one receipt: drawn with the prepared reduced faces, again with
+    the whole faces if the receipt has a character the reduced ones lack."""
+    from station import pdf_font
+
+    path, index, mono = font()
+    pdf = _draw(seal, qr_png, picture, pdf_font.faces(path, index, mono))
+    lacking = pdf_font.missing(pdf)
+    if lacking:
+        pdf = _draw(seal, qr_png, picture, pdf_font.faces(path, index, mono, whole=lacking))
+    return bytes(pdf.output())
+
+
+def _draw(seal: IssuedSeal, qr_png: bytes, picture: bytes | None, faces: dict[str, tuple[Path, int]]) -> Any:
     import io
 
     from fpdf import FPDF
 
-    path, index, mono = font()
     pdf = FPDF(format="A4")
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(False)
     pdf.set_creator("seal-station")
     pdf.set_title(f"电子印章发放回执 {seal.esid}")
-    pdf.add_font("cjk", fname=str(path), collection_font_number=index)
-    if mono is not None:
-        pdf.add_font("cjkmono", fname=str(path), collection_font_number=mono)
+    for family, (path, index) in faces.items():
+        pdf.add_font(family, fname=str(path), collection_font_number=index)
     pdf.add_page()
     pdf.set_font("cjk", size=20)
     pdf.cell(0, 11, "电子印章发放回执", new_x="LMARGIN", new_y="NEXT")
@@ -107,7 +117,7 @@ def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
         except Exception:  # a picture fpdf cannot draw must not stop the receipt
             pass
     pdf.set_xy(18, top + 80)
-    pdf.set_font("cjkmono" if mono is not None else "cjk", size=6.5)
+    pdf.set_font("cjkmono" if "cjkmono" in faces else "cjk", size=6.5)
     pdf.multi_cell(174, 3, seal.receipt or "", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("cjk", size=8)
@@ -115,7 +125,7 @@ def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
     pdf.multi_cell(174, 4, "离线核验：seal-station receipt verify 回执文件 --bundle 登记包.json（登记包须经可信渠道获得）。"
                    "Verify offline with the station's enrollment bundle, obtained through a trusted channel. "
                    "本回执由制章员授权卡数字签名。This PDF is signed by the officer's card.")
-    return bytes(pdf.output())
+    return pdf
 
 
 def _signer_class() -> Any:
