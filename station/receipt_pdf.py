@@ -6,10 +6,11 @@ impression taken from the seal itself (so it is the picture that was signed into
 seal, whatever later happens to the library) and the QR, and carries the receipt text.
 
 Layout by fpdf2 (it embeds subsets of OpenType CJK fonts, Noto CJK's CFF outlines
-included, which reportlab cannot); the signature by pyHanko through a small
-:class:`pyhanko.sign.signers.Signer` that asks our card signer for the raw signature,
-so the card keeps its one PKCS#11 session. pyHanko has no SM2 CMS support: on an SM2
-officer card the PDF stays unsigned (the receipt inside it is signed either way).
+included, which reportlab cannot; faces prepared once by station/pdf_font.py); the
+signature appended as one incremental update by station/pdf_sign.py, with the raw
+signature from our card signer, so the card keeps its one PKCS#11 session. PDF
+readers have no SM2 CMS support: on an SM2 officer card the PDF stays unsigned (the
+receipt inside it is signed either way).
 """
 
 from __future__ import annotations
@@ -128,52 +129,10 @@ def _draw(seal: IssuedSeal, qr_png: bytes, picture: bytes | None, faces: dict[st
     return pdf
 
 
-def _signer_class() -> Any:
-    from pyhanko.sign import signers
-
-    class CardPdfSigner(signers.Signer):
-        """A pyHanko Signer whose raw signature comes from our card's Signer."""
-
-        def __init__(self, card_signer: Any, chain: Sequence[bytes], mechanism: str, size: int) -> None:
-            from asn1crypto import algos, x509
-            from pyhanko_certvalidator.registry import SimpleCertificateStore
-
-            super().__init__(
-                signing_cert=x509.Certificate.load(card_signer.certificate),
-                cert_registry=SimpleCertificateStore.from_certs([x509.Certificate.load(d) for d in chain]),
-                signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": mechanism}))
-            self._card = card_signer
-            self._size = size
-
-        async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
-            if dry_run:
-                return bytes(self._size)
-            return self._card.sign(data)
-
-    return CardPdfSigner
-
-
 def sign(pdf: bytes, card_signer: Any, chain: Sequence[bytes], esid: str) -> bytes:
     """Sign the PDF with the card (adbe.pkcs7.detached, SHA-256); SM2 cards leave it unsigned."""
-    import io
+    from station import pdf_sign
 
-    from crypto.algorithms import ECDSA_SHA256, RSA_SHA256
-
-    if card_signer.algorithm == ECDSA_SHA256:
-        mechanism, size = "sha256_ecdsa", 72
-    elif card_signer.algorithm == RSA_SHA256:
-        from cryptography import x509
-
-        key = x509.load_der_x509_certificate(card_signer.certificate).public_key()
-        mechanism, size = "sha256_rsa", (key.key_size + 7) // 8  # type: ignore[union-attr]
-    else:
+    if not pdf_sign.signable(card_signer):
         return pdf
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
-
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    meta = signers.PdfSignatureMetadata(field_name="Officer", md_algorithm="sha256",
-                                        reason=f"电子印章发放回执 {esid}", location="seal-station")
-    signer = _signer_class()(card_signer, chain, mechanism, size)
-    out = signers.sign_pdf(writer, meta, signer=signer)
-    return out.getvalue()
+    return pdf_sign.sign(pdf, card_signer, chain, reason=f"电子印章发放回执 {esid}", location="seal-station")
