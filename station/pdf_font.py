@@ -23,9 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-__all__ = ["CHARSETS", "cache_dir", "faces", "missing", "prepare"]
+__all__ = ["CHARSETS", "cache_dir", "faces", "keep_bounds", "missing", "prepare"]
 
-FORMAT = 1  # bump when the reduction below changes, so older cached files are not used
+FORMAT = 2  # bump when the reduction below changes, so older cached files are not used
 
 
 def _gb2312() -> set[int]:
@@ -67,10 +67,10 @@ def cache_dir() -> Path:
 
 
 def _name(source: Path, index: int, charset: str) -> str:
-    from importlib.metadata import version
+    import fontTools
 
     st = source.stat()
-    ident = f"{FORMAT}|{source.resolve()}|{st.st_size}|{st.st_mtime_ns}|{index}|{charset}|{version('fonttools')}"
+    ident = f"{FORMAT}|{source.resolve()}|{st.st_size}|{st.st_mtime_ns}|{index}|{charset}|{fontTools.version}"
     return f"{source.stem}-{index}-{charset}-{hashlib.sha256(ident.encode()).hexdigest()[:16]}"
 
 
@@ -85,7 +85,8 @@ def _build(source: Path, index: int, charset: str) -> bytes:
     options.recommended_glyphs = True
     options.layout_features = []  # fpdf2 draws without shaping; it drops these tables too
     options.drop_tables += ["GSUB", "GPOS", "GDEF", "VORG", "vhea", "vmtx", "DSIG"]
-    font = ttLib.TTFont(str(source), fontNumber=index, lazy=True, recalcTimestamp=False)
+    # the whole face's bounding box is kept, so a receipt draws the same with either face
+    font = ttLib.TTFont(str(source), fontNumber=index, lazy=True, recalcTimestamp=False, recalcBBoxes=False)
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=_charset(charset))
     subsetter.subset(font)
@@ -131,3 +132,13 @@ def faces(source: Path, sans: int, mono: int | None, whole: Iterable[str] = ()) 
 def missing(pdf: Any) -> set[str]:
     """The families of an FPDF document that lacked a character it drew (draw those with whole faces)."""
     return {family for family, f in pdf.fonts.items() if getattr(f, "missing_glyphs", None)}
+
+
+def keep_bounds(pdf: Any) -> None:
+    """Let fpdf2 subset its fonts without recomputing every glyph's bounds: about a third of
+    writing the PDF, and no glyph depends on it (the PDF's /FontBBox is read before
+    subsetting; the embedded CFF keeps the whole face's bounding box)."""
+    for font in pdf.fonts.values():
+        ttfont = getattr(font, "ttfont", None)
+        if ttfont is not None:
+            ttfont.recalcBBoxes = False

@@ -67,6 +67,8 @@ def _draw(seal: IssuedSeal, qr_png: bytes, picture: bytes | None, faces: dict[st
 
     from fpdf import FPDF
 
+    from station import pdf_font
+
     pdf = FPDF(format="A4")
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(False)
@@ -74,6 +76,7 @@ def _draw(seal: IssuedSeal, qr_png: bytes, picture: bytes | None, faces: dict[st
     pdf.set_title(f"电子印章发放回执 {seal.esid}")
     for family, (path, index) in faces.items():
         pdf.add_font(family, fname=str(path), collection_font_number=index)
+    pdf_font.keep_bounds(pdf)
     pdf.add_page()
     pdf.set_font("cjk", size=20)
     pdf.cell(0, 11, "电子印章发放回执", new_x="LMARGIN", new_y="NEXT")
