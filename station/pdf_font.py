@@ -5,9 +5,10 @@ of them and then subsets the whole face on every PDF, which made each receipt wa
 a second. The receipt needs far fewer: its labels, and names of units, seals and people.
 So each face is reduced once to a fixed character set (GB 2312, the national standard
 set, plus Latin and the punctuation blocks; ASCII for the monospaced receipt text), saved
-in the user's cache folder, and used whenever the receipt's text lies inside that set.
-A name with a character outside it (a rare character in a unit's name) takes the whole
-face, exactly as before: slower, never wrong.
+in the user's cache folder, and used for every receipt. When fpdf2 reports a character
+the reduced face lacks (a rare character in a unit's name), the receipt is drawn again
+with the whole face, exactly as before: slower, never wrong. The first receipt of a
+station builds the cache (seconds, once).
 
 The cached file is named after what it was made from (source file, size, modification
 time, face, character set, fontTools version) and is checked against its recorded
