@@ -19,11 +19,8 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from screens.help import HelpScreen
-from screens.home import HomeScreen
 from screens.i18n import Translator
 from screens.lock import LockScreen
-from screens.pin import PinModal
 from screens.widgets.base import Work
 from station.errors import PinLockedError, StationError, WrongPinError
 from station.home import Home
@@ -31,7 +28,8 @@ from station.model import CardState, CardView
 from station.idle import IdleTimer
 from station.status import StationStatus, station_status
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the lock screen is the first frame: the rest loads when first shown
+    from screens.pin import PinModal
     from station.session import Session
 
 __all__ = ["SealStationApp", "make_app"]
@@ -125,6 +123,8 @@ class SealStationApp(Work, App[None]):
         if card.state is not CardState.AUTHORIZATION:
             self.notify(self.tr("pin.not_authorization"), severity="warning")
             return
+        from screens.pin import PinModal
+
         self._pin_modal = PinModal(card)
         self.push_screen(self._pin_modal)
 
@@ -154,6 +154,8 @@ class SealStationApp(Work, App[None]):
         self._pin_modal = None
         self.session = session
         self.idle.touch()
+        from screens.home import HomeScreen
+
         self.push_screen(HomeScreen())
         self.rescan()
 
@@ -234,6 +236,8 @@ class SealStationApp(Work, App[None]):
         self.run_work(verify, self._show_home_result, group="card")
 
     def _show_home_result(self, text: str) -> None:
+        from screens.home import HomeScreen
+
         if isinstance(self.screen, HomeScreen):
             self.screen.show_result(text)
 
@@ -244,6 +248,8 @@ class SealStationApp(Work, App[None]):
         self.notify(text, title=exc.title, severity="error", timeout=10)
 
     def action_help(self) -> None:
+        from screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

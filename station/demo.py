@@ -14,7 +14,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from devices import softhsm
 from station.errors import StateError
 from station.home import Home
 from station.model import Role
@@ -112,11 +111,14 @@ def softhsm_conf_for(home: Home) -> Path:
     env = os.environ.get("SOFTHSM2_CONF")
     if env and Path(env).exists():  # not one inside the home that --force just removed
         return Path(env)
+    from devices import softhsm
+
     return softhsm.write_config(home.path)
 
 
 def build_demo(home: Home, *, force: bool = False) -> tuple[list[DemoCard], Path]:
     """Create the demo world in ``home``; returns the cards and the softhsm2.conf used."""
+    from devices import softhsm
     from station import setup
 
     if home.initialised() or (home.path.exists() and any(home.path.iterdir())):

@@ -33,3 +33,17 @@ def test_the_command_starts_without_heavy_imports() -> None:
     assert "station.cli" in imported
     heavy = sorted(m for m in imported if m.split(".")[0] in HEAVY)
     assert not heavy, f"station.cli imports heavy modules at start-up: {heavy}"
+
+
+def test_the_tui_loads_only_what_its_first_frame_shows() -> None:
+    """The lock screen comes first; the screens after login, the PIN dialog, help and the
+    demo's SoftHSM provisioning load when first used."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPROFILEIMPORTTIME"}
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import screens.app, station.status"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line}
+    assert "screens.lock" in imported
+    later = sorted(imported & {"screens.home", "screens.pin", "screens.help", "station.demo", "devices.softhsm",
+                               "station.session", "station.store.db", "sqlcipher3"})
+    assert not later, f"the first frame imports modules it does not show: {later}"
