@@ -33,8 +33,9 @@ from station.cards import device_errors
 from station.clock import now
 from station.errors import CardError, PolicyError, StateError, StationError, crypto_errors
 from station.model import Application, CoSignature, Impression, Issuance, Role, Seal
-from station.receipts.claims import issuance_digest_from_hash
-from station.receipts.issue import issue_receipt
+from station.receipts.claims import issuance_claims
+from station.receipts.claims import issuance_digest as claims_digest
+from station.receipts.issue import epoch, issue_receipt
 from station.session import Session, prove_possession, unlock_card
 from station.store.counters import Counters
 from station.store.enrollments import Enrollments
@@ -84,6 +85,9 @@ class MadeSeal:
     supervisors: tuple[CoSignature, ...]
     receipt: str | None = None  # the signed ``SSR1:`` text; None when the card could not sign it
     receipt_error: StationError | None = field(default=None, repr=False, compare=False)
+    number: int | None = None  # the receipt number reserved when the supervisors co-signed
+    issued_at: str = ""
+    digest: bytes = field(default=b"", repr=False)
 
 
 def _refuse(session: Session, reason: str, message: str, obj: str, hint: str = "") -> PolicyError:
@@ -166,10 +170,16 @@ def next_application(session: Session, unit: str) -> Application | None:
     return pending[0] if pending else None
 
 
-def issuance_digest(seal_der: bytes, card_serial: str, application_id: int, recipient: str) -> bytes:
-    """What every supervisor signs (DESIGN.md §2 step 6)."""
-    return issuance_digest_from_hash(hashlib.sha256(seal_der).hexdigest(), card_serial, application_id,
-                                     recipient)
+def issuance_digest(session: Session, app: Application, *, number: int, esid: str, seal_der: bytes,
+                    card_serial: str, card_cert_sha256: str, made: datetime, issued: datetime,
+                    recipient: str) -> bytes:
+    """What every supervisor signs (DESIGN.md §2 step 6): the receipt's claims 1-15."""
+    return claims_digest(issuance_claims(
+        station=session.config.station_id, number=number, esid=esid, kind=app.seal_kind, unit=app.unit,
+        credit_code=app.credit_code, name=app.seal_name, card=card_serial, card_cert_sha256=card_cert_sha256,
+        seal_sha256=hashlib.sha256(seal_der).hexdigest(), made=epoch(made.isoformat()),
+        issued=epoch(issued.isoformat()), recipient=recipient, application_id=app.id,
+        officer_cert_sha256=session.actor.cert_sha256))
 
 
 def _unlock(session: Session, serial: str, pin: str) -> Card:
@@ -279,7 +289,11 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         if not report.valid:
             raise StateError(f"the new seal does not verify: {', '.join(report.problems)}")
         at("co-authorize")
-        digest = issuance_digest(der, seal_card, application_id, recipient)
+        issued = now().replace(microsecond=0)
+        number = Counters(session.store).next_value("receipt-seq")  # a gap if aborted, never reused
+        digest = issuance_digest(session, app, number=number, esid=esid, seal_der=der, card_serial=seal_card,
+                                 card_cert_sha256=certs.fingerprint(check.certificate), made=made,
+                                 issued=issued, recipient=recipient)
         sigs: list[CoSignature] = []
         for serial, pin in supervisors:
             sigs.append(co_authorize(session, serial, pin(), digest, sigs))
@@ -297,7 +311,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         at("record")
         result = MadeSeal(esid, seal_card, application_id, der, hashlib.sha256(der).hexdigest(),
                           certs.fingerprint(check.certificate), made.isoformat(), made, check.not_after,
-                          recipient, tuple(sigs))
+                          recipient, tuple(sigs), number=number, issued_at=issued.isoformat(), digest=digest)
         _record(session, result, app, functions)
         recorded = True
         session.home.mark_card(seal_card, "sealed")
@@ -330,8 +344,8 @@ def _record(session: Session, m: MadeSeal, app: Application, functions: Sequence
     seal = Seal(m.esid, m.application_id, m.seal_sha256, m.card_serial, m.card_cert_sha256, app.seal_name, app.unit,
                 app.seal_kind, m.valid_start.isoformat(), m.valid_end.isoformat(), m.made_at, officer,
                 tuple(functions))
-    issuance = Issuance(m.esid, m.recipient, now().isoformat(), officer, m.supervisors,
-                        issuance_digest(m.seal_der, m.card_serial, m.application_id, m.recipient).hex())
+    issuance = Issuance(m.esid, m.recipient, m.issued_at, officer, m.supervisors, m.digest.hex(),
+                        number=m.number)
     with session.store.transaction():
         Seals(session.store).add(seal, m.seal_der, issuance)
         applications.mark_made(session, m.application_id, m.esid)

@@ -221,6 +221,7 @@ class Issuance:
     supervisors: tuple[CoSignature, ...]
     digest: str
     receipt: str | None = None
+    number: int | None = None  # the receipt number, reserved when the supervisors co-signed
 
 
 @dataclass(frozen=True)
