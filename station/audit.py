@@ -19,15 +19,20 @@ from __future__ import annotations
 import json
 import socket
 import uuid
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
 from crypto import merkle
 from station.clock import now_text
 from station.model import Actor, AuditReport, AuditRow, TreeHead
 from station.store.audit_rows import AuditRows
 
-__all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "AuditedSession", "verify_and_record"]
+if TYPE_CHECKING:  # pragma: no cover
+    from station.receipts.bundle import Bundle
+
+__all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "AuditedSession", "verify_and_record",
+           "export_jsonl", "verify_export", "export_signed"]
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -237,15 +242,26 @@ def export_jsonl(audit: Audit, path: Path, certificates: dict[str, bytes]) -> in
     return len(lines)
 
 
-def verify_export(path: Path) -> AuditReport:
-    """Check an exported log offline (entries, heads and certificates from the file)."""
-    import base64
+def export_signed(session: Any, path: Path) -> int:
+    """``audit export --jsonl``: the acting card signs a head over the whole log first, so
+    the export is covered to its last entry; the export itself is audited."""
+    session.audit.sign_head(session.signer, session.actor.cert_sha256)
+    count = export_jsonl(session.audit, path, session.certificates())
+    session.log("audit-export", str(path), "ok", lines=count, size=session.audit.size)
+    return count
 
+
+def verify_export(path: Path, bundle: Bundle) -> AuditReport:
+    """Check an exported log offline, trusting only what the admin-signed bundle names.
+
+    Certificates inside the export are ignored: whoever edits the file can put a fresh
+    key there and re-sign a head over what they left. A head counts only when a card the
+    bundle lists signed it, and an export that no such head covers is not intact.
+    """
     from station.errors import InputError
 
     rows: list[tuple[int, str, None, None]] = []
     heads: list[TreeHead] = []
-    certs: dict[str, bytes] = {}
     try:
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
@@ -257,11 +273,18 @@ def verify_export(path: Path) -> AuditReport:
                 h = item["head"]
                 heads.append(TreeHead(int(h["size"]), bytes.fromhex(h["root"]), h["time"], h["signer"],
                                       h["algorithm"], bytes.fromhex(h["signature"])))
-            elif "certificate" in item:
-                certs[item["certificate"]] = base64.b64decode(item["der"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: not an audit export ({type(exc).__name__})") from None
-    return verify_entries(rows, heads, certs)
+    report = verify_entries(rows, heads, {e.cert_sha256: e.certificate for e in bundle.enrolled})
+    extra = [(0, f"bundle: {p}") for p in bundle.problems]
+    if not bundle.signature_ok and not extra:
+        extra.append((0, "bundle: its administrator signature does not verify"))
+    if report.size and not report.heads_checked:
+        extra.append((0, "no tree head signed by a card the bundle names"))
+    if not extra:
+        return report
+    problems = tuple(sorted(set(report.problems) | set(extra)))
+    return replace(report, ok=False, problems=problems)
 
 
 class AuditedSession(Protocol):
