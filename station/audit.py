@@ -32,7 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from station.receipts.bundle import Bundle
 
 __all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "AuditedSession", "verify_and_record",
-           "export_jsonl", "verify_export", "export_signed"]
+           "export_jsonl", "verify_export", "export_signed",
+           "first_interface"]
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -40,6 +41,45 @@ def canonical(entry: dict[str, Any]) -> bytes:
 
 
 _TERMINAL: dict[str, str] | None = None
+_SIOCGIFADDR = 0x8915
+
+
+def _interface_ipv4(name: str) -> str:
+    """The IPv4 address of one interface ('' when it has none): SIOCGIFADDR."""
+    import fcntl
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            packed = fcntl.ioctl(s.fileno(), _SIOCGIFADDR, struct.pack("256s", name.encode()[:15]))
+        except OSError:
+            return ""
+    return socket.inet_ntoa(packed[20:24])
+
+
+def _interface_mac(name: str) -> str:
+    try:
+        mac = (Path("/sys/class/net") / name / "address").read_text().strip()
+    except OSError:
+        return ""
+    return "" if mac == "00:00:00:00:00:00" else mac
+
+
+def first_interface() -> tuple[str, str]:
+    """(IPv4, MAC) of the first non-loopback interface that has an address; ('', '') if none.
+
+    The host name resolves to 127.0.x.1 on most stations, which says nothing about
+    which terminal acted, so the addresses are read from the interfaces themselves.
+    """
+    try:
+        names = [name for _, name in sorted(socket.if_nameindex())]
+    except OSError:
+        names = []
+    for name in names:
+        ip = _interface_ipv4(name)
+        if ip and not ip.startswith("127."):
+            return ip, _interface_mac(name)
+    return "", ""
 
 
 def terminal_info() -> dict[str, str]:
@@ -47,26 +87,11 @@ def terminal_info() -> dict[str, str]:
     global _TERMINAL
     if _TERMINAL is None:
         host = socket.gethostname()
-        try:
-            ip = socket.gethostbyname(host)
-        except OSError:
-            ip = "127.0.0.1"
-        mac = ""
-        net = Path("/sys/class/net")
-        if net.exists():
-            for dev in sorted(net.iterdir()):
-                if dev.name == "lo":
-                    continue
-                try:
-                    mac = (dev / "address").read_text().strip()
-                except OSError:
-                    continue
-                if mac and mac != "00:00:00:00:00:00":
-                    break
+        ip, mac = first_interface()
         if not mac:
             node = uuid.getnode()
             mac = ":".join(f"{(node >> s) & 0xFF:02x}" for s in range(40, -8, -8))
-        _TERMINAL = {"host": host, "ip": ip, "mac": mac}
+        _TERMINAL = {"host": host, "ip": ip or "127.0.0.1", "mac": mac}
     return dict(_TERMINAL)
 
 

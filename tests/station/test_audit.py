@@ -282,3 +282,32 @@ def test_two_sessions_and_a_rolled_back_transaction_keep_one_log(world: DemoWorl
         assert actions[-1] == "first-session" and seq == len(actions)
     finally:
         first.close()
+
+
+def test_entries_carry_the_first_non_loopback_address_and_its_mac(monkeypatch) -> None:
+    """Not the host name's lookup (127.0.x.1 on most stations): the interfaces' own."""
+    import socket as socket_mod
+
+    from station import audit as audit_mod
+
+    monkeypatch.setattr(audit_mod, "_TERMINAL", None)
+    monkeypatch.setattr(socket_mod, "if_nameindex", lambda: [(1, "lo"), (3, "wlan0"), (2, "eth0")])
+    addresses = {"lo": "127.0.0.1", "eth0": "10.1.2.3", "wlan0": "192.168.1.9"}
+    monkeypatch.setattr(audit_mod, "_interface_ipv4", lambda name: addresses[name])
+    monkeypatch.setattr(audit_mod, "_interface_mac", lambda name: {"eth0": "02:00:00:00:00:0e"}.get(name, ""))
+    monkeypatch.setattr(socket_mod, "gethostbyname", lambda host: "127.0.1.1")
+    info = audit_mod.terminal_info()
+    assert (info["ip"], info["mac"]) == ("10.1.2.3", "02:00:00:00:00:0e")
+    entry = make_entry(1, None, "login", "x", "ok", {}, "2026-01-01T00:00:00Z")
+    assert entry["terminal"]["ip"] == "10.1.2.3"
+
+
+def test_the_real_interfaces_are_read() -> None:
+    import subprocess
+
+    from station.audit import first_interface
+
+    out = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
+    real = [line.split()[3].split("/")[0] for line in out.splitlines() if " lo " not in line]
+    ip, mac = first_interface()
+    assert ip in real if real else ip == ""
