@@ -215,6 +215,7 @@ class CeremonyScreen(StationScreen[None]):
             (tr("cer.f.validity"), f"{r.valid_start:%Y-%m-%d %H:%M} – {r.valid_end:%Y-%m-%d %H:%M} UTC"),
             (tr("cer.f.size"), f"{r.impression.width_mm} × {r.impression.height_mm} mm"),
             (tr("cer.f.card"), f"{c.label} ({c.serial})"), (tr("cer.f.subject"), c.subject),
+            (tr("cer.f.matched"), c.matched or "—"),
             (tr("cer.f.issuer"), c.issuer), (tr("cer.f.certserial"), c.cert_serial),
             (tr("cer.f.certvalid"), f"{c.not_before:%Y-%m-%d} – {c.not_after:%Y-%m-%d}"),
         ]

@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 from crypto import certs, seseal
 from devices.pkcs11 import Card
 from station import applications, faults, impressions
+from station.binding import applicant_match
 from station.cards import device_errors
 from station.clock import now
 from station.errors import CardError, PolicyError, StateError, StationError, crypto_errors
@@ -68,6 +69,7 @@ class SealCardCheck:
     not_before: datetime
     not_after: datetime
     certificate: bytes = field(repr=False)
+    matched: str = ""  # what in the certificate names the applicant (station/binding.py)
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,9 @@ def _check_officer(session: Session) -> None:
                       f"{session.actor.role.value}", session.actor.serial, "log in with an officer card")
 
 
-def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, SealCardCheck]:
-    """Log in to the seal card and check it; each refusal names its reason."""
+def inspect_seal_card(session: Session, serial: str, pin: str,
+                      app: Application | None = None) -> tuple[Card, SealCardCheck]:
+    """Log in to the seal card and check it (for ``app``'s applicant); each refusal names its reason."""
     if serial in session.home.keyslots().serials():
         raise _refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
                       "station, not a seal card", serial)
@@ -121,6 +124,7 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
     if not cert.may_sign:
         raise _refuse(session, "wrong-key-usage", f"the certificate on card {serial} does not allow "
                       "digitalSignature or nonRepudiation", serial)
+    matched = _applicant(session, serial, cert.der, cert.subject, app)
     try:
         prove_possession(card, session.config)
     except PolicyError as exc:
@@ -132,7 +136,21 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
                       "use a blank seal card; revoke the old seal first to reuse a card")
     return card, SealCardCheck(
         serial=serial, label=card.label, subject=cert.subject, issuer=cert.issuer, cert_serial=cert.serial,
-        not_before=cert.not_before, not_after=cert.not_after, certificate=cert.der)
+        not_before=cert.not_before, not_after=cert.not_after, certificate=cert.der, matched=matched)
+
+
+def _applicant(session: Session, serial: str, der: bytes, subject: str, app: Application | None) -> str:
+    """The card must belong to the applicant (station/binding.py): what matched, or refusal."""
+    if app is None:
+        return ""
+    found = applicant_match(der, app)
+    if found is None:
+        who = (f"{app.holder_name} (ID {app.holder_id})" if SealKind(app.seal_kind).personal
+               else f"{app.unit} ({app.credit_code or 'no credit code'})")
+        raise _refuse(session, "card-not-applicants", f"card {serial} does not belong to the applicant "
+                      f"{who}: its certificate names {subject}", serial,
+                      "use a seal card whose certificate names the applying unit or person")
+    return str(found)
 
 
 @dataclass(frozen=True)
@@ -155,7 +173,7 @@ def review(session: Session, application_id: int, seal_card: str, seal_pin: str)
         raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                       "not approved", str(application_id))
     try:
-        _, check = inspect_seal_card(session, seal_card, seal_pin)
+        _, check = inspect_seal_card(session, seal_card, seal_pin, app)
     finally:
         session.module.forget(seal_card)
     imp = impressions.get(session, app.impression_id)
@@ -271,7 +289,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
             raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                           "not approved", str(application_id))
         at("seal-card")
-        card, check = inspect_seal_card(session, seal_card, seal_pin)
+        card, check = inspect_seal_card(session, seal_card, seal_pin, app)
         at("impression")
         imp = impressions.get(session, app.impression_id)
         picture = impressions.plaintext(session, imp.id)

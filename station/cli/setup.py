@@ -34,12 +34,15 @@ def _demo(args: argparse.Namespace) -> int:
     from station.demo import build_demo
 
     home = home_of(args)
-    cards, conf = build_demo(home, force=args.force)
-    data = {"home": str(home.path), "softhsm2_conf": str(conf),
-            "cards": [{"role": c.role, "label": c.label, "serial": c.serial, "pin": c.pin} for c in cards]}
-    lines = [f"demo world in {home.path}", f"SOFTHSM2_CONF={conf}", "",
-             f"{'role':<16}{'label':<16}{'serial':<20}PIN"]
-    lines += [f"{c.role:<16}{c.label:<16}{c.serial:<20}{c.pin}" for c in cards]
+    codes: list[str] = []
+    cards, conf = build_demo(home, force=args.force, recovery_code=codes.append)
+    data = {"home": str(home.path), "softhsm2_conf": str(conf), "recovery_code": codes[0] if codes else None,
+            "cards": [{"role": c.role, "label": c.label, "serial": c.serial, "pin": c.pin, "so_pin": c.so_pin,
+                       **c.applicant()} for c in cards]}
+    lines = [f"demo world in {home.path}", f"SOFTHSM2_CONF={conf}", f"recovery code: {data['recovery_code']}", "",
+             f"{'role':<16}{'label':<16}{'serial':<20}{'PIN':<8}SO PIN    names"]
+    lines += [f"{c.role:<16}{c.label:<16}{c.serial:<20}{c.pin:<8}{c.so_pin:<10}"
+              + " ".join(c.applicant().values()) for c in cards]
     emit(args, data, "\n".join(lines))
     return 0
 
