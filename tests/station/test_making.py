@@ -450,3 +450,44 @@ def test_a_seal_that_cannot_be_built_is_a_station_error(world: DemoWorld, module
     assert caught.value.one_line().startswith("Station: the new seal cannot be made: the signer returned no EC")
     assert seal_on_card(module, seal_card) is None
     assert store_query(home_copy, world, "SELECT state FROM applications WHERE id = ?", (app_id,)) == [("approved",)]
+
+
+def test_the_receipt_number_is_reserved_when_the_supervisors_co_sign(world: DemoWorld, home_copy: Home,
+                                                                     seal_card: DemoCard) -> None:
+    """The supervisors co-sign the receipt number, so it is taken before they sign: a
+    ceremony aborted after co-signing leaves a gap, and no number is used twice."""
+    from crypto import receipt as cose
+    from station import making
+    from station.model import Role
+    from station.receipts.claims import Claim
+    from station.session import login
+
+    officer, supervisor = world.card("officer"), world.card("supervisor")
+    first, second = approved_applications(home_copy, world, 2)
+
+    def seq() -> int:
+        rows = store_query(home_copy, world, "SELECT value FROM meta WHERE key = 'receipt-seq'")
+        return int(rows[0][0]) if rows else 0
+
+    before = seq()
+
+    def pull_at_write(step: str) -> None:
+        if step == "write":
+            raise RuntimeError("the officer pressed cancel")
+
+    session = login(home_copy, officer.serial, officer.pin, role=Role.OFFICER)
+    try:
+        with pytest.raises(RuntimeError):
+            making.make_seal(session, application_id=first, seal_card=seal_card.serial, seal_pin=seal_card.pin,
+                             supervisors=[(supervisor.serial, lambda: supervisor.pin)], recipient=RECIPIENT,
+                             progress=pull_at_write)
+        assert seq() == before + 1  # taken at co-authorization, not given back
+        made = making.make_seal(session, application_id=second, seal_card=seal_card.serial,
+                                seal_pin=seal_card.pin, supervisors=[(supervisor.serial, lambda: supervisor.pin)],
+                                recipient=RECIPIENT)
+    finally:
+        session.close()
+    assert made.number == before + 2 and seq() == before + 2
+    assert cose.decode(made.receipt).claims[Claim.NUMBER] == made.number
+    assert store_query(home_copy, world, "SELECT number FROM issuances WHERE esid = ?", (made.esid,)) == [
+        (made.number,)]
