@@ -21,15 +21,12 @@ import socket
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from crypto import merkle
 from station.clock import now_text
 from station.model import Actor, AuditReport, AuditRow, TreeHead
 from station.store.audit_rows import AuditRows
-
-if TYPE_CHECKING:  # pragma: no cover
-    from station.receipts.bundle import Bundle
 
 __all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "AuditedSession", "verify_and_record",
            "export_jsonl", "verify_export", "export_signed",
@@ -276,8 +273,10 @@ def export_signed(session: Any, path: Path) -> int:
     return count
 
 
-def verify_export(path: Path, bundle: Bundle) -> AuditReport:
-    """Check an exported log offline, trusting only what the admin-signed bundle names.
+def verify_export(path: Path, certificates: dict[str, bytes], trust_problems: Sequence[str] = ()) -> AuditReport:
+    """Check an exported log offline, trusting only the cards the admin-signed bundle
+    names (``certificates``: SHA-256 -> DER, from :func:`station.receipts.bundle.load_bundle`;
+    ``trust_problems``: what is wrong with that bundle).
 
     Certificates inside the export are ignored: whoever edits the file can put a fresh
     key there and re-sign a head over what they left. A head counts only when a card the
@@ -300,10 +299,8 @@ def verify_export(path: Path, bundle: Bundle) -> AuditReport:
                                       h["algorithm"], bytes.fromhex(h["signature"])))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: not an audit export ({type(exc).__name__})") from None
-    report = verify_entries(rows, heads, {e.cert_sha256: e.certificate for e in bundle.enrolled})
-    extra = [(0, f"bundle: {p}") for p in bundle.problems]
-    if not bundle.signature_ok and not extra:
-        extra.append((0, "bundle: its administrator signature does not verify"))
+    report = verify_entries(rows, heads, certificates)
+    extra = [(0, f"bundle: {p}") for p in trust_problems]
     if report.size and not report.heads_checked:
         extra.append((0, "no tree head signed by a card the bundle names"))
     if not extra:

@@ -55,7 +55,9 @@ def _audit(args: argparse.Namespace) -> int:
             raise UsageError("an export is trusted only through the enrollment bundle: give --bundle BUNDLE.json")
         from station.receipts.bundle import load_bundle
 
-        report = verify_export(Path(args.file), load_bundle(Path(args.bundle)))
+        bundle = load_bundle(Path(args.bundle))
+        problems = list(bundle.problems) or ([] if bundle.signature_ok else ["its signature does not verify"])
+        report = verify_export(Path(args.file), {e.cert_sha256: e.certificate for e in bundle.enrolled}, problems)
     else:
         session = session_for(args)
         try:

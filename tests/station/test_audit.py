@@ -12,7 +12,7 @@ from crypto import merkle
 from station.audit import Audit, canonical, make_entry, verify_and_record, verify_export
 from station.home import Home
 from station.model import AuditReport, Role
-from station.receipts.bundle import Bundle, load_bundle
+from station.receipts.bundle import load_bundle
 from station.session import login
 from station.store.db import Store
 from tests.helpers import DemoWorld, error_line, run_cli, store_key_for
@@ -169,11 +169,14 @@ def _export(world: DemoWorld, home: Home, path: Path) -> int:
     return sum(1 for ln in path.read_text(encoding="utf-8").splitlines() if '"text"' in ln)
 
 
-def _bundle(world: DemoWorld, home: Home, path: Path) -> Bundle:
+def _bundle(world: DemoWorld, home: Home, path: Path) -> dict[str, bytes]:
+    """The certificates of the cards the admin-signed bundle names."""
     admin = world.card("admin")
     proc = run_cli(world.env(admin, home=home), "bundle", "export", str(path), "--by", admin.serial)
     assert proc.returncode == 0, proc.stderr
-    return load_bundle(path)
+    bundle = load_bundle(path)
+    assert bundle.signature_ok
+    return {e.cert_sha256: e.certificate for e in bundle.enrolled}
 
 
 def test_export_verifies_offline_and_tampering_fails(world: DemoWorld, home_copy: Home, tmp_path: Path) -> None:
