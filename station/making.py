@@ -87,7 +87,7 @@ class MadeSeal:
     supervisors: tuple[CoSignature, ...]
     receipt: str | None = None  # the signed ``SSR1:`` text; None when the card could not sign it
     receipt_error: StationError | None = field(default=None, repr=False, compare=False)
-    number: int | None = None  # the receipt number reserved when the supervisors co-signed
+    number: int | None = None  # the receipt number reserved before the supervisors co-signed
     issued_at: str = ""
     digest: bytes = field(default=b"", repr=False)
 
@@ -295,7 +295,9 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         picture = impressions.plaintext(session, imp.id)
         at("sign")
         made = now().replace(microsecond=0)
-        esid = _esid(session)
+        with session.store.transaction():  # one commit: the esID and the receipt number it will carry
+            esid = _esid(session)
+            number = Counters(session.store).next_value("receipt-seq")  # a gap if aborted, never reused
         ext = [(FUNCTIONS_OID, False, ",".join(functions).encode())]
         with crypto_errors(StateError, "the new seal cannot be made"), device_errors(session.card.serial):
             der = seseal.build_v4(
@@ -308,7 +310,6 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
             raise StateError(f"the new seal does not verify: {', '.join(report.problems)}")
         at("co-authorize")
         issued = now().replace(microsecond=0)
-        number = Counters(session.store).next_value("receipt-seq")  # a gap if aborted, never reused
         digest = issuance_digest(session, app, number=number, esid=esid, seal_der=der, card_serial=seal_card,
                                  card_cert_sha256=certs.fingerprint(check.certificate), made=made,
                                  issued=issued, recipient=recipient)

@@ -36,7 +36,8 @@ The supervisors co-sign every claim the officer signs except their own signature
 the tree head (which the officer's card signs after the store records the seal): so
 no single card, the officer's included, can make a receipt that names another esID,
 unit, seal, credit code or number. The receipt number is therefore taken from its
-counter when the supervisors co-sign; an aborted ceremony leaves a gap, never a reuse.
+counter, with the esID, before the supervisors co-sign; an aborted ceremony leaves a gap,
+never a reuse.
 
 The receipt is signed once and stored with the issuance; every export writes that same
 receipt again, so a receipt number always names one text. The COSE encoding itself is

@@ -481,7 +481,7 @@ def test_the_receipt_number_is_reserved_when_the_supervisors_co_sign(world: Demo
             making.make_seal(session, application_id=first, seal_card=seal_card.serial, seal_pin=seal_card.pin,
                              supervisors=[(supervisor.serial, lambda: supervisor.pin)], recipient=RECIPIENT,
                              progress=pull_at_write)
-        assert seq() == before + 1  # taken at co-authorization, not given back
+        assert seq() == before + 1  # taken before the supervisors co-signed, not given back
         made = making.make_seal(session, application_id=second, seal_card=seal_card.serial,
                                 seal_pin=seal_card.pin, supervisors=[(supervisor.serial, lambda: supervisor.pin)],
                                 recipient=RECIPIENT)
