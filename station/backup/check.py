@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from station.backup.fileformat import Header, iter_chunks, open_backup, read_header, read_trailer, signed_message
-from station.errors import InputError
+from station.errors import InvalidError
 
 __all__ = ["Report", "verify_backup"]
 
@@ -32,19 +32,22 @@ class Report:
 
 
 def verify_backup(path: Path, bundle_path: Path) -> Report:
-    """Check ``path`` against the bundle; malformed files raise InputError (exit 2)."""
+    """Check ``path`` against the bundle; a file that is no backup raises InputError (exit 2)."""
     from crypto.algorithms import UnsupportedAlgorithm, verify_signature
     from station.audit import head_message
     from station.bundle import load_bundle
 
     bundle = load_bundle(Path(bundle_path))
     problems: list[str] = list(bundle.problems)
-    with open_backup(Path(path)) as fh:
-        header = read_header(fh, Path(path))
-        body = hashlib.sha256(header.prefix)
-        for _ in iter_chunks(fh, header, body, Path(path)):
-            pass
-        sig = read_trailer(fh, Path(path))
+    try:
+        with open_backup(Path(path)) as fh:
+            header = read_header(fh, Path(path))
+            body = hashlib.sha256(header.prefix)
+            for _ in iter_chunks(fh, header, body, Path(path)):
+                pass
+            sig = read_trailer(fh, Path(path))
+    except InvalidError as exc:  # damaged beyond reading: a report, not a crash
+        return Report(False, "", "", Path(path).stat().st_size, 0, "", "", (exc.message,))
     if header.station_id != bundle.station_id:
         problems.append(f"the backup is of station {header.station_id}, the bundle of {bundle.station_id}")
     signer = bundle.by_hash(sig["signer"])
@@ -74,5 +77,5 @@ def _head_problems(header: Header, bundle, verify_signature, head_message) -> li
                                                bytes.fromhex(head["signature"])):
             return ["the tree head in the header is not signed by a card the bundle names"]
     except (KeyError, TypeError, ValueError):
-        raise InputError("the backup's header has no readable tree head") from None
+        return ["the backup's header has no readable tree head"]
     return []

@@ -116,6 +116,11 @@ def create_backup(session: Session, target: Path, progress: Progress | None = No
         head = session.audit.sign_head(session.signer, session.actor.cert_sha256)
     backup_key = stream.new_key()
     files = public_files(session.home.path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _os_error(exc, target) from None
+    _sweep(target)
     tmp = target.parent / f".{target.name}.part-{secrets.token_hex(4)}"
     fd = -1
     try:
@@ -251,6 +256,15 @@ def _read_back(path: Path) -> str:
         while piece := fh.read(_READ):
             digest.update(piece)
     return digest.hexdigest()
+
+
+def _sweep(target: Path) -> None:
+    """Temporary files a killed ``backup create`` of the same name left behind."""
+    for old in target.parent.glob(f".{target.name}.part-*"):
+        try:
+            old.unlink()
+        except OSError:
+            pass
 
 
 def _fsync_dir(path: Path) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from crypto import stream
-from station.errors import InputError
+from station.errors import InputError, InvalidError
 
 __all__ = ["FORMAT", "MAGIC", "END", "Header", "signed_message", "canonical", "read_header",
            "iter_chunks", "read_trailer", "PayloadReader", "file_record", "END_RECORD", "open_backup"]
@@ -92,16 +92,23 @@ class Header:
         return stream.sealed_size(self.size, self.chunk)
 
 
-def _bad(path: Path, why: str) -> InputError:
-    return InputError(f"{path}: not a seal-station backup ({why})",
+def _not_backup(path: Path) -> InputError:
+    return InputError(f"{path}: not a seal-station backup (no backup signature at the start)",
                       hint="give the file `seal-station backup create` wrote")
 
 
+def _bad(path: Path, why: str) -> InvalidError:
+    """A file that starts as a backup but is not whole: checked and found invalid (exit 1)."""
+    return InvalidError(f"{path}: the backup is damaged ({why})",
+                        hint="use another copy of the backup; nothing was restored from this one")
+
+
 def read_header(fh: BinaryIO, path: Path) -> Header:
-    """Parse the magic and the header; anything malformed is an InputError (exit 2)."""
+    """Parse the magic and the header: not a backup is an InputError (exit 2), a damaged
+    one an InvalidError (exit 1)."""
     magic = fh.read(len(MAGIC))
     if magic != MAGIC:
-        raise _bad(path, "no backup signature at the start")
+        raise _not_backup(path)
     raw_len = fh.read(4)
     if len(raw_len) != 4:
         raise _bad(path, "cut short")

@@ -304,7 +304,9 @@ def _exchange(a: Path, b: Path) -> bool:
 def _swap_in(tmp: Path, home_path: Path, live: bool) -> None:
     if not live:
         os.rename(tmp, home_path)  # replaces a missing or empty home in one step
+        faults.checkpoint("restore-swapped")
     elif _exchange(tmp, home_path):
+        faults.checkpoint("restore-swapped")
         shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the replaced station
     else:
         aside = home_path.parent / f"{tmp.name}-old"
