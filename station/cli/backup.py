@@ -57,9 +57,9 @@ def _create(args: argparse.Namespace) -> int:
         made = create_backup(session, Path(args.file))
     finally:
         session.close()
-    emit(args, {"file": str(made.path), "size": made.size, "sha256": made.sha256, "station_id": made.station_id,
+    emit(args, {"file": str(made.path), "size": made.size, "signed_sha256": made.sha256, "station_id": made.station_id,
                 "created": made.created, "tree_size": made.tree_size, "numbers": made.numbers},
-         f"backup written: {made.path} ({made.size} bytes, sha256 {made.sha256[:16]}…, "
+         f"backup written: {made.path} ({made.size} bytes, signed SHA-256 {made.sha256[:16]}…, "
          f"audit tree size {made.tree_size})")
     return 0
 
