@@ -214,6 +214,10 @@ class SealStationApp(App[None]):
             self.push_screen(ReceiptListScreen())
         elif action == "audit_verify":
             self._audit_worker()
+        elif action == "backup":
+            from screens.backup import BackupScreen
+
+            self.push_screen(BackupScreen())
 
     def show_receipt(self, esid: str) -> None:
         """The receipt of a seal as a QR (the ceremony calls this at its end)."""

@@ -7,9 +7,9 @@ atomically, ``numbers`` keeps the numbering above everything ever issued, and
 """
 
 from station.backup.check import Report, verify_backup
-from station.backup.create import Created, create_backup
-from station.backup.numbers import Reminder, raise_counters_after_restore, reminder
+from station.backup.create import Created, create_backup, default_target
+from station.backup.numbers import Reminder, backup_reminder, raise_counters_after_restore, reminder
 from station.backup.restore import Restored, is_live, restore_backup
 
 __all__ = ["Created", "Report", "Reminder", "Restored", "create_backup", "verify_backup", "restore_backup",
-           "raise_counters_after_restore", "reminder", "is_live"]
+           "raise_counters_after_restore", "reminder", "backup_reminder", "is_live", "default_target"]

@@ -38,7 +38,8 @@ from station.model import Role
 from station.session import Session
 from station.store.backups import Backups
 
-__all__ = ["BackupWriteError", "Created", "create_backup", "public_files", "MASTER_WRAP", "Progress"]
+__all__ = ["BackupWriteError", "Created", "create_backup", "public_files", "MASTER_WRAP", "Progress",
+           "default_target"]
 
 MASTER_WRAP = "backup-key"  # HKDF purpose of the key that wraps the backup key for the recovery path
 _PUBLIC = ("station.toml", "keyslots.json", "cards.json", "audit-inbox.jsonl", "DEMO")
@@ -61,6 +62,14 @@ class Created:
     created: str
     tree_size: int
     numbers: dict[str, int]
+
+
+def default_target(session: Session, folder: Path) -> Path:
+    """Where the Backup action writes in a chosen folder: station id and time in the name."""
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return Path(folder) / f"seal-station-{session.config.station_id}-{stamp}.ssb"
 
 
 def public_files(home_path: Path) -> list[tuple[str, bytes]]:

@@ -18,7 +18,8 @@ from typing import Any, Iterable, Mapping
 
 from station.store.backups import Backups, is_number_key
 
-__all__ = ["highest", "raise_counters", "raise_counters_after_restore", "Reminder", "reminder"]
+__all__ = ["highest", "raise_counters", "raise_counters_after_restore", "Reminder", "reminder",
+           "backup_reminder"]
 
 
 def highest(*sources: Mapping[str, int]) -> dict[str, int]:
@@ -78,3 +79,8 @@ def reminder(store: Any, warn_days: int, now: datetime | None = None) -> Reminde
         return Reminder(last, None, warn_days, True)
     days = max(0, (now - then).days)
     return Reminder(last, days, warn_days, days >= warn_days)
+
+
+def backup_reminder(session: Any) -> Reminder:
+    """The reminder for the logged-in station, with the warning age from its settings."""
+    return reminder(session.store, session.config.backup_warn_days)
