@@ -266,8 +266,9 @@ def test_sigkill_during_create_leaves_no_backup(step: str, world: DemoWorld, hom
         for part in parts:
             check = run_cli(world.env(home=home_copy), "backup", "verify", str(part), "--bundle", str(bundle))
             assert check.returncode == 1 and "NOT valid" in check.stderr, check.stderr
-    backup_of(world, home_copy, target)  # the next one is fine, and sweeps the temporary file away
+    backup_of(world, home_copy, target)  # the next one is fine, and sweeps the temporary files away
     assert list(target.parent.iterdir()) == [target]
+    assert list(home_copy.path.glob(".station.db.backup-*")) == []  # the store's snapshot too
     audit_ok(world, home_copy)
 
 
