@@ -90,6 +90,15 @@ class SealStationApp(App[None]):
         self.monitor = monitor
         monitor.start()
 
+    def station_changed(self) -> None:
+        """The home holds another station now (a restore): read it again, watch its cards."""
+        self._status = None
+        if self.monitor is None and self._start_monitor and self.station_info().initialised:
+            self._start_watching()
+        for screen in self.screen_stack:
+            if isinstance(screen, LockScreen) and screen.is_mounted:
+                screen.relabel()
+
     def on_unmount(self) -> None:
         if self.monitor is not None:
             self.monitor.stop()
@@ -285,6 +294,8 @@ class SealStationApp(App[None]):
 
             for action, key in ACTIONS[self.session.actor.role]:
                 yield SystemCommand(self.tr(key), "", lambda a=action: self.run_home_action(a))
+        elif isinstance(screen, LockScreen):
+            yield SystemCommand(self.tr("key.restore"), "Ctrl+R", screen.action_restore)
 
 
 def make_app(home: Home | Path, *, lang: str | None = None, **kwargs: Any) -> SealStationApp:

@@ -15,7 +15,8 @@ __all__ = ["LockScreen"]
 
 
 class LockScreen(Screen):
-    BINDINGS = [Binding("enter", "login", "key.login"), Binding("f5", "rescan", "key.refresh")]
+    BINDINGS = [Binding("enter", "login", "key.login"), Binding("f5", "rescan", "key.refresh"),
+                Binding("ctrl+r", "restore", "key.restore", show=False)]  # also in the command palette
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr  # type: ignore[attr-defined]
@@ -61,3 +62,8 @@ class LockScreen(Screen):
 
     def action_rescan(self) -> None:
         self.app.rescan()  # type: ignore[attr-defined]
+
+    def action_restore(self) -> None:
+        from screens.restore import RestoreScreen
+
+        self.app.push_screen(RestoreScreen())

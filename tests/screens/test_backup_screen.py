@@ -75,3 +75,47 @@ async def test_a_full_stick_says_so_on_the_backup_screen(world, home_copy, tmp_p
             assert list(stick.iterdir()) == []
     finally:
         subprocess.run(["umount", str(stick)], check=False)
+
+
+async def test_restore_from_the_lock_screen_asks_first_then_brings_the_station(world, home_copy, tmp_path):
+    from screens.library import ConfirmModal
+    from screens.lock import LockScreen
+    from screens.restore import RestoreScreen
+    from station.backup import create_backup
+    from station.home import Home
+    from station.model import Role
+    from station.session import login as station_login
+
+    admin = world.card("admin")
+    session = station_login(home_copy, admin.serial, admin.pin, role=Role.ADMIN)
+    try:
+        create_backup(session, tmp_path / "station.ssb")
+    finally:
+        session.close()
+    fresh = Home(tmp_path / "new-machine")
+    app = make_app(fresh, lang="en", watch_interval=0.1)
+    async with app.run_test(size=(150, 45)) as pilot:
+        assert isinstance(app.screen, LockScreen) and not app.station_info().initialised
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
+        screen = app.screen
+        await pilot.press(*str(tmp_path / "station.ssb"), "enter")
+        await pilot.press(*"00000-00000-00000-00000-00000-00000-00000-00000", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "destroyed" in str(app.screen.query_one("#confirm-body").render())
+        app.screen.query_one("#confirm-ok").press()
+        await until(pilot, lambda: screen.error is not None, seconds=30)
+        assert "recovery code" in screen.error.message
+        assert not fresh.path.exists()  # a wrong code leaves nothing
+
+        code = screen.query_one("#restore-code")
+        code.value = world.recovery_code
+        code.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        app.screen.query_one("#confirm-ok").press()
+        await until(pilot, lambda: screen.restored is not None, seconds=30)
+        assert app.station_info().initialised and app.station_info().station_id == "DEMO-0001"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, LockScreen))
+        assert "DEMO-0001" in str(app.screen.query_one("#lock-station").render())
