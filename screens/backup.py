@@ -9,7 +9,7 @@ stick is one message and leaves no file behind.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,10 +20,52 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar
 
 from station.errors import StateError, StationError
 
-__all__ = ["BackupScreen"]
+__all__ = ["BackupScreen", "FileJobScreen"]
 
 
-class BackupScreen(Screen):
+class FileJobScreen(Screen):
+    """What the backup and restore screens share: one long file job in a thread worker,
+    a progress bar, and a status line that ends in the result or in the one error."""
+
+    STATUS = ""  # the status Static's id
+    FAILED = "failed"  # prefix of the message of an unexpected exception
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error: StationError | None = None
+
+    def run_job(self, call: Callable[[Callable[[int, int], None]], Any], done: Callable[[Any], None]) -> None:
+        """In the worker thread: ``call(progress)``, then ``done(result)`` or the failure on the UI thread."""
+        def progress(n: int, total: int) -> None:
+            self.app.call_from_thread(self._progress, n, total)
+
+        try:
+            result = call(progress)
+        except StationError as exc:
+            self.app.call_from_thread(self._failed, exc)
+            return
+        except Exception as exc:  # never a traceback on the screen
+            self.app.call_from_thread(self._failed, StateError(f"{self.FAILED}: {type(exc).__name__}: {exc}"))
+            return
+        self.app.call_from_thread(done, result)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+
+    def _finished(self, text: str) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.update(progress=bar.total)
+        self.query_one(f"#{self.STATUS}", Static).update(text)
+
+    def _failed(self, exc: StationError) -> None:
+        self.error = exc
+        self.query_one(ProgressBar).update(progress=0)
+        text = f"{exc.title}: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
+        self.query_one(f"#{self.STATUS}", Static).update(text)
+        self.app.show_error(exc)  # type: ignore[attr-defined]
+
+
+class BackupScreen(FileJobScreen):
     """Choose a target (Enter) or type a folder (Enter in the field); the file is named for you."""
 
     CSS_PATH = "receipt.tcss"
@@ -35,12 +77,13 @@ class BackupScreen(Screen):
     #backup-status { margin-top: 1; height: auto; }
     """
     BINDINGS = [Binding("escape", "back", "key.back"), Binding("f5", "rescan", "key.refresh")]
+    STATUS = "backup-status"
+    FAILED = "backup failed"
 
     def __init__(self) -> None:
         super().__init__()
         self.targets: list[Any] = []
         self.written: Path | None = None
-        self.error: StationError | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -107,40 +150,15 @@ class BackupScreen(Screen):
         from station.backup import create_backup, default_target
 
         session = self.app.session  # type: ignore[attr-defined]
-        if session is None:
-            return
-
-        def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(self._progress, done, total)
-
-        try:
-            made = create_backup(session, default_target(session, folder), progress)
-        except StationError as exc:
-            self.app.call_from_thread(self._failed, exc)
-            return
-        except Exception as exc:  # never a traceback on the screen
-            self.app.call_from_thread(self._failed, StateError(f"backup failed: {type(exc).__name__}: {exc}"))
-            return
-        self.app.call_from_thread(self._done, made)
-
-    def _progress(self, done: int, total: int) -> None:
-        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+        if session is not None:
+            self.run_job(lambda progress: create_backup(session, default_target(session, folder), progress),
+                         self._done)
 
     def _done(self, made: Any) -> None:
         tr = self.app.tr  # type: ignore[attr-defined]
         self.written = made.path
-        bar = self.query_one(ProgressBar)
-        bar.update(progress=bar.total)
-        self.query_one("#backup-status", Static).update(
-            tr("backup.done", path=made.path, mib=f"{made.size / 1048576:.1f}", size=made.tree_size))
+        self._finished(tr("backup.done", path=made.path, mib=f"{made.size / 1048576:.1f}", size=made.tree_size))
         self.notify(tr("backup.done_short"))
-
-    def _failed(self, exc: StationError) -> None:
-        self.error = exc
-        self.query_one(ProgressBar).update(progress=0)
-        text = f"{exc.title}: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
-        self.query_one("#backup-status", Static).update(text)
-        self.app.show_error(exc)  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -16,15 +16,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 
-from station.errors import StateError, StationError
+from screens.backup import FileJobScreen
 
 __all__ = ["RestoreScreen"]
 
 
-class RestoreScreen(Screen):
+class RestoreScreen(FileJobScreen):
     """File, recovery code, Enter: a confirmation, then the restore with progress."""
 
     DEFAULT_CSS = """
@@ -34,11 +33,12 @@ class RestoreScreen(Screen):
     #restore-status { margin-top: 1; height: auto; }
     """
     BINDINGS = [Binding("escape", "back", "key.back")]
+    STATUS = "restore-status"
+    FAILED = "restore failed"
 
     def __init__(self) -> None:
         super().__init__()
         self.restored: Any = None
-        self.error: StationError | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -90,39 +90,17 @@ class RestoreScreen(Screen):
     def _restore(self, file: Path, code: str, live: bool) -> None:
         from station.backup import restore_backup
 
-        def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(self._progress, done, total)
-
-        try:
-            done = restore_backup(file, self.app.home, recovery_code=lambda: code, force=live,  # type: ignore[attr-defined]
-                                  progress=progress)
-        except StationError as exc:
-            self.app.call_from_thread(self._failed, exc)
-            return
-        except Exception as exc:  # never a traceback on the screen
-            self.app.call_from_thread(self._failed, StateError(f"restore failed: {type(exc).__name__}: {exc}"))
-            return
-        self.app.call_from_thread(self._done, done)
-
-    def _progress(self, done: int, total: int) -> None:
-        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+        home = self.app.home  # type: ignore[attr-defined]
+        self.run_job(lambda progress: restore_backup(file, home, recovery_code=lambda: code, force=live,
+                                                     progress=progress), self._done)
 
     def _done(self, done: Any) -> None:
         tr = self.app.tr  # type: ignore[attr-defined]
         self.restored = done
         self.query_one("#restore-code", Input).value = ""
-        bar = self.query_one(ProgressBar)
-        bar.update(progress=bar.total)
-        self.query_one("#restore-status", Static).update(
-            tr("restore.done", station_id=done.station_id, created=done.created, back=len(done.back_again)))
+        self._finished(tr("restore.done", station_id=done.station_id, created=done.created,
+                          back=len(done.back_again)))
         self.app.station_changed()  # type: ignore[attr-defined]
-
-    def _failed(self, exc: StationError) -> None:
-        self.error = exc
-        self.query_one(ProgressBar).update(progress=0)
-        text = f"{exc.title}: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
-        self.query_one("#restore-status", Static).update(text)
-        self.app.show_error(exc)  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         self.app.pop_screen()
