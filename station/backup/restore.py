@@ -305,7 +305,25 @@ def _exchange(a: Path, b: Path) -> bool:
     return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
+_CARRIED = ("softhsm", "pin-tries.json")
+"""What the replaced home keeps: the demo's SoftHSM token folder (the cards themselves),
+and the wrong-PIN counts — a restore must neither delete cards nor unlock them."""
+
+
+def _carry_over(home_path: Path, tmp: Path) -> None:
+    for name in _CARRIED:
+        old = home_path / name
+        if old.is_symlink() or not old.exists():
+            continue
+        if old.is_dir():
+            shutil.copytree(old, tmp / name, symlinks=True)
+        else:
+            shutil.copy2(old, tmp / name)
+
+
 def _swap_in(tmp: Path, home_path: Path, live: bool) -> None:
+    if live:
+        _carry_over(home_path, tmp)
     if not live:
         os.rename(tmp, home_path)  # replaces a missing or empty home in one step
         faults.checkpoint("restore-swapped")

@@ -159,6 +159,17 @@ def test_restore_with_the_admin_card_and_with_the_recovery_code(world: DemoWorld
     assert not stranger.exists() and leftovers(stranger) == []
 
 
+def test_a_wrong_pin_is_a_card_problem_and_leaves_nothing(world: DemoWorld, home_copy: Home,
+                                                          tmp_path: Path) -> None:
+    backup_of(world, home_copy, tmp_path / "station.ssb")
+    admin = world.card("admin")
+    target = tmp_path / "new"
+    proc = run_cli(world.env(home=target, **{f"SEAL_STATION_PIN_{admin.serial}": "999999"}),
+                   "backup", "restore", str(tmp_path / "station.ssb"), "--by", admin.serial)
+    assert "wrong PIN" in error_line(proc, 3)
+    assert not target.exists() and leftovers(target) == []
+
+
 def test_a_wrong_code_leaves_the_new_home_empty(world: DemoWorld, home_copy: Home, tmp_path: Path) -> None:
     backup_of(world, home_copy, tmp_path / "station.ssb")
     target = tmp_path / "new"
@@ -188,8 +199,13 @@ def test_an_older_backup_replaces_a_live_station_only_with_force(world: DemoWorl
     assert "older than the station" in line and "--force" in line
     assert store_query(home_copy, world, "SELECT count(*) FROM audit")[0][0] == before + 2  # only the logins
 
+    home_copy.set_pin_failures("0123456789abcdef", 2)  # a card with wrong PINs, and a demo's token folder
+    (home_copy.path / "softhsm").mkdir(exist_ok=True)
+    (home_copy.path / "softhsm" / "token-marker").write_text("cards live here")
     proc = restore(world, home_copy.path, tmp_path / "old.ssb", "--force", code=world.recovery_code)
     assert proc.returncode == 0, proc.stderr
+    assert home_copy.pin_failures("0123456789abcdef") == 2  # a restore neither unlocks cards...
+    assert (home_copy.path / "softhsm" / "token-marker").read_text() == "cards live here"  # ...nor deletes them
     entries = [json.loads(r[0]) for r in store_query(home_copy, world, "SELECT entry FROM audit ORDER BY seq")]
     done = [e for e in entries if e["action"] == "restore"]
     assert done and done[-1]["details"]["forced"] is True and done[-1]["details"]["replaced_live_station"] is True
