@@ -15,6 +15,8 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from crypto.errors import CryptoError
+
 __all__ = ["CHUNK", "TAG", "StreamError", "ChunkCipher", "new_key", "sealed_size", "chunk_count"]
 
 CHUNK = 1 << 20  # plaintext bytes per chunk (the last may be shorter, or empty)
@@ -22,7 +24,7 @@ TAG = 16
 _KEY = 32
 
 
-class StreamError(ValueError):
+class StreamError(CryptoError):
     """A chunk did not decrypt: damaged, moved, truncated or the wrong key."""
 
 

@@ -11,43 +11,37 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
-from station.errors import StateError, StationError
+from screens.widgets.base import StationScreen, failure_text
+from screens.widgets.sizes import human_size
+from station.errors import StationError
 
 __all__ = ["BackupScreen", "FileJobScreen"]
 
+Progress = Callable[[int, int], None]
 
-class FileJobScreen(Screen):
+
+class FileJobScreen(StationScreen[None]):
     """What the backup and restore screens share: one long file job in a thread worker,
     a progress bar, and a status line that ends in the result or in the one error."""
 
     STATUS = ""  # the status Static's id
-    FAILED = "failed"  # prefix of the message of an unexpected exception
 
     def __init__(self) -> None:
         super().__init__()
         self.error: StationError | None = None
 
-    def run_job(self, call: Callable[[Callable[[int, int], None]], Any], done: Callable[[Any], None]) -> None:
-        """In the worker thread: ``call(progress)``, then ``done(result)`` or the failure on the UI thread."""
+    def run_job(self, call: Callable[[Progress], Any], done: Callable[[Any], None]) -> None:
+        """``call(progress)`` in a card worker; ``done(result)`` or the one failure on the UI thread."""
         def progress(n: int, total: int) -> None:
-            self.app.call_from_thread(self._progress, n, total)
+            self.from_thread(self._progress, n, total)
 
-        try:
-            result = call(progress)
-        except StationError as exc:
-            self.app.call_from_thread(self._failed, exc)
-            return
-        except Exception as exc:  # never a traceback on the screen
-            self.app.call_from_thread(self._failed, StateError(f"{self.FAILED}: {type(exc).__name__}: {exc}"))
-            return
-        self.app.call_from_thread(done, result)
+        self.run_work(lambda: call(progress), done, failed=self._failed, group="card")
 
     def _progress(self, done: int, total: int) -> None:
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
@@ -60,9 +54,8 @@ class FileJobScreen(Screen):
     def _failed(self, exc: StationError) -> None:
         self.error = exc
         self.query_one(ProgressBar).update(progress=0)
-        text = f"{exc.title}: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
-        self.query_one(f"#{self.STATUS}", Static).update(text)
-        self.app.show_error(exc)  # type: ignore[attr-defined]
+        self.query_one(f"#{self.STATUS}", Static).update(failure_text(exc))
+        self.station.show_error(exc)
 
 
 class BackupScreen(FileJobScreen):
@@ -78,7 +71,6 @@ class BackupScreen(FileJobScreen):
     """
     BINDINGS = [Binding("escape", "back", "key.back"), Binding("f5", "rescan", "key.refresh")]
     STATUS = "backup-status"
-    FAILED = "backup failed"
 
     def __init__(self) -> None:
         super().__init__()
@@ -96,8 +88,8 @@ class BackupScreen(FileJobScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
-        tr = self.app.tr  # type: ignore[attr-defined]
+        self.station.localize(self)
+        tr = self.station.tr
         self.query_one("#backup-title", Label).update(tr("backup.title"))
         self.query_one("#backup-folder", Input).placeholder = tr("backup.folder")
         table = self.query_one(DataTable)
@@ -108,24 +100,17 @@ class BackupScreen(FileJobScreen):
         self.action_rescan()
 
     def action_rescan(self) -> None:
-        self._scan()
+        from station.receipts.export import list_targets
 
-    @work(thread=True, exclusive=True, group="usb", exit_on_error=False)
-    def _scan(self) -> None:
-        from station.export import list_targets
+        self.run_work(list_targets, self._show_targets, group="usb")
 
-        found = list_targets()
-        self.app.call_from_thread(self._show_targets, list(found.targets))
-
-    def _show_targets(self, targets: list[Any]) -> None:
-        from screens.export import _size
-
-        tr = self.app.tr  # type: ignore[attr-defined]
-        self.targets = [t for t in targets if not t.read_only]
+    def _show_targets(self, found: Any) -> None:
+        tr = self.station.tr
+        self.targets = [t for t in found.targets if not t.read_only]
         table = self.query_one(DataTable)
         table.clear()
         for i, t in enumerate(self.targets):
-            table.add_row(tr(f"export.kind.{t.kind}"), str(t.path), _size(t.free), tr("export.writable"), key=str(i))
+            table.add_row(tr(f"export.kind.{t.kind}"), str(t.path), human_size(t.free), tr("export.writable"), key=str(i))
 
     @on(DataTable.RowSelected, "#backup-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:
@@ -139,23 +124,22 @@ class BackupScreen(FileJobScreen):
             self.start(Path(event.value.strip()).expanduser())
 
     def start(self, folder: Path) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.error, self.written = None, None
         self.query_one(ProgressBar).update(total=100, progress=0)
         self.query_one("#backup-status", Static).update(tr("backup.writing", folder=folder))
         self._write(folder)
 
-    @work(thread=True, exclusive=True, group="card", exit_on_error=False)
     def _write(self, folder: Path) -> None:
         from station.backup import create_backup, default_target
 
-        session = self.app.session  # type: ignore[attr-defined]
+        session = self.station.session
         if session is not None:
             self.run_job(lambda progress: create_backup(session, default_target(session, folder), progress),
                          self._done)
 
     def _done(self, made: Any) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.written = made.path
         self._finished(tr("backup.done", path=made.path, mib=f"{made.size / 1048576:.1f}", size=made.tree_size))
         self.notify(tr("backup.done_short"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -34,7 +34,6 @@ class RestoreScreen(FileJobScreen):
     """
     BINDINGS = [Binding("escape", "back", "key.back")]
     STATUS = "restore-status"
-    FAILED = "restore failed"
 
     def __init__(self) -> None:
         super().__init__()
@@ -52,10 +51,10 @@ class RestoreScreen(FileJobScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
-        tr = self.app.tr  # type: ignore[attr-defined]
+        self.station.localize(self)
+        tr = self.station.tr
         self.query_one("#restore-title", Label).update(tr("restore.title"))
-        self.query_one("#restore-hint", Static).update(tr("restore.hint", home=self.app.home.path))  # type: ignore[attr-defined]
+        self.query_one("#restore-hint", Static).update(tr("restore.hint", home=self.station.home.path))
         self.query_one("#restore-file", Input).placeholder = tr("restore.file")
         self.query_one("#restore-code", Input).placeholder = tr("restore.code")
         self.query_one("#restore-file", Input).focus()
@@ -66,41 +65,40 @@ class RestoreScreen(FileJobScreen):
 
     @on(Input.Submitted, "#restore-code")
     def _code_given(self) -> None:
-        from screens.library import ConfirmModal
+        from screens.widgets.confirm import ConfirmModal
         from station.backup import is_live
 
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         file = self.query_one("#restore-file", Input).value.strip()
         if not file or not self.query_one("#restore-code", Input).value.strip():
             return
-        live = is_live(self.app.home)  # type: ignore[attr-defined]
+        live = is_live(self.station.home)
         body = tr("restore.confirm_body") + ("\n\n" + tr("restore.confirm_live") if live else "")
         modal = ConfirmModal(tr("restore.confirm_title"), body, confirm=tr("restore.confirm"), danger=True)
         self.app.push_screen(modal, lambda answer: self._start(Path(file).expanduser(), live)
                              if answer is not None else None)
 
     def _start(self, file: Path, live: bool) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.error, self.restored = None, None
         self.query_one(ProgressBar).update(total=100, progress=0)
         self.query_one("#restore-status", Static).update(tr("restore.working"))
         self._restore(file, self.query_one("#restore-code", Input).value, live)
 
-    @work(thread=True, exclusive=True, group="card", exit_on_error=False)
     def _restore(self, file: Path, code: str, live: bool) -> None:
         from station.backup import restore_backup
 
-        home = self.app.home  # type: ignore[attr-defined]
+        home = self.station.home
         self.run_job(lambda progress: restore_backup(file, home, recovery_code=lambda: code, force=live,
                                                      progress=progress), self._done)
 
     def _done(self, done: Any) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.restored = done
         self.query_one("#restore-code", Input).value = ""
         self._finished(tr("restore.done", station_id=done.station_id, created=done.created,
                           back=len(done.back_again)))
-        self.app.station_changed()  # type: ignore[attr-defined]
+        self.station.station_changed()
 
     def action_back(self) -> None:
         self.app.pop_screen()

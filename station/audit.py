@@ -16,23 +16,18 @@ Each finding is named by sequence number.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
 
 from crypto import merkle
-from station.model import Actor, AuditReport, TreeHead
+from station.clock import now_text
+from station.model import Actor, AuditReport, AuditRow, TreeHead
+from station.store.audit_rows import AuditRows
 
-__all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "now_utc", "AuditedSession",
-           "verify_and_record"]
-
-
-def now_utc() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+__all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "AuditedSession", "verify_and_record"]
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -82,7 +77,7 @@ def make_entry(seq: int, actor: Actor | dict | None, action: str, obj: str, outc
                terminal: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "seq": seq,
-        "time": time or now_utc(),
+        "time": time or now_text(),
         "actor": actor if isinstance(actor, dict) else actor_dict(actor),
         "action": action,
         "object": obj,
@@ -97,14 +92,15 @@ class Audit:
 
     def __init__(self, store: Any) -> None:
         self.store = store
+        self.rows = AuditRows(store)
         self._load()
 
     def _load(self) -> None:
-        rows = self.store.all("SELECT seq, leaf FROM audit ORDER BY seq")
-        self._log = merkle.MerkleLog.from_leaves(bytes(r[1]) for r in rows)
+        leaves = self.rows.leaves()
+        self._log = merkle.MerkleLog.from_leaves(leaf for _, leaf in leaves)
         # after a deletion seq runs ahead of the tree size: never reuse a number (and keep
         # the gap visible), or no one could log in to find the damage
-        self._last_seq = rows[-1][0] if rows else 0
+        self._last_seq = max((seq for seq, _ in leaves), default=0)
 
     @property
     def size(self) -> int:
@@ -124,8 +120,7 @@ class Audit:
             leaf = merkle.leaf_hash(canonical(entry))
             log = merkle.MerkleLog(self._log.size, self._log.frontier)
             log.append(leaf)
-            self.store.execute("INSERT INTO audit (seq, entry, leaf, root) VALUES (?, ?, ?, ?)",
-                               (seq, canonical(entry).decode(), leaf, log.root()))
+            self.rows.add(AuditRow(seq, canonical(entry).decode(), leaf, log.root()))
             self._log = log
             self._last_seq = seq
         return seq
@@ -133,33 +128,27 @@ class Audit:
     def _sync(self) -> None:
         """Re-read the tree if the store moved on without us: another process (the TUI and
         a command on the same station) appended, or a transaction we wrote in rolled back."""
-        last = self.store.one("SELECT seq, root FROM audit ORDER BY seq DESC LIMIT 1")
-        current = (last[0], bytes(last[1])) if last else (0, merkle.MerkleLog().root())
+        current = self.rows.last() or (0, merkle.MerkleLog().root())
         if current != (self._last_seq, self._log.root()):
             self._load()
 
-    def entries(self, where: str = "", params: tuple = ()) -> list[dict[str, Any]]:
-        rows = self.store.all(f"SELECT entry FROM audit {where} ORDER BY seq", params)
-        return [json.loads(r[0]) for r in rows]
+    def entries(self) -> list[dict[str, Any]]:
+        return [json.loads(text) for text in self.rows.texts()]
 
     def sign_head(self, signer: Any, cert_sha256: str) -> TreeHead:
         """A tree head signed by the acting card (at logout, and for each receipt)."""
-        size, root, time = self._log.size, self._log.root(), now_utc()
+        size, root, time = self._log.size, self._log.root(), now_text()
         signature = signer.sign(head_message(size, root, time))
-        self.store.execute(
-            "INSERT INTO tree_heads (size, root, time, signer_cert_sha256, algorithm, signature)"
-            " VALUES (?, ?, ?, ?, ?, ?)", (size, root, time, cert_sha256, signer.algorithm, signature))
-        return TreeHead(size, root, time, cert_sha256, signer.algorithm, signature)
+        head = TreeHead(size, root, time, cert_sha256, signer.algorithm, signature)
+        self.rows.add_head(head)
+        return head
 
     def heads(self) -> list[TreeHead]:
-        rows = self.store.all("SELECT size, root, time, signer_cert_sha256, algorithm, signature"
-                              " FROM tree_heads ORDER BY size, time")
-        return [TreeHead(r[0], bytes(r[1]), r[2], r[3], r[4], bytes(r[5])) for r in rows]
+        return self.rows.heads()
 
     def verify(self, certificates: dict[str, bytes]) -> AuditReport:
-        rows = self.store.all("SELECT seq, entry, leaf, root FROM audit ORDER BY seq")
-        return verify_entries(
-            [(r[0], r[1], bytes(r[2]), bytes(r[3])) for r in rows], self.heads(), certificates)
+        return verify_entries([(r.seq, r.entry, r.leaf, r.root) for r in self.rows.rows()], self.heads(),
+                              certificates)
 
 
 def head_message(size: int, root: bytes, time: str) -> bytes:
@@ -229,9 +218,6 @@ def _first_bad(problems: list[tuple[int, str]], size: int) -> int:
     return min(seqs) if seqs else size
 
 
-def cert_sha256(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()
-
 
 def export_jsonl(audit: Audit, path: Path, certificates: dict[str, bytes]) -> int:
     """Write entries, signed heads and the signers' certificates as JSON lines."""
@@ -240,7 +226,7 @@ def export_jsonl(audit: Audit, path: Path, certificates: dict[str, bytes]) -> in
     from station.home import atomic_write
 
     lines = [json.dumps({"entry": json.loads(text), "text": text}, ensure_ascii=False)
-             for (text,) in audit.store.all("SELECT entry FROM audit ORDER BY seq")]
+             for text in audit.rows.texts()]
     for h in audit.heads():
         lines.append(json.dumps({"head": {"size": h.size, "root": h.root.hex(), "time": h.time,
                                           "signer": h.signer_cert_sha256, "algorithm": h.algorithm,

@@ -19,6 +19,7 @@ from typing import Any
 
 from station import config as config_mod
 from station.errors import StateError
+from station.store.keyslots import KeySlots
 
 __all__ = ["Home", "default_home", "atomic_write"]
 
@@ -89,11 +90,11 @@ class Home:
     def _write(self, name: str, value: Any) -> None:
         atomic_write(self.path / name, json.dumps(value, indent=2, ensure_ascii=False).encode())
 
-    def keyslots(self) -> dict[str, Any]:
-        return self._read("keyslots.json", {"slots": {}, "recovery": None, "inbox": None})
+    def keyslots(self) -> KeySlots:
+        return KeySlots.from_json(self._read("keyslots.json", {}))
 
-    def save_keyslots(self, value: dict[str, Any]) -> None:
-        self._write("keyslots.json", value)
+    def save_keyslots(self, value: KeySlots) -> None:
+        self._write("keyslots.json", value.to_json())
 
     def pin_failures(self, serial: str) -> int:
         return int(self._read("pin-tries.json", {}).get(serial, 0))
@@ -120,14 +121,12 @@ class Home:
 
     def trust_anchors(self) -> list[bytes]:
         """DER of every CA certificate the station trusts."""
-        from cryptography import x509
-        from cryptography.hazmat.primitives.serialization import Encoding
+        from crypto import certs
 
         out: list[bytes] = []
         if self.trust_dir.exists():
             for pem in sorted(self.trust_dir.glob("*.pem")):
-                for cert in x509.load_pem_x509_certificates(pem.read_bytes()):
-                    out.append(cert.public_bytes(Encoding.DER))
+                out += certs.der_certificates(pem.read_bytes())
         return out
 
     # -- the audit inbox ----------------------------------------------------------------

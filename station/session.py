@@ -16,29 +16,23 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from crypto import certs
 from crypto.algorithms import verify_signature
 from devices.pkcs11 import Card, Module
 from station import keys
 from station.audit import Audit, make_entry
-from station.cards import (UNBLOCK_HINT, cert_sha256, certificate_window, device_errors,
-                           module_for, now, open_card)
+from station.cards import UNBLOCK_HINT, device_errors, module_for, open_card
+from station.clock import now
 from station.config import Config
 from station.errors import PinLockedError, PolicyError, StationError, WrongPinError
 from station.home import Home
 from station.model import Actor, Role
 from station.idle import IdleTimer
+from station.store.counters import Secrets
 from station.store.db import Store
+from station.store.enrollments import Enrollments
 
-__all__ = ["Session", "login", "unlock_card", "IdleTimer", "prove_possession", "actor_for", "common_name"]
-
-
-def common_name(cert_der: bytes) -> str:
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-
-    cert = x509.load_der_x509_certificate(cert_der)
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else cert.subject.rfc4514_string()
+__all__ = ["Session", "login", "unlock_card", "IdleTimer", "prove_possession", "actor_for"]
 
 
 def prove_possession(card: Card, config: Config) -> Any:
@@ -69,8 +63,7 @@ class Session:
     closed: bool = False
 
     def certificates(self) -> dict[str, bytes]:
-        rows = self.store.all("SELECT cert_sha256, certificate FROM enrollments")
-        return {r[0]: bytes(r[1]) for r in rows}
+        return Enrollments(self.store).certificates()
 
     def log(self, action: str, obj: str = "", outcome: str = "ok", **details: Any) -> int:
         return self.audit.append(self.actor, action, obj, outcome, details)
@@ -95,16 +88,15 @@ class Session:
 
 
 def actor_for(store: Store, cert_der: bytes) -> Actor | None:
-    row = store.one("SELECT serial, role, name FROM enrollments WHERE cert_sha256 = ? AND removed_at IS NULL",
-                    (cert_sha256(cert_der),))
-    if row is None:
+    enrollment = Enrollments(store).active(certs.fingerprint(cert_der))
+    if enrollment is None:
         return None
-    return Actor(cert_sha256(cert_der), row[2], Role(row[1]), row[0])
+    return Actor(enrollment.cert_sha256, enrollment.name, enrollment.role, enrollment.serial)
 
 
 def _refuse(home: Home, serial: str, cert: bytes | None, why: str, outcome: str = "refused") -> None:
-    actor = {"cert_sha256": cert_sha256(cert) if cert else "", "name": common_name(cert) if cert else "",
-             "role": "", "serial": serial}
+    actor = {"cert_sha256": certs.fingerprint(cert) if cert else "",
+             "name": certs.common_name(cert) if cert else "", "role": "", "serial": serial}
     keys.seal_to_inbox(home, make_entry(0, actor, "login", serial, outcome, {"reason": why}))
 
 
@@ -159,23 +151,23 @@ def login(home: Home, serial: str, pin: str, *, role: Role | None = None,
 
 def _open_session(home: Home, config: Config, module: Module, card: Card, role: Role | None) -> Session:
     cert = card.certificate
-    slot_entry = home.keyslots().get("slots", {}).get(cert_sha256(cert))
+    slot_entry = home.keyslots().for_cert(certs.fingerprint(cert))
     if slot_entry is None:
         _refuse(home, card.serial, cert, "not enrolled")
         raise PolicyError(f"card {card.serial} is not enrolled at this station", reason="not-enrolled",
                           hint="an administrator must enroll it first")
-    if role is not None and slot_entry["role"] != role.value:
-        _refuse(home, card.serial, cert, f"enrolled as {slot_entry['role']}, not {role.value}")
-        raise PolicyError(f"card {card.serial} is enrolled as {slot_entry['role']}, not as {role.value}",
+    if role is not None and slot_entry.role is not role:
+        _refuse(home, card.serial, cert, f"enrolled as {slot_entry.role.value}, not {role.value}")
+        raise PolicyError(f"card {card.serial} is enrolled as {slot_entry.role.value}, not as {role.value}",
                           reason="wrong-role", hint="use a card enrolled for this role")
-    start, end = certificate_window(cert)
+    start, end = certs.validity(cert)
     if not start <= now() <= end:
         _refuse(home, card.serial, cert, "certificate not valid now")
         raise PolicyError(f"the certificate on card {card.serial} is not valid now "
                           f"({start:%Y-%m-%d} – {end:%Y-%m-%d})", reason="cert-expired",
                           hint="renew the card's certificate and enroll it again")
     signer = prove_possession(card, config)
-    master = keys.unwrap_with_card(slot_entry["slot"], card)
+    master = keys.unwrap_with_card(slot_entry.slot, card)
     store = Store.open(home.db, keys.store_key(master))
     try:
         actor = actor_for(store, cert)
@@ -194,10 +186,10 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
 
 
 def _drain_inbox(session: Session) -> None:
-    row = session.store.one("SELECT value FROM secrets WHERE name = 'audit-inbox'")
-    if row is None:
+    private = Secrets(session.store).get(keys.INBOX_SECRET)
+    if private is None:
         return
-    for entry in keys.open_inbox(session.home, bytes(row[0])):
+    for entry in keys.open_inbox(session.home, private):
         session.audit.append(entry.get("actor"), entry.get("action", "?"), entry.get("object", ""),
                              entry.get("outcome", "failed"), entry.get("details", {}),
                              time=entry.get("time"), terminal=entry.get("terminal"))

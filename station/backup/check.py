@@ -12,9 +12,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from crypto.errors import CryptoError
 from station.backup.fileformat import Header, iter_chunks, open_backup, read_header, read_trailer, signed_message
 from station.errors import InvalidError
+
+if TYPE_CHECKING:
+    from station.receipts.bundle import Bundle
 
 __all__ = ["Report", "verify_backup"]
 
@@ -33,9 +38,8 @@ class Report:
 
 def verify_backup(path: Path, bundle_path: Path) -> Report:
     """Check ``path`` against the bundle; a file that is no backup raises InputError (exit 2)."""
-    from crypto.algorithms import UnsupportedAlgorithm, verify_signature
-    from station.audit import head_message
-    from station.bundle import load_bundle
+    from crypto.algorithms import verify_signature
+    from station.receipts.bundle import load_bundle
 
     bundle = load_bundle(Path(bundle_path))
     problems: list[str] = list(bundle.problems)
@@ -58,17 +62,21 @@ def verify_backup(path: Path, bundle_path: Path) -> Report:
             problems.append(f"the signing card {signer.serial} had been removed when the backup was made")
         try:
             ok = verify_signature(signer.certificate, sig["algorithm"], signed_message(body.digest()), sig["value"])
-        except (UnsupportedAlgorithm, ValueError):
+        except CryptoError:
             ok = False
         if not ok:
             problems.append("the signature does not verify: the file was altered or not signed by this card")
-    problems += _head_problems(header, bundle, verify_signature, head_message)
+    problems += _head_problems(header, bundle)
     return Report(not problems, header.station_id, header.created, Path(path).stat().st_size,
                   int(header.data.get("tree_head", {}).get("size", 0)), sig["signer"],
                   signer.name if signer else "", tuple(problems))
 
 
-def _head_problems(header: Header, bundle, verify_signature, head_message) -> list[str]:  # type: ignore[no-untyped-def]
+def _head_problems(header: Header, bundle: Bundle) -> list[str]:
+    """Is the tree head in the clear header signed by a card the bundle names?"""
+    from crypto.algorithms import verify_signature
+    from station.audit import head_message
+
     head = header.data.get("tree_head")
     try:
         who = bundle.by_hash(str(head["signer"]))
@@ -76,6 +84,6 @@ def _head_problems(header: Header, bundle, verify_signature, head_message) -> li
         if who is None or not verify_signature(who.certificate, str(head["algorithm"]), message,
                                                bytes.fromhex(head["signature"])):
             return ["the tree head in the header is not signed by a card the bundle names"]
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):  # CryptoError is a ValueError: an unknown algorithm too
         return ["the backup's header has no readable tree head"]
     return []

@@ -31,9 +31,9 @@ from typing import Any
 
 from crypto import envelope, stream
 from station import faults, keys
-from station.audit import now_utc
 from station.backup.fileformat import END, END_RECORD, FORMAT, MAGIC, canonical, file_record, signed_message
 from station.cards import device_errors
+from station.clock import now_text
 from station.errors import PolicyError
 from station.model import Role
 from station.session import Session
@@ -84,11 +84,11 @@ def public_files(home_path: Path) -> list[tuple[str, bytes]]:
 
 def _wrap_slots(session: Session, backup_key: bytes) -> list[dict[str, object]]:
     slots = []
-    for digest, entry in sorted(session.home.keyslots().get("slots", {}).items()):
-        if entry.get("role") != Role.ADMIN.value:
+    for digest, entry in sorted(session.home.keyslots().slots.items()):
+        if entry.role is not Role.ADMIN:
             continue
-        cert = base64.b64decode(entry["certificate"])
-        slots.append({"cert_sha256": digest, "serial": entry.get("serial", ""),
+        cert = base64.b64decode(entry.certificate)
+        slots.append({"cert_sha256": digest, "serial": entry.serial,
                       "slot": keys.wrap_for_card(backup_key, cert)})
     return slots
 
@@ -149,13 +149,13 @@ def _header(session: Session, head: Any, facts: dict[str, object], files: list[t
     size = sum(len(file_record(n, len(d))) + len(d) for n, d in files)
     size += len(file_record("station.db", db_size)) + db_size + len(END_RECORD)
     return {
-        "format": FORMAT, "station_id": session.config.station_id, "created": now_utc(),
+        "format": FORMAT, "station_id": session.config.station_id, "created": now_text(),
         "size": size, "chunk": stream.CHUNK, "module": session.config.module, **facts,
         "tree_head": {"size": head.size, "root": head.root.hex(), "time": head.time,
                       "signer": head.signer_cert_sha256, "algorithm": head.algorithm,
                       "signature": head.signature.hex()},
         "slots": _wrap_slots(session, backup_key),
-        "recovery": session.home.keyslots().get("recovery"),
+        "recovery": session.home.keyslots().recovery,
         "master_slot": base64.b64encode(envelope.seal(
             envelope.derive(bytes(session.master), MASTER_WRAP), backup_key, FORMAT.encode())).decode(),
     }

@@ -28,14 +28,17 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from crypto import envelope, stream
+from crypto.errors import CryptoError
 from station import faults, keys
 from station.backup.create import MASTER_WRAP
 from station.backup.fileformat import (FORMAT, Header, PayloadReader, iter_chunks, open_backup, read_header,
                                        read_trailer, signed_message)
 from station.backup.numbers import raise_counters
-from station.errors import InputError, InvalidError, PolicyError, StateError, StoreError
+from station.errors import InputError, InvalidError, PolicyError, StateError, StoreError, crypto_errors
 from station.home import Home
+from station.model import Role
 from station.store.backups import Backups
+from station.store.keyslots import KeySlots
 
 __all__ = ["Restored", "restore_backup", "is_live", "Progress"]
 
@@ -74,7 +77,7 @@ def restore_backup(path: Path, home: Home, *, by: str | None = None, pin: Callab
             raise PolicyError(_refusal(home, header), reason="live-station",
                               hint="add --force to replace it (audited); impressions destroyed since the "
                               "backup come back")
-        unlock = _Unlock(header, by, pin, recovery_code)
+        unlock = _Unlock(header, by, pin, recovery_code, home)
         try:
             backup_key = unlock.backup_key()
             home.path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,8 +99,8 @@ class _Unlock:
     """The admin card or the recovery code, and the keys each opens."""
 
     def __init__(self, header: Header, by: str | None, pin: Callable[[], str] | None,
-                 code: Callable[[], str] | None) -> None:
-        self.header, self.by, self.pin, self.code = header, by, pin, code
+                 code: Callable[[], str] | None, home: Home) -> None:
+        self.header, self.by, self.pin, self.code, self.home = header, by, pin, code, home
         self.card: Any = None
         self.module: Any = None
         self.master: bytearray | None = None
@@ -111,52 +114,50 @@ class _Unlock:
             self.master = bytearray(envelope.recovery_unwrap(self.header.data.get("recovery") or {}, self.code()))
             wrapped = base64.b64decode(self.header.data["master_slot"])
             return envelope.open_(envelope.derive(bytes(self.master), MASTER_WRAP), wrapped, FORMAT.encode())
-        except (envelope.EnvelopeError, KeyError, ValueError):
+        except (CryptoError, KeyError, ValueError):
             raise PolicyError("the recovery code does not open this backup", reason="wrong-code",
                               hint="type the code exactly as printed at init; nothing was restored") from None
 
     def _card_key(self) -> bytes:
+        from crypto.certs import fingerprint
         from devices.pkcs11 import open_module
-        from station.cards import cert_sha256, device_errors, open_card
+        from station.backup.module import restore_module
+        from station.cards import device_errors, open_card
 
         with device_errors():
-            self.module = open_module(str(self.header.data.get("module", "")))
+            self.module = open_module(restore_module(self.home, str(self.header.data.get("module", ""))))
         self.card = open_card(self.module, str(self.by))
         with device_errors(str(self.by)):
             self.card.login(self.pin() if self.pin else "")
-            digest = cert_sha256(self.card.certificate)
+            digest = fingerprint(self.card.certificate)
         slot = next((s for s in self.header.data.get("slots", []) if s.get("cert_sha256") == digest), None)
         if slot is None:
             raise PolicyError(f"card {self.by} is not an administrator card of this backup",
                               reason="not-admin", hint="use an administrator card enrolled when it was made, "
                               "or the recovery code; nothing was restored")
-        try:
+        with crypto_errors(InvalidError, f"card {self.by} does not open this backup's key slot", opaque=True):
             return bytes(keys.unwrap_with_card(slot["slot"], self.card))
-        except envelope.EnvelopeError:
-            raise InvalidError(f"card {self.by} does not open this backup's key slot") from None
 
-    def master_key(self, keyslots: dict[str, Any]) -> bytearray:
+    def master_key(self, keyslots: KeySlots) -> bytearray:
         if self.master is not None:
             return self.master
-        from station.cards import cert_sha256
+        from crypto.certs import fingerprint
 
-        entry = keyslots.get("slots", {}).get(cert_sha256(self.card.certificate))
+        entry = keyslots.for_cert(fingerprint(self.card.certificate))
         if entry is None:
             raise InvalidError(f"the restored station has no key slot for card {self.by}")
-        try:
-            self.master = keys.unwrap_with_card(entry["slot"], self.card)
-        except envelope.EnvelopeError:
-            raise InvalidError(f"card {self.by} does not open the restored station") from None
+        with crypto_errors(InvalidError, f"card {self.by} does not open the restored station", opaque=True):
+            self.master = keys.unwrap_with_card(entry.slot, self.card)
         return self.master
 
     def actor(self, store: Any) -> dict[str, str]:
         if self.card is None:
             return {"cert_sha256": "", "name": "recovery code", "role": "admin", "serial": ""}
-        from station.cards import cert_sha256
+        from crypto.certs import fingerprint
         from station.session import actor_for
 
         actor = actor_for(store, self.card.certificate)
-        return {"cert_sha256": cert_sha256(self.card.certificate), "name": actor.name if actor else "",
+        return {"cert_sha256": fingerprint(self.card.certificate), "name": actor.name if actor else "",
                 "role": actor.role.value if actor else "", "serial": str(self.by)}
 
     def close(self) -> None:
@@ -182,7 +183,7 @@ def _refusal(home: Home, header: Header) -> str:
 def _fill(fh: Any, path: Path, header: Header, backup_key: bytes, tmp: Path, home: Home, unlock: _Unlock,
           live: bool, progress: Progress | None) -> Restored:
     """Decrypt into ``tmp``, check the signature, open and update the restored store."""
-    from crypto.algorithms import UnsupportedAlgorithm, verify_signature
+    from crypto.algorithms import verify_signature
     from station.audit import Audit
     from station.store.db import Store
 
@@ -194,7 +195,7 @@ def _fill(fh: Any, path: Path, header: Header, backup_key: bytes, tmp: Path, hom
         for index, blob, last in iter_chunks(fh, header, body, path):
             try:
                 data = cipher.open(index, blob, last)
-            except stream.StreamError:
+            except CryptoError:
                 raise InvalidError(_DAMAGED, hint="use another copy of the backup; nothing was restored") from None
             done += len(data)
             if progress:
@@ -213,12 +214,15 @@ def _fill(fh: Any, path: Path, header: Header, backup_key: bytes, tmp: Path, hom
     sig = read_trailer(fh, path)
     if not all((tmp / name).is_file() for name in ("station.toml", "keyslots.json", "station.db")):
         raise InvalidError(_DAMAGED, hint="the backup lacks a part of the station; nothing was restored")
-    slots = json.loads((tmp / "keyslots.json").read_text(encoding="utf-8"))
-    signer = slots.get("slots", {}).get(sig["signer"])
     try:
-        ok = signer is not None and signer.get("role") == "admin" and verify_signature(
-            base64.b64decode(signer["certificate"]), sig["algorithm"], signed_message(body.digest()), sig["value"])
-    except UnsupportedAlgorithm:
+        slots = KeySlots.from_json(json.loads((tmp / "keyslots.json").read_text(encoding="utf-8")))
+    except (ValueError, StateError):
+        raise InvalidError(_DAMAGED, hint="the backup's key slots do not read; nothing was restored") from None
+    signer = slots.for_cert(sig["signer"])
+    try:
+        ok = signer is not None and signer.role is Role.ADMIN and verify_signature(
+            base64.b64decode(signer.certificate), sig["algorithm"], signed_message(body.digest()), sig["value"])
+    except CryptoError:
         ok = False
     if not ok:
         raise InvalidError("the backup's signature does not verify against its administrator",

@@ -52,7 +52,7 @@ def _receipt_text(args: argparse.Namespace) -> str:
         raise UsageError("give exactly one of FILE, --text SSR1:... or --qr PNG")
     if args.text:
         return str(args.text)
-    from station import qr
+    from station.receipts import qr
 
     if args.qr:
         return qr.decode_png(Path(args.qr))
@@ -66,8 +66,8 @@ def _receipt_text(args: argparse.Namespace) -> str:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from station.bundle import load_bundle
-    from station.receipt_verify import verify_receipt
+    from station.receipts.bundle import load_bundle
+    from station.receipts.verify import verify_receipt
 
     text = _receipt_text(args)
     bundle = load_bundle(Path(args.bundle))
@@ -89,12 +89,13 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from station import receipts
+    from station.receipts.export import export_receipt
+    from station.receipts.issue import issued_seal
 
     session = session_for(args)
     try:
-        paths = receipts.export_receipt(session, args.esid, Path(args.dir))
-        text = receipts.issued_seal(session, args.esid).receipt
+        paths = export_receipt(session, args.esid, Path(args.dir))
+        text = issued_seal(session, args.esid).receipt
     finally:
         session.close()
     emit(args, {"seal": args.esid, "receipt": text, "files": [str(p) for p in paths]},
@@ -113,7 +114,7 @@ def _receipt(args: argparse.Namespace) -> int:
 def _bundle(args: argparse.Namespace) -> int:
     if args.bundle_cmd != "export":
         raise UsageError("usage: seal-station bundle export OUT.json --by SERIAL")
-    from station.bundle import export_bundle
+    from station.receipts.bundle import export_bundle
 
     session = session_for(args)
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+from station.store.counters import Meta
 from station.store.db import Store
 
 __all__ = ["Backups", "NUMBER_KEYS", "is_number_key"]
@@ -32,6 +33,7 @@ class Backups:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.meta = Meta(store)
 
     def numbers(self) -> dict[str, int]:
         """Every numbering counter and its current (highest issued) value."""
@@ -47,15 +49,14 @@ class Backups:
         return out
 
     def set_number(self, key: str, value: int) -> None:
-        self.store.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(int(value))))
+        self.meta.put(key, str(int(value)))
 
     def audit_size(self) -> int:
         row = self.store.one("SELECT max(seq) FROM audit")
         return int(row[0] or 0)
 
     def station_id(self) -> str | None:
-        row = self.store.one("SELECT value FROM meta WHERE key = 'station_id'")
-        return None if row is None else str(row[0])
+        return self.meta.get("station_id")
 
     def destroyed_impressions(self) -> list[int]:
         """Ids of impressions destroyed (crypto-shredded) in this store."""
@@ -70,11 +71,10 @@ class Backups:
         return found
 
     def last_backup(self) -> str | None:
-        row = self.store.one("SELECT value FROM meta WHERE key = ?", (_LAST,))
-        return None if row is None else str(row[0])
+        return self.meta.get(_LAST)
 
     def set_last_backup(self, when: str) -> None:
-        self.store.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_LAST, when))
+        self.meta.put(_LAST, when)
 
     @contextmanager
     def frozen(self) -> Iterator[None]:

@@ -154,7 +154,7 @@ def supervisor_signature(n: int) -> bytes:
 
 
 def typical_claims(supervisors: int = 1) -> dict:
-    """The claims map station/receipts.py writes (integer keys, see its docstring), with
+    """The claims map station/receipts/issue.py writes (integer keys, see its docstring), with
     long real-world names: the unit and a special-purpose seal named after it."""
     return {
         1: "BJ-HAIDIAN-0001",  # station id

@@ -78,7 +78,7 @@ async def test_a_full_stick_says_so_on_the_backup_screen(world, home_copy, tmp_p
 
 
 async def test_restore_from_the_lock_screen_asks_first_then_brings_the_station(world, home_copy, tmp_path):
-    from screens.library import ConfirmModal
+    from screens.widgets.confirm import ConfirmModal
     from screens.lock import LockScreen
     from screens.restore import RestoreScreen
     from station.backup import create_backup

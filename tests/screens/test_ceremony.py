@@ -9,7 +9,8 @@ from screens.app import make_app
 from screens.ceremony import CeremonyScreen
 from screens.pin import PinModal
 from station import applications
-from station.images import make_demo_impression, normalise_impression
+from station.demo_impressions import make_demo_impression
+from station.images import normalise_impression
 from station.making import Review, SealCardCheck
 from station.model import Role
 from station.session import login as station_login
@@ -48,30 +49,36 @@ async def _pick(pilot, screen, list_id: str, option_id: str) -> None:
     await pilot.press("enter")
 
 
+async def _make_in_the_tui(pilot, app, app_id: int, officer, supervisor, seal_card) -> CeremonyScreen:
+    """Drive the wizard from login to its "done" step; the wizard, with ``made`` set."""
+    await login(pilot, app, officer.serial, officer.pin)
+    app.run_home_action("make")
+    await until(pilot, lambda: isinstance(app.screen, CeremonyScreen))
+    wizard = app.screen
+    await _pick(pilot, wizard, "#cer-cards", seal_card.serial)
+    await until(pilot, lambda: isinstance(app.screen, PinModal))
+    await type_pin(pilot, app, seal_card.pin)
+    await _pick(pilot, wizard, "#cer-apps", str(app_id))
+    await until(pilot, lambda: wizard.review_data is not None, seconds=10)
+    review = str(wizard.query_one("#cer-review").render())
+    assert "试点测试有限公司" in review and seal_card.serial in review
+    wizard.query_one("#cer-recipient").value = "赵六"
+    await pilot.click("#cer-confirm")
+    await _pick(pilot, wizard, "#cer-sups", supervisor.serial)
+    await until(pilot, lambda: isinstance(app.screen, PinModal))
+    await type_pin(pilot, app, supervisor.pin)
+    await until(pilot, lambda: not wizard.query_one("#cer-write").disabled)
+    await pilot.click("#cer-write")
+    await until(pilot, lambda: wizard.made is not None, seconds=15)
+    return wizard
+
+
 async def test_whole_ceremony_in_the_tui(world, blank_seal_card):
     app_id = _approved_application(world, "试点测试有限公司")
     officer, supervisor = world.card("officer"), world.card("supervisor", 1)
     app = make_app(world.home, lang="en", watch_interval=0.1)
     async with app.run_test(size=(140, 45)) as pilot:
-        await login(pilot, app, officer.serial, officer.pin)
-        app.run_home_action("make")
-        await until(pilot, lambda: isinstance(app.screen, CeremonyScreen))
-        wizard = app.screen
-        await _pick(pilot, wizard, "#cer-cards", blank_seal_card.serial)
-        await until(pilot, lambda: isinstance(app.screen, PinModal))
-        await type_pin(pilot, app, blank_seal_card.pin)
-        await _pick(pilot, wizard, "#cer-apps", str(app_id))
-        await until(pilot, lambda: wizard.review_data is not None, seconds=10)
-        review = str(wizard.query_one("#cer-review").render())
-        assert "试点测试有限公司" in review and blank_seal_card.serial in review
-        wizard.query_one("#cer-recipient").value = "赵六"
-        await pilot.click("#cer-confirm")
-        await _pick(pilot, wizard, "#cer-sups", supervisor.serial)
-        await until(pilot, lambda: isinstance(app.screen, PinModal))
-        await type_pin(pilot, app, supervisor.pin)
-        await until(pilot, lambda: not wizard.query_one("#cer-write").disabled)
-        await pilot.click("#cer-write")
-        await until(pilot, lambda: wizard.made is not None, seconds=15)
+        wizard = await _make_in_the_tui(pilot, app, app_id, officer, supervisor, blank_seal_card)
         assert "赵六" in str(wizard.query_one("#cer-done").render())
         made = wizard.made
     assert made.card_serial == blank_seal_card.serial
@@ -81,6 +88,41 @@ async def test_whole_ceremony_in_the_tui(world, blank_seal_card):
         assert applications.get(desk, app_id).state == "made"
     finally:
         desk.close()
+
+
+async def test_a_seal_made_in_the_tui_has_its_receipt_without_pressing_receipt(world, blank_seal_card):
+    """The receipt and the tree head the officer's card signed are in the store when the
+    wizard reaches "done", whatever the officer presses next (here: Close)."""
+    from crypto import receipt as cose
+    from station.receipts.claims import Claim
+    from station.receipts.issue import issued_seal
+
+    app_id = _approved_application(world, "试点测试有限公司")
+    officer, supervisor = world.card("officer"), world.card("supervisor", 1)
+    app = make_app(world.home, lang="en", watch_interval=0.1)
+    async with app.run_test(size=(140, 45)) as pilot:
+        wizard = await _make_in_the_tui(pilot, app, app_id, officer, supervisor, blank_seal_card)
+        made = wizard.made
+        assert made.receipt_error is None and made.receipt is not None
+        assert not str(wizard.query_one("#cer-error").render())
+        await pilot.click("#cer-close")
+        await until(pilot, lambda: not isinstance(app.screen, CeremonyScreen))
+    desk = station_login(world.home, officer.serial, officer.pin)
+    try:
+        stored = issued_seal(desk, made.esid)
+        officer_cert = desk.certificates()[desk.actor.cert_sha256]
+        heads = desk.audit.heads()
+        receipts = [e for e in desk.audit.entries()
+                    if e["action"] == "receipt" and e["object"] == made.esid]
+    finally:
+        desk.close()
+    assert stored.receipt == made.receipt and stored.number is not None
+    signed = cose.decode(stored.receipt)
+    assert cose.verify(signed, officer_cert)
+    assert signed.claims[Claim.ESID] == made.esid and signed.claims[Claim.RECIPIENT] == "赵六"
+    size, root = signed.claims[Claim.HEAD]
+    assert any(h.size == size and h.root == root for h in heads), "the receipt's tree head is stored"
+    assert [e["outcome"] for e in receipts] == ["ok"]
 
 
 def test_review_snapshot(snap_compare, demo_world):

@@ -14,9 +14,9 @@ import pytest
 from screens.app import make_app
 from screens.export import ExportScreen
 from screens.receipt import QrCode, ReceiptListScreen, ReceiptScreen
-from station import qr
+from station.receipts import qr
 from station.home import Home
-from station.receipts import IssuedSeal
+from station.receipts.claims import IssuedSeal
 from tests.screens.pilot import login, until
 from tests.station.receipt_world import make_issued, wipe_card
 

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from station import export
-from station.export import ExportError, list_targets, write_files
+from station.receipts import export
+from station.receipts.export import ExportError, list_targets, write_files
 
 FILES = [("a.txt", b"receipt\n"), ("b.png", b"\x89PNG" + bytes(5000)), ("SHA256SUMS", b"sums\n")]
 

@@ -14,11 +14,10 @@ from hypothesis import strategies as st
 
 from crypto import receipt as cose
 from crypto.algorithms import SoftwareSigner, der_to_raw
-from station.bundle import Bundle, Enrolled
 from station.errors import InputError
-from station.making import issuance_digest_from_hash
-from station.receipt_verify import verify_receipt
-from station.receipts import K
+from station.receipts.bundle import Bundle, Enrolled
+from station.receipts.claims import Claim, issuance_digest_from_hash
+from station.receipts.verify import verify_receipt
 
 NOW = int(datetime(2026, 5, 1, 12, tzinfo=timezone.utc).timestamp())
 
@@ -58,12 +57,13 @@ def bundle(**changes) -> Bundle:
 def claims(sups=("sup1", "sup2")) -> dict:
     p = people()
     seal = hashlib.sha256(b"seal").digest()
-    c = {K.STATION: "ST-1", K.NUMBER: 7, K.ESID: "ST-1-2026-000007", K.TYPE: "official", K.UNIT: "示例有限公司",
-         K.CREDIT_CODE: None, K.NAME: "示例有限公司", K.CARD: "abcd", K.CARD_CERT: bytes(32), K.SEAL: seal,
-         K.MADE: NOW, K.ISSUED: NOW, K.RECIPIENT: "张三", K.APPLICATION: 3,
-         K.OFFICER: bytes.fromhex(_sha(p["officer"].certificate)), K.HEAD: [5, bytes(32)]}
+    c = {Claim.STATION: "ST-1", Claim.NUMBER: 7, Claim.ESID: "ST-1-2026-000007", Claim.TYPE: "official",
+         Claim.UNIT: "示例有限公司", Claim.CREDIT_CODE: None, Claim.NAME: "示例有限公司", Claim.CARD: "abcd",
+         Claim.CARD_CERT: bytes(32), Claim.SEAL: seal,
+         Claim.MADE: NOW, Claim.ISSUED: NOW, Claim.RECIPIENT: "张三", Claim.APPLICATION: 3,
+         Claim.OFFICER: bytes.fromhex(_sha(p["officer"].certificate)), Claim.HEAD: [5, bytes(32)]}
     digest = issuance_digest_from_hash(seal.hex(), "abcd", 3, "张三")
-    c[K.SUPERVISORS] = [[bytes.fromhex(_sha(p[s].certificate)), der_to_raw(p[s].sign(digest))] for s in sups]
+    c[Claim.SUPERVISORS] = [[bytes.fromhex(_sha(p[s].certificate)), der_to_raw(p[s].sign(digest))] for s in sups]
     return c
 
 
@@ -88,21 +88,21 @@ def test_each_rule_names_its_problem(case, words):
     c, signer, b = claims(), p["officer"], bundle()
     if case == "signed-by-a-supervisor":
         signer = p["sup1"]
-        c[K.OFFICER] = bytes.fromhex(_sha(p["officer"].certificate))
+        c[Claim.OFFICER] = bytes.fromhex(_sha(p["officer"].certificate))
     elif case == "quorum":
         c = claims(("sup1",))
     elif case == "same-supervisor-twice":
         c = claims(("sup1", "sup1"))
     elif case == "officer-as-supervisor":
-        c[K.SUPERVISORS][1][0] = c[K.OFFICER]
+        c[Claim.SUPERVISORS][1][0] = c[Claim.OFFICER]
     elif case == "officer-removed-before":
         b = replace(b, enrolled=tuple(replace(e, removed_at="2026-03-01T00:00:00+00:00") if e.role == "officer"
                                       else e for e in b.enrolled))
     elif case == "officer-is-a-supervisor":
         signer = p["sup1"]
-        c[K.OFFICER] = bytes.fromhex(_sha(p["sup1"].certificate))
+        c[Claim.OFFICER] = bytes.fromhex(_sha(p["sup1"].certificate))
     elif case == "other-recipient":
-        c[K.RECIPIENT] = "李四"
+        c[Claim.RECIPIENT] = "李四"
     elif case == "bad-bundle":
         b = replace(b, signature_ok=False, problems=("bundle broken",))
     try:

@@ -28,7 +28,7 @@ def issued(demo_world, tmp_path_factory) -> Issued:
 
 
 def test_make_writes_text_qr_pdf_and_checksums(issued):
-    from station import qr
+    from station.receipts import qr
 
     assert issued.text.startswith("SSR1:")
     assert sorted(f.name for f in issued.files) == sorted(
@@ -82,9 +82,9 @@ def test_receipt_verify_text_output_names_the_trust_channel(issued):
 
 
 def test_every_altered_character_is_refused(issued):
-    from station.bundle import load_bundle
+    from station.receipts.bundle import load_bundle
     from station.errors import InputError
-    from station.receipt_verify import verify_receipt
+    from station.receipts.verify import verify_receipt
 
     bundle = load_bundle(issued.bundle)
     assert verify_receipt(issued.text, bundle)["valid"]
@@ -113,7 +113,7 @@ def test_cli_refuses_an_altered_receipt_with_one_line(issued, position):
 def test_another_stations_bundle_is_refused(issued, demo_world, tmp_path):
     """A genuine bundle of another station (same CA, same admin card) does not vouch for it."""
     from station import setup
-    from station.bundle import export_bundle
+    from station.receipts.bundle import export_bundle
     from station.home import Home
     from station.model import Role
     from station.session import login
@@ -245,10 +245,8 @@ def test_export_to_a_read_only_device_says_so(issued, demo_world, tmp_path):
 
 
 def test_after_make_keeps_the_receipt_and_says_how_to_write_it_again(issued, demo_world, small_device):
-    from types import SimpleNamespace
-
-    from station import receipts
-    from station.export import ExportError
+    from station.receipts.export import ExportError, after_make
+    from station.receipts.issue import issued_seal
     from station.home import Home
     from station.session import login
 
@@ -256,9 +254,9 @@ def test_after_make_keeps_the_receipt_and_says_how_to_write_it_again(issued, dem
     session = login(Home(issued.home), officer.serial, officer.pin)
     try:
         with pytest.raises(ExportError) as info:
-            receipts.after_make(session, SimpleNamespace(esid=issued.esid), small_device)
+            after_make(session, issued.esid, small_device)
         assert f"receipt export {issued.esid}" in info.value.hint
-        assert receipts.issued_seal(session, issued.esid).receipt == issued.text
+        assert issued_seal(session, issued.esid).receipt == issued.text
         entries = session.audit.entries()
         assert entries[-1]["action"] == "receipt-export" and entries[-1]["outcome"] == "failed"
     finally:

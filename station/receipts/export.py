@@ -1,4 +1,8 @@
-"""Writing out of the air gap: export targets and a careful writer.
+"""Writing out of the air gap: the receipt bundle, export targets and a careful writer.
+
+The bundle of one receipt is its text, the QR as PNG, the signed PDF and SHA256SUMS
+(:func:`bundle_files`); :func:`export_receipt` writes it for an officer, and
+:func:`after_make` does so right after `make --receipt-dir`.
 
 A USB stick is the one thing that leaves the station with data on it, and the officer
 pulls it as soon as the screen says "done". So every file is written under a temporary
@@ -19,12 +23,21 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
+from crypto.errors import CryptoError
 from devices import usb
-from station.errors import CardError
+from station.errors import CardError, PolicyError, StateError, StationError
+from station.model import Role
+from station.receipts.claims import IssuedSeal
+from station.receipts.issue import issue_receipt, issued_seal
+from station.store.seals import Seals
 
-__all__ = ["ExportError", "ExportTarget", "Targets", "list_targets", "write_files", "EXTRA_ENV"]
+if TYPE_CHECKING:  # pragma: no cover
+    from station.session import Session
+
+__all__ = ["ExportError", "ExportTarget", "Targets", "list_targets", "write_files", "EXTRA_ENV",
+           "bundle_files", "export_receipt", "after_make"]
 
 EXTRA_ENV = "SEAL_STATION_EXPORT_DIRS"
 Progress = Callable[[str, int, int], None]  # (file name, index, count)
@@ -154,3 +167,62 @@ def write_files(directory: Path, files: Sequence[tuple[str, bytes]],
                 directory.rmdir()  # only if empty: never a file that was there
             except OSError:
                 pass
+
+
+def bundle_files(session: Session, seal: IssuedSeal) -> list[tuple[str, bytes]]:
+    """The receipt bundle: text, QR PNG, signed PDF and SHA256SUMS (in that order)."""
+    from crypto import seseal
+    from station.receipts import pdf as receipt_pdf
+    from station.receipts import qr
+
+    if not seal.receipt:
+        raise StateError(f"seal {seal.esid} has no receipt yet", hint="an officer's card must sign it first")
+    png = qr.png_bytes(seal.receipt)
+    der = Seals(session.store).der(seal.esid) or b""
+    try:
+        picture: bytes | None = seseal.parse(bytes(der)).picture
+    except CryptoError:
+        picture = None
+    pdf = receipt_pdf.build(seal, png, picture)
+    pdf = receipt_pdf.sign(pdf, session.signer, session.home.trust_anchors(), seal.esid)
+    files = [(f"{seal.esid}.txt", (seal.receipt + "\n").encode()), (f"{seal.esid}.png", png),
+             (f"{seal.esid}.pdf", pdf)]
+    sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in files)
+    return files + [("SHA256SUMS", sums.encode())]
+
+
+def export_receipt(session: Session, esid: str, directory: Path, progress: Progress | None = None) -> list[Path]:
+    """Write the receipt bundle into ``directory/ESID/`` (synced, read back, all or nothing)."""
+    from station.cards import device_errors
+
+    if session.actor.role is not Role.OFFICER:
+        session.log("receipt-export", esid, "refused", reason="not-officer")
+        raise PolicyError("only a seal officer exports receipts (the PDF is signed by the officer's card)",
+                          reason="not-officer", hint="log in with an officer card")
+    issue_receipt(session, esid)
+    seal = issued_seal(session, esid)
+    with device_errors(session.card.serial):
+        files = bundle_files(session, seal)
+    target = Path(directory) / esid
+    try:
+        paths = write_files(target, files, progress)
+    except ExportError as exc:
+        session.log("receipt-export", esid, "failed", target=str(target), reason=exc.message)
+        raise
+    session.log("receipt-export", esid, "ok", target=str(target), files=[p.name for p in paths])
+    return paths
+
+
+def after_make(session: Session, esid: str, receipt_dir: Path | None) -> tuple[str, list[str]]:
+    """The receipt of a seal just made (signed again only if the ceremony could not), and
+    its bundle written to ``receipt_dir`` if asked."""
+    text = issue_receipt(session, esid)
+    files: list[str] = []
+    if receipt_dir is not None:
+        try:
+            files = [str(p) for p in export_receipt(session, esid, receipt_dir)]
+        except StationError as exc:  # the seal is made: say so, and how to get the files
+            exc.hint = (f"seal {esid} is made and its receipt is stored; write it again with "
+                        f"`seal-station receipt export {esid} --dir DIR --by SERIAL`")
+            raise
+    return text, files

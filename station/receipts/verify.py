@@ -4,7 +4,7 @@ Exit codes (CLI.md): 0 valid, 1 checked and invalid, 2 malformed. The receipt's 
 COSE decoding is strict (crypto/receipt.py), so an altered character either breaks the
 text (2) or the signature (1). What is checked, each failure named in ``problems``:
 
-- the bundle's administrator signature (station/bundle.py);
+- the bundle's administrator signature (station/receipts/bundle.py);
 - the receipt is from the bundle's station;
 - the officer's certificate is enrolled there as an officer, was enrolled at the issue
   time, chains to the bundle's trust anchors, and its key signed the receipt;
@@ -18,17 +18,18 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from station.bundle import TRUST_NOTE, Bundle, Enrolled
-from station.errors import InputError
-from station.receipts import K
+from station.errors import InputError, crypto_errors
+from station.receipts.bundle import TRUST_NOTE, Bundle, Enrolled
+from station.receipts.claims import Claim, issuance_digest_from_hash
 
 __all__ = ["verify_receipt", "claims_summary"]
 
 _SHAPE: dict[int, tuple[type, ...]] = {
-    K.STATION: (str,), K.NUMBER: (int,), K.ESID: (str,), K.TYPE: (str,), K.UNIT: (str,),
-    K.CREDIT_CODE: (str, type(None)), K.NAME: (str,), K.CARD: (str,), K.CARD_CERT: (bytes,),
-    K.SEAL: (bytes,), K.MADE: (int,), K.ISSUED: (int,), K.RECIPIENT: (str,), K.APPLICATION: (int,),
-    K.OFFICER: (bytes,), K.SUPERVISORS: (list,), K.HEAD: (list,),
+    Claim.STATION: (str,), Claim.NUMBER: (int,), Claim.ESID: (str,), Claim.TYPE: (str,), Claim.UNIT: (str,),
+    Claim.CREDIT_CODE: (str, type(None)), Claim.NAME: (str,), Claim.CARD: (str,),
+    Claim.CARD_CERT: (bytes,), Claim.SEAL: (bytes,), Claim.MADE: (int,), Claim.ISSUED: (int,),
+    Claim.RECIPIENT: (str,), Claim.APPLICATION: (int,), Claim.OFFICER: (bytes,), Claim.SUPERVISORS: (list,),
+    Claim.HEAD: (list,),
 }
 
 
@@ -40,16 +41,16 @@ def _check_shape(claims: dict[Any, Any]) -> None:
     for key, types in _SHAPE.items():
         if key not in claims or isinstance(claims[key], bool) or not isinstance(claims[key], types):
             raise InputError(f"the receipt's claims are malformed (claim {key})")
-    for key in (K.CARD_CERT, K.SEAL, K.OFFICER):
+    for key in (Claim.CARD_CERT, Claim.SEAL, Claim.OFFICER):
         if len(claims[key]) != 32:
             raise InputError(f"the receipt's claims are malformed (claim {key} is not a SHA-256)")
-    for key in (K.MADE, K.ISSUED):
+    for key in (Claim.MADE, Claim.ISSUED):
         if not 0 <= claims[key] < 2 ** 35:  # a Unix time before year 3000
             raise InputError(f"the receipt's claims are malformed (claim {key} is not a time)")
-    head = claims[K.HEAD]
+    head = claims[Claim.HEAD]
     if len(head) != 2 or type(head[0]) is not int or not isinstance(head[1], bytes) or len(head[1]) != 32:
         raise InputError("the receipt's audit tree head is malformed")
-    for s in claims[K.SUPERVISORS]:
+    for s in claims[Claim.SUPERVISORS]:
         if (not isinstance(s, list) or len(s) != 2 or not isinstance(s[0], bytes) or len(s[0]) != 32
                 or not isinstance(s[1], bytes)):
             raise InputError("the receipt's supervisor signatures are malformed")
@@ -58,14 +59,15 @@ def _check_shape(claims: dict[Any, Any]) -> None:
 def claims_summary(claims: dict[Any, Any]) -> dict[str, Any]:
     """The claims under readable names (for --json and the screen)."""
     return {
-        "station_id": claims[K.STATION], "receipt": claims[K.NUMBER], "esID": claims[K.ESID],
-        "type": claims[K.TYPE], "unit": claims[K.UNIT], "credit_code": claims[K.CREDIT_CODE],
-        "name": claims[K.NAME], "card": claims[K.CARD], "card_cert_sha256": claims[K.CARD_CERT].hex(),
-        "seal_sha256": claims[K.SEAL].hex(), "made_at": _iso(claims[K.MADE]), "issued_at": _iso(claims[K.ISSUED]),
-        "recipient": claims[K.RECIPIENT], "application": claims[K.APPLICATION],
-        "officer_cert_sha256": claims[K.OFFICER].hex(),
-        "supervisors": [s[0].hex() for s in claims[K.SUPERVISORS]],
-        "audit": {"size": claims[K.HEAD][0], "root": claims[K.HEAD][1].hex()},
+        "station_id": claims[Claim.STATION], "receipt": claims[Claim.NUMBER], "esID": claims[Claim.ESID],
+        "type": claims[Claim.TYPE], "unit": claims[Claim.UNIT], "credit_code": claims[Claim.CREDIT_CODE],
+        "name": claims[Claim.NAME], "card": claims[Claim.CARD],
+        "card_cert_sha256": claims[Claim.CARD_CERT].hex(), "seal_sha256": claims[Claim.SEAL].hex(),
+        "made_at": _iso(claims[Claim.MADE]), "issued_at": _iso(claims[Claim.ISSUED]),
+        "recipient": claims[Claim.RECIPIENT], "application": claims[Claim.APPLICATION],
+        "officer_cert_sha256": claims[Claim.OFFICER].hex(),
+        "supervisors": [s[0].hex() for s in claims[Claim.SUPERVISORS]],
+        "audit": {"size": claims[Claim.HEAD][0], "root": claims[Claim.HEAD][1].hex()},
     }
 
 
@@ -90,33 +92,23 @@ def _enrolled_as(entry: Enrolled | None, role: str, at: datetime) -> str:
     return ""
 
 
-def _valid_at(der: bytes, at: datetime) -> bool:
-    from cryptography import x509
-
-    cert = x509.load_der_x509_certificate(der)
-    return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc
-
-
 def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
     """The verdict on one receipt text; raises InputError only when it is malformed."""
+    from crypto import certs
     from crypto import receipt as cose
-    from crypto.algorithms import UnsupportedAlgorithm, algorithm_for_certificate, verify_signature
-    from station.making import issuance_digest_from_hash
-    from station.setup import check_chain
+    from crypto.algorithms import algorithm_for_certificate, verify_signature
 
-    try:
+    with crypto_errors(InputError, "not a valid receipt"):
         rec = cose.decode(text.strip())
-    except cose.ReceiptError as exc:
-        raise InputError(f"not a valid receipt: {exc}") from None
     claims = rec.claims
     _check_shape(claims)
     out = claims_summary(claims)
     problems = list(bundle.problems)
-    at = datetime.fromtimestamp(claims[K.ISSUED], timezone.utc)
-    if claims[K.STATION] != bundle.station_id:
-        problems.append(f"the receipt is from station {claims[K.STATION]}, the bundle is station "
+    at = datetime.fromtimestamp(claims[Claim.ISSUED], timezone.utc)
+    if claims[Claim.STATION] != bundle.station_id:
+        problems.append(f"the receipt is from station {claims[Claim.STATION]}, the bundle is station "
                         f"{bundle.station_id}'s")
-    officer = bundle.by_hash(claims[K.OFFICER].hex())
+    officer = bundle.by_hash(claims[Claim.OFFICER].hex())
     why = _enrolled_as(officer, "officer", at)
     signed = False
     if why:
@@ -126,24 +118,24 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
         signed = cose.verify(rec, officer.certificate)
         if not signed:
             problems.append("the receipt's signature does not verify with the officer's certificate")
-        if not check_chain(officer.certificate, list(bundle.anchors)):
+        if not certs.issued_by(officer.certificate, bundle.anchors):
             problems.append("officer: certificate not issued by the bundle's trust anchors")
-        if not _valid_at(officer.certificate, at):
+        if not certs.valid_at(officer.certificate, at):
             problems.append("officer: certificate not valid at the issue time")
-    digest = issuance_digest_from_hash(claims[K.SEAL].hex(), claims[K.CARD], claims[K.APPLICATION],
-                                       claims[K.RECIPIENT])
+    digest = issuance_digest_from_hash(claims[Claim.SEAL].hex(), claims[Claim.CARD],
+                                       claims[Claim.APPLICATION], claims[Claim.RECIPIENT])
     names, seen = [], set()
-    for i, (cert_hash, signature) in enumerate(claims[K.SUPERVISORS], 1):
+    for i, (cert_hash, signature) in enumerate(claims[Claim.SUPERVISORS], 1):
         sup = bundle.by_hash(cert_hash.hex())
         why = _enrolled_as(sup, "supervisor", at)
-        if cert_hash in seen or cert_hash == claims[K.OFFICER]:
+        if cert_hash in seen or cert_hash == claims[Claim.OFFICER]:
             why = why or "appears twice or is the officer"
         seen.add(cert_hash)
         if not why and sup is not None:
             try:
                 ok = verify_signature(sup.certificate, algorithm_for_certificate(sup.certificate), digest,
                                       signature)
-            except (UnsupportedAlgorithm, ValueError):
+            except ValueError:  # a CryptoError (unknown algorithm) or an unreadable certificate
                 ok = False
             why = "" if ok else "signature over the issuance does not verify"
         if why:
@@ -152,7 +144,8 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
     if len(seen) < bundle.quorum:
         problems.append(f"{len(seen)} supervisor(s) co-authorized; the station's quorum is {bundle.quorum}")
     out["supervisor_names"] = names
-    out["checks"] = {"bundle": bundle.signature_ok, "station": claims[K.STATION] == bundle.station_id,
+    out["checks"] = {"bundle": bundle.signature_ok,
+                     "station": claims[Claim.STATION] == bundle.station_id,
                      "signature": signed}
     out["bundle_tree_size"] = (bundle.head or {}).get("size")
     out["problems"] = problems
