@@ -2,7 +2,7 @@
 on the way, every byte read back from the device, and no file left when anything fails.
 
 A full, read-only or vanished device is one :class:`BackupWriteError` (exit 3), as the
-receipt export does it (station/export.py); links are never followed (O_NOFOLLOW on
+receipt export does it (station/receipts/export.py); links are never followed (O_NOFOLLOW on
 every file created, O_EXCL on a random temporary name).
 """
 
