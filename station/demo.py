@@ -15,13 +15,14 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from station.errors import StateError
 from station.home import Home
 from station.model import Role
 
-__all__ = ["DemoCard", "Owner", "build_demo", "DEMO_PIN", "DEMO_SO_PIN", "make_ca", "issue_certificate"]
+__all__ = ["DemoCard", "DemoWorldInfo", "Owner", "build_demo", "build_demo_world", "DEMO_PIN", "DEMO_SO_PIN",
+           "make_ca", "issue_certificate"]
 
 DEMO_PIN = "123456"
 DEMO_SO_PIN = "12345678"
@@ -150,10 +151,23 @@ def softhsm_conf_for(home: Home) -> Path:
     return softhsm.write_config(home.path)
 
 
-def build_demo(home: Home, *, force: bool = False,
-               recovery_code: Callable[[str], None] | None = None) -> tuple[list[DemoCard], Path]:
-    """Create the demo world in ``home``; returns the cards and the softhsm2.conf used
-    (and hands the recovery code to ``recovery_code``: a demo shows its secrets)."""
+@dataclass(frozen=True)
+class DemoWorldInfo:
+    """What ``demo --json`` prints: a demo shows its secrets, the recovery code included."""
+
+    cards: list[DemoCard]
+    conf: Path
+    recovery_code: str
+
+
+def build_demo(home: Home, *, force: bool = False) -> tuple[list[DemoCard], Path]:
+    """Create the demo world in ``home``; returns the cards and the softhsm2.conf used."""
+    info = build_demo_world(home, force=force)
+    return info.cards, info.conf
+
+
+def build_demo_world(home: Home, *, force: bool = False) -> DemoWorldInfo:
+    """Create the demo world in ``home``; returns its cards, softhsm2.conf and recovery code."""
     from devices import softhsm
     from station import setup
 
@@ -187,8 +201,6 @@ def build_demo(home: Home, *, force: bool = False,
     ca_file = home.path / "demo-ca.pem"
     ca_file.write_bytes(_pem(ca_der))
     code = setup.init_station(home, module=module, trust=[ca_file], station_id=STATION_ID)
-    if recovery_code is not None:
-        recovery_code(code)
     cards = [DemoCard(role, label, tok.serial, DEMO_PIN, DEMO_SO_PIN, owner)
              for (role, label, _, _, owner), tok in zip(rows, made)]
     admin = next(c for c in cards if c.role == "admin")
@@ -204,7 +216,7 @@ def build_demo(home: Home, *, force: bool = False,
     finally:
         session.close()
     (home.path / "DEMO").write_text("This station is a demo world; every card PIN is the demo PIN.\n")
-    return cards, conf
+    return DemoWorldInfo(cards, conf, code)
 
 
 def _sample_data(session: Any, cards: list[DemoCard]) -> None:
@@ -219,6 +231,7 @@ def _sample_data(session: Any, cards: list[DemoCard]) -> None:
     from station.demo_impressions import make_demo_impression
     from station.images import normalise_impression
     from station.session import login
+
     officer = next(c for c in cards if c.role == "officer")
     supervisor = next(c for c in cards if c.role == "supervisor")
     o = _owners()  # the same units and person the seal cards name
