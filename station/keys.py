@@ -124,6 +124,6 @@ def open_inbox(home: Home, private_der: bytes) -> list[dict[str, Any]]:
             data_key = envelope.ecdh_unwrap(sealed, derive)
             payload = envelope.open_(data_key, base64.b64decode(sealed["payload"]), b"audit-inbox")
             out.append(json.loads(payload))
-        except (envelope.EnvelopeError, ValueError, KeyError):
+        except (envelope.EnvelopeError, ValueError, KeyError, TypeError, AttributeError):
             out.append({"action": "inbox-entry-unreadable", "outcome": "failed"})
     return out

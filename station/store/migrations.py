@@ -69,6 +69,11 @@ MIGRATIONS: list[str] = [
         impression_id INTEGER PRIMARY KEY REFERENCES impressions (id),
         wrapped_key BLOB, blob BLOB);
     """,
+    # the authenticated copy of the station's settings, trust anchors, card marks and
+    # PIN counts: the files in the home are compared against it at every login
+    """
+    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 ]
 
 
