@@ -63,7 +63,10 @@ def _value(cfg: config_mod.Config, key: str, text: str, session: Any) -> Any:
         if text not in config_mod.LANGUAGES:
             raise InputError(f"language must be one of {', '.join(config_mod.LANGUAGES)}")
         return text
-    check_module_path(text, session.home)
+    try:
+        check_module_path(text, session.home)
+    except StateError as exc:  # here the path is what the administrator typed: bad input
+        raise InputError(exc.message, hint=exc.hint) from None
     return text
 
 

@@ -24,14 +24,15 @@ def parse_time(text: str | None) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        # the edge of time: a local time that has no UTC equivalent is no time at all
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        value.astimezone(timezone.utc)
-        (value - timedelta(days=1)).astimezone(timezone.utc)
-        (value + timedelta(days=1)).astimezone(timezone.utc)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise InputError(f"--at {text!r} is not an ISO date or time (e.g. 2024-05-01 or 2024-05-01T12:00Z)") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    try:  # the edge of time: a day either side must still be a time the station can compare
+        value = value.astimezone(timezone.utc)
+        (value - timedelta(days=1), value + timedelta(days=1))
+    except (ValueError, OverflowError):
+        raise InputError(f"--at {text!r} is at the edge of time: give a date between years 0002 and 9998") from None
+    return value
 
 
 def load_anchors(paths: Sequence[Path]) -> list[bytes]:

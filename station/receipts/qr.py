@@ -99,6 +99,8 @@ def decode_png(path: Path) -> str:
             found = zxingcpp.read_barcodes(img.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
     except InputError:
         raise
+    except Image.DecompressionBombError:
+        raise InputError(f"{path}: the image claims more pixels than a receipt QR can have") from None
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError,
             zlib.error) as exc:
         raise InputError(f"{path}: not a readable image ({type(exc).__name__})") from None
