@@ -56,7 +56,6 @@ def init_station(home: Home, *, module: str, trust: list[Path], station_id: str)
     config_mod.check_station_id(station_id)
     if not trust:
         raise InputError("at least one trusted CA certificate (--trust CA.pem) is needed")
-    check_module_path(module, home)
     from cryptography import x509
 
     pems = []
@@ -67,6 +66,10 @@ def init_station(home: Home, *, module: str, trust: list[Path], station_id: str)
         except ValueError as exc:
             raise InputError(f"{path}: not a PEM certificate ({exc})") from None
         pems.append(data)
+    try:
+        check_module_path(module, home)
+    except StateError as exc:  # typed by the person running init: bad input
+        raise InputError(exc.message, hint=exc.hint) from None
     home.path.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(home.path, 0o700)
     home.trust_dir.mkdir(mode=0o700, exist_ok=True)
