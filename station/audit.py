@@ -251,12 +251,13 @@ def verify_export(path: Path) -> AuditReport:
     import base64
 
     from station.errors import InputError
+    from station.inputs import read_file
 
     rows: list[tuple[int, str, None, None]] = []
     heads: list[TreeHead] = []
     certs: dict[str, bytes] = {}
     try:
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in read_file(path, "audit export", 256 * 1024 * 1024).decode("utf-8").splitlines():
             if not line.strip():
                 continue
             item = json.loads(line)

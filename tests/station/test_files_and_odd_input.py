@@ -86,6 +86,7 @@ def test_a_fifo_or_a_device_as_a_file_is_exit_2_at_once(world: DemoWorld, tmp_pa
         for args in (["seal", "verify", target], ["receipt", "verify", target, "--bundle", target],
                      ["receipt", "verify", "--qr", target, "--bundle", target],
                      ["seal", "verify", str(fixtures_dir() / "UserV4.esl"), "--trust", target],
+                     ["audit", "verify", "--file", target],
                      ["init", "--module", "/x", "--trust", target, "--station-id", "A"]):
             line = error_line(run_cli(env, *args, timeout=30), 2)  # a hang would time out
             assert "regular file" in line

@@ -73,6 +73,12 @@ def test_a_hand_edited_station_toml_is_not_obeyed(world: DemoWorld, home_copy: H
     home_copy.config_file.write_text(good.replace("max_pin_tries = 5", "max_pin_tries = 1000000"), encoding="utf-8")
     assert "max_pin_tries" in error_line(run_cli(env, "audit", "verify", "--by", officer.serial), 4)
 
+    module = Home(world.home.path).config().module  # another safe library is still not the one set
+    home_copy.config_file.write_text(good.replace(module, os.path.realpath(module)), encoding="utf-8")
+    assert module != os.path.realpath(module)
+    line = error_line(run_cli(env, "audit", "verify", "--by", officer.serial), 4)
+    assert "changed outside the station" in line and "module" in line
+
     home_copy.config_file.write_text(good.replace("quorum = 1", "quorum = 2"), encoding="utf-8")
     line = error_line(run_cli(env, "audit", "verify", "--by", officer.serial), 4)
     assert "changed outside the station" in line and "quorum" in line
