@@ -15,7 +15,6 @@ from station.errors import PinLockedError, StateError, WrongPinError
 from station.home import Home
 from station.model import Role
 from station.session import login
-from station.settings import der_of, pem_of
 from tests.helpers import DemoWorld, error_line, run_cli
 
 WRONG = "000000"
@@ -31,10 +30,11 @@ def _entries(home: Home, admin) -> list[dict]:
 
 def _rogue_ca(tmp_path: Path) -> tuple[Path, str]:
     import hashlib
+    import ssl
 
     _, der = make_ca("Rogue CA dropped in by hand")
     path = tmp_path / "rogue.pem"
-    path.write_text(pem_of(der))
+    path.write_text(ssl.DER_cert_to_PEM_cert(der))
     return path, hashlib.sha256(der).hexdigest()
 
 
@@ -42,7 +42,9 @@ def test_a_hand_added_trust_anchor_is_not_obeyed(world: DemoWorld, home_copy: Ho
     officer, admin = world.card("officer"), world.card("admin")
     rogue, sha = _rogue_ca(tmp_path)
     shutil.copy(rogue, home_copy.trust_dir / "zz-rogue.pem")
-    rogue_der = der_of(rogue.read_text())
+    import ssl
+
+    rogue_der = ssl.PEM_cert_to_DER_cert(rogue.read_text())
     assert rogue_der not in home_copy.trust_anchors()  # not listed: not a trust anchor, even before login
 
     line = error_line(run_cli(world.env(officer, home=home_copy), "audit", "verify", "--by", officer.serial), 4)
