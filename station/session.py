@@ -187,6 +187,9 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
         if actor is None:
             raise PolicyError(f"card {card.serial} has been removed from this station",
                               reason="not-enrolled", hint="ask an administrator")
+        if role is not None and actor.role is not role:  # keyslots.json is public: the store decides
+            raise PolicyError(f"card {card.serial} is enrolled as {actor.role.value}, not as {role.value}",
+                              reason="wrong-role", hint="use a card enrolled for this role")
         audit = Audit(store)
         session = Session(home, config, module, card, actor, signer, store, audit, master)
         with store.transaction():

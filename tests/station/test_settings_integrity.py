@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from station.demo import make_ca
-from station.errors import PinLockedError, StateError, WrongPinError
+from station.errors import PinLockedError, PolicyError, StateError, WrongPinError
 from station.home import Home
 from station.model import Role
 from station.session import login
@@ -205,3 +205,15 @@ def test_an_edited_card_mark_refuses_all_but_an_administrator(world: DemoWorld, 
     run_cli(world.env(admin, home=home_copy), "config", "revert", "--by", admin.serial)
     assert home_copy.card_marks() == {}
     login(home_copy, officer.serial, officer.pin).close()
+
+
+def test_a_role_edited_in_keyslots_json_is_not_obeyed(world: DemoWorld, home_copy: Home) -> None:
+    officer = world.card("officer")
+    data = json.loads(home_copy.keyslots_file.read_text(encoding="utf-8"))
+    for slot in data["slots"].values():
+        if slot["serial"] == officer.serial:
+            slot["role"] = "admin"
+    home_copy.keyslots_file.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        login(home_copy, officer.serial, officer.pin, role=Role.ADMIN)
+    assert caught.value.reason == "wrong-role"
