@@ -145,14 +145,20 @@ class AuthenticatedHome(Home):
         return dict(self.rows.get("cards") or {})
 
     def mark_card(self, serial: str, mark: str | None) -> None:
-        with self.store.transaction():
-            marks = self.card_marks()
-            if mark:
-                marks[serial] = mark
-            else:
-                marks.pop(serial, None)
-            self.rows.put("cards", marks)
-        Home._write(self, "cards.json", marks)
+        """The file first: a card flagged while the store is failing must stay flagged on
+        disk; the store's copy follows, and if it cannot, the next login shows the
+        difference to an administrator rather than losing the flag."""
+        Home.mark_card(self, serial, mark)
+        try:
+            with self.store.transaction():
+                marks = self.card_marks()
+                if mark:
+                    marks[serial] = mark
+                else:
+                    marks.pop(serial, None)
+                self.rows.put("cards", marks)
+        except Exception:  # noqa: BLE001 — whatever broke the store, the caller's error says it
+            pass
 
     def pin_failures(self, serial: str) -> int:
         stored = int((self.rows.get("pins") or {}).get(serial, 0))
