@@ -40,6 +40,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit code (CLI.md) and never raises."""
     os.umask(0o077)  # everything the station writes is for the station alone (0700/0600)
     try:
+        return _main(argv)
+    except BrokenPipeError:  # the reader went away (`| head`): say so once, never a traceback
+        _silence_stdout()
+        print("seal-station: the output was closed before everything was written", file=sys.stderr)
+        return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush finds no closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced by something without a file
+        sys.stdout = open(os.devnull, "w")
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help
         return int(exc.code or 0) and 2
@@ -52,13 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         home_of(args).check_folder()
         return run(args)
-    except BrokenPipeError:  # the reader went away (`| head`): say so once, never a traceback
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        print("seal-station: the output was closed before everything was written", file=sys.stderr)
-        return 2
+    except BrokenPipeError:
+        raise
     except StationError as exc:
         print(f"seal-station: {one_line(exc.one_line())}", file=sys.stderr)
         return exc.exit_code
