@@ -26,6 +26,7 @@ from station import impressions
 from station.audit import now_utc
 from station.errors import InputError, StateError
 from station.images import MAX_FILE_BYTES, ImpressionImage, normalise_impression
+from station.inputs import check_regular
 from station.model import Application, ApplicationState, Impression, Role
 from station.store.applications import Applications
 from station.validation import (PERSONAL_SEAL_KINDS, check_credit_code, check_identity, check_seal_kind,
@@ -133,9 +134,7 @@ def load_impression(path: str | Path, seal_kind: str, size_mm: tuple[int, int] |
     """Read and normalise an impression file; every problem is one InputError naming the file."""
     p = Path(path)
     try:
-        if not p.is_file():
-            raise InputError(f"{p}: no such file")
-        if p.stat().st_size > MAX_FILE_BYTES:
+        if check_regular(p, "impression").st_size > MAX_FILE_BYTES:
             raise InputError(f"{p.name}: file is larger than 10 MB", hint="scan at a lower resolution")
         with p.open("rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)

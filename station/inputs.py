@@ -25,6 +25,8 @@ def check_regular(path: Path | str, what: str = "file") -> os.stat_result:
     p = Path(path)
     try:
         st = os.stat(p)
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
     except OSError as exc:
         raise InputError(f"{p}: cannot read the {what} ({exc.strerror or type(exc).__name__})") from None
     if not stat.S_ISREG(st.st_mode):

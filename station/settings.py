@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from station import config as config_mod
+from station.cards import UNBLOCK_HINT
 from station.config import Config
 from station.errors import PinLockedError, StateError, StationError
 from station.home import Home
@@ -212,8 +213,7 @@ def _reconcile_pins(session: Any, home: Home, rows: SettingsRows, inbox: list[di
     refusal: StationError | None = None
     if result.get(me, 0) >= limit:
         session.log("login", me, "refused", reason="card locked")
-        refusal = PinLockedError(f"card {me} is locked after {result[me]} wrong PINs",
-                                 hint="an administrator must unblock it (`seal-station card unblock SERIAL --by ADMIN`)")
+        refusal = PinLockedError(f"card {me} is locked after {result[me]} wrong PINs", hint=UNBLOCK_HINT)
     else:
         result.pop(me, None)  # a good login starts the count again
     result = {k: v for k, v in result.items() if v}
