@@ -40,6 +40,7 @@ from crypto.algorithms import (
     raw_to_der,
     verify_signature,
 )
+from crypto.errors import CryptoError
 
 __all__ = [
     "canonical_zlib",
@@ -70,7 +71,7 @@ _COSE_SIGN1_TAG = 18
 _BASE45 = frozenset(base45.BASE45_CHARSET)
 
 
-class ReceiptError(ValueError):
+class ReceiptError(CryptoError):
     """The receipt text or its contents are malformed (or cannot be made)."""
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from screens.widgets.base import StationScreen
 from screens.widgets.cards import CardTable
 from station.model import CardView, Role
 
@@ -27,7 +27,7 @@ ACTIONS: dict[Role, list[tuple[str, str]]] = {
 }
 
 
-class HomeScreen(Screen):
+class HomeScreen(StationScreen[None]):
     BINDINGS = [Binding("ctrl+l", "app.lock", "key.lock")]
 
     def compose(self) -> ComposeResult:
@@ -41,23 +41,25 @@ class HomeScreen(Screen):
                 yield Static("", id="home-result")
             with Vertical(id="home-side"):
                 yield Label("", id="home-cards-label", classes="section")
-                yield CardTable(self.app.tr, id="home-cards")  # type: ignore[attr-defined]
+                yield CardTable(self.station.tr, id="home-cards")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self.relabel()
-        self.show_cards(self.app.cards)  # type: ignore[attr-defined]
+        self.show_cards(self.station.cards)
         self.query_one(OptionList).focus()
 
     def relabel(self) -> None:
-        app = self.app
-        tr = app.tr  # type: ignore[attr-defined]
-        actor = app.session.actor  # type: ignore[attr-defined]
+        app = self.station
+        tr = app.tr
+        if app.session is None:
+            return  # locked: this screen is about to go
+        actor = app.session.actor
         self.query_one("#home-title", Label).update(
             tr("home.title", name=actor.name, role=tr(f"role.{actor.role.value}")))
         self.query_one("#home-session", Static).update(
-            tr("home.session", serial=actor.serial, minutes=app.station_info().idle_minutes))  # type: ignore[attr-defined]
+            tr("home.session", serial=actor.serial, minutes=app.station_info().idle_minutes))
         self.query_one("#home-actions-label", Label).update(tr("home.actions"))
         self.query_one("#home-cards-label", Label).update(tr("cards.title"))
         options = self.query_one(OptionList)
@@ -69,7 +71,7 @@ class HomeScreen(Screen):
         self.query_one(CardTable).show(cards)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.app.run_home_action(event.option.id)  # type: ignore[attr-defined]
+        self.station.run_home_action(event.option.id)
 
     def show_result(self, text: str) -> None:
         self.query_one("#home-result", Static).update(text)

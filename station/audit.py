@@ -16,24 +16,18 @@ Each finding is named by sequence number.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
 
 from crypto import merkle
+from station.clock import now_text
 from station.model import Actor, AuditReport, AuditRow, TreeHead
 from station.store.audit_rows import AuditRows
 
-__all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "now_utc", "AuditedSession",
-           "verify_and_record"]
-
-
-def now_utc() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+__all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "AuditedSession", "verify_and_record"]
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -83,7 +77,7 @@ def make_entry(seq: int, actor: Actor | dict | None, action: str, obj: str, outc
                terminal: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "seq": seq,
-        "time": time or now_utc(),
+        "time": time or now_text(),
         "actor": actor if isinstance(actor, dict) else actor_dict(actor),
         "action": action,
         "object": obj,
@@ -143,7 +137,7 @@ class Audit:
 
     def sign_head(self, signer: Any, cert_sha256: str) -> TreeHead:
         """A tree head signed by the acting card (at logout, and for each receipt)."""
-        size, root, time = self._log.size, self._log.root(), now_utc()
+        size, root, time = self._log.size, self._log.root(), now_text()
         signature = signer.sign(head_message(size, root, time))
         head = TreeHead(size, root, time, cert_sha256, signer.algorithm, signature)
         self.rows.add_head(head)
@@ -223,9 +217,6 @@ def _first_bad(problems: list[tuple[int, str]], size: int) -> int:
     seqs = [p[0] for p in problems if p[0] <= size]
     return min(seqs) if seqs else size
 
-
-def cert_sha256(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()
 
 
 def export_jsonl(audit: Audit, path: Path, certificates: dict[str, bytes]) -> int:

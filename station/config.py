@@ -125,6 +125,6 @@ def dumps(cfg: Config) -> str:
 
 
 def save(path: Path, cfg: Config) -> None:
-    from station.home import atomic_write
+    from station.inputs import atomic_write
 
     atomic_write(path, dumps(cfg).encode("utf-8"))

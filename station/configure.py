@@ -9,15 +9,15 @@ copy back over them.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from crypto import certs
 from station import config as config_mod
 from station import settings
 from station.cards import check_module_path
-from station.errors import InputError, PolicyError, StateError
+from station.errors import InputError, PolicyError, StateError, crypto_errors
 from station.home import Home, atomic_write
 from station.inputs import read_file
 from station.model import Role
@@ -94,24 +94,18 @@ def config_set(session: Any, key: str, text: str) -> tuple[Any, Any]:
 
 
 def _certificate(path: Path) -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     data = read_file(path, "CA certificate", 1024 * 1024)
-    try:
-        certs = (x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
-                 else [x509.load_der_x509_certificate(data)])
-    except ValueError as exc:
-        raise InputError(f"{path}: not a certificate ({exc})") from None
-    if len(certs) != 1:
+    with crypto_errors(InputError, f"{path}: not a certificate"):
+        found = certs.der_certificates(data)
+    if len(found) != 1:
         raise InputError(f"{path}: give one CA certificate per `trust add`")
-    return certs[0].public_bytes(Encoding.DER)
+    return found[0]
 
 
 def trust_add(session: Any, path: Path) -> str:
     """Trust one more CA certificate; returns its SHA-256."""
     der = _certificate(path)
-    sha = hashlib.sha256(der).hexdigest()
+    sha = certs.fingerprint(der)
     require_admin(session, "trust-add", sha)
     trust = dict(SettingsRows(session.store).get("trust") or {})
     if sha in trust:
@@ -151,7 +145,7 @@ def trust_remove(session: Any, prefix: str) -> str:
 
 def _file_sha(home: Home, name: str) -> str:
     der = home.trust_files().get(name)
-    return hashlib.sha256(der).hexdigest() if der else ""
+    return certs.fingerprint(der) if der else ""
 
 
 def _subject(der: bytes) -> str:
@@ -164,7 +158,7 @@ def trust_entries(home: Home, session: Any = None) -> list[dict[str, Any]]:
     """Each anchor: sha256, subject, and whether it counts. Without a session, the files
     (a certificate in trust/ that station.toml does not list is shown, never trusted);
     with one, the store's list (what counts) beside what the files hold."""
-    files = {hashlib.sha256(d).hexdigest(): (n, d) for n, d in Home.trust_files(home).items()}
+    files = {certs.fingerprint(d): (n, d) for n, d in Home.trust_files(home).items()}
     if session is None:
         listed = set(Home.config(home).trust)
         return [{"sha256": sha, "subject": _subject(d), "file": n, "trusted": n.split("#")[0] in listed,

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from devices import softhsm
 from station.errors import StateError
 from station.home import Home
 from station.model import Role
@@ -114,11 +113,14 @@ def softhsm_conf_for(home: Home) -> Path:
     env = os.environ.get("SOFTHSM2_CONF")
     if env and Path(env).exists():  # not one inside the home that --force just removed
         return Path(env)
+    from devices import softhsm
+
     return softhsm.write_config(home.path)
 
 
 def build_demo(home: Home, *, force: bool = False) -> tuple[list[DemoCard], Path]:
     """Create the demo world in ``home``; returns the cards and the softhsm2.conf used."""
+    from devices import softhsm
     from station import setup
 
     marker = home.path / DEMO_MARKER
@@ -176,11 +178,49 @@ def build_demo(home: Home, *, force: bool = False) -> tuple[list[DemoCard], Path
 
 
 def _sample_data(session: Any, cards: list[DemoCard]) -> None:
-    """Sample applications with impressions, where the application service exists."""
+    """Four sample applications: two approved (active impressions), one waiting, one returned.
+
+    The demo is built in an administrator's session, who may neither enter nor decide;
+    so the demo officer enters them and the first demo supervisor decides, each with their
+    own card, as at a real counter.
+    """
+    from station.applications import approve, check_form, reject, submit
+    from station.audit import Audit
+    from station.demo_impressions import make_demo_impression
+    from station.images import normalise_impression
+    from station.session import login
+    from station.validation import generate_credit_code, generate_resident_id
+
+    officer = next(c for c in cards if c.role == "officer")
+    supervisor = next(c for c in cards if c.role == "supervisor")
+    samples = [  # (form, impression text, decision)
+        (dict(seal_kind="official", unit="示例科技有限公司", credit_code=generate_credit_code(10001),
+              seal_name="示例科技有限公司", purpose="对外签署合同与公文"), "示例科技有限公司", "approve"),
+        (dict(seal_kind="personal-name", holder_name="张伟", holder_id=generate_resident_id(sequence=123),
+              seal_name="张伟", purpose="个人签署"), "张伟", "approve"),
+        (dict(seal_kind="contract", unit="华东贸易有限公司", credit_code=generate_credit_code(20002),
+              seal_name="华东贸易有限公司合同专用章", purpose="签订购销合同"), "华东贸易有限公司", None),
+        (dict(seal_kind="finance", unit="星河建设集团有限公司", credit_code=generate_credit_code(30003),
+              seal_name="星河建设集团有限公司财务专用章", purpose="财务结算"), "星河建设集团有限公司",
+         "印模图像不清晰，请重新扫描后再申请"),
+    ]
+    entered: list[tuple[int, str | None]] = []
+    desk = login(session.home, officer.serial, officer.pin, role=Role.OFFICER)
     try:
-        from station import applications  # noqa: F401  (issue #3)
-    except ImportError:
-        return
-    hook = getattr(applications, "demo_samples", None)
-    if hook is not None:
-        hook(session, cards)
+        for fields, text, decision in samples:
+            form = check_form(**fields)
+            image = normalise_impression(make_demo_impression(text, form.seal_kind, size=320),
+                                         seal_kind=form.seal_kind)
+            entered.append((submit(desk, form, image).id, decision))
+    finally:
+        desk.close()
+    boss = login(session.home, supervisor.serial, supervisor.pin, role=Role.SUPERVISOR)
+    try:
+        for app_id, decision in entered:
+            if decision == "approve":
+                approve(boss, app_id)
+            elif decision:
+                reject(boss, app_id, decision)
+    finally:
+        boss.close()
+    session.audit = Audit(session.store)  # the other sessions appended to the log meanwhile

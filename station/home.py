@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from station import config as config_mod
 from station.errors import InputError, StateError
+from station.inputs import atomic_write
 from station.store.keyslots import KeySlots
 
 _DAMAGED = object()
@@ -42,22 +42,6 @@ def default_home() -> Path:
     return Path(user_data_dir("seal-station", appauthor=False))
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file so that a crash leaves the old or the new content, never half."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 @dataclass(frozen=True)
@@ -156,8 +140,7 @@ class Home:
 
     def trust_files(self) -> dict[str, bytes]:
         """file name -> DER of every certificate file in ``trust/`` (listed or not)."""
-        from cryptography import x509
-        from cryptography.hazmat.primitives.serialization import Encoding
+        from crypto import certs
 
         from station.inputs import read_file
 
@@ -165,11 +148,11 @@ class Home:
         if self.trust_dir.is_dir():
             for pem in sorted(self.trust_dir.glob("*.pem")):
                 try:
-                    certs = x509.load_pem_x509_certificates(read_file(pem, "trust anchor", 1024 * 1024))
-                except (InputError, ValueError):
+                    found = certs.der_certificates(read_file(pem, "trust anchor", 1024 * 1024))
+                except (InputError, certs.CertificateError):
                     continue  # not a certificate: never trusted, shown by `config show`
-                for i, cert in enumerate(certs):
-                    out[pem.name if i == 0 else f"{pem.name}#{i}"] = cert.public_bytes(Encoding.DER)
+                for i, der in enumerate(found):
+                    out[pem.name if i == 0 else f"{pem.name}#{i}"] = der
         return out
 
     def trust_anchors(self) -> list[bytes]:

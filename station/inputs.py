@@ -4,17 +4,19 @@ A FIFO, a device (``/dev/zero``) or a folder given where a file belongs is bad i
 (exit 2) at once: the file is opened without blocking and checked with ``fstat`` before
 a single byte is read, so a FIFO cannot make the station wait and a device cannot make
 it read forever. Every file argument of the command goes through :func:`read_file`.
+What the station writes goes through :func:`atomic_write`: old content or new, never half.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from station.errors import InputError
 
-__all__ = ["read_file", "check_regular", "MAX_INPUT_BYTES"]
+__all__ = ["read_file", "check_regular", "atomic_write", "MAX_INPUT_BYTES"]
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 """No seal, receipt, bundle, certificate or status list the station reads comes near this."""
@@ -58,3 +60,21 @@ def read_file(path: Path | str, what: str = "file", max_bytes: int = MAX_INPUT_B
     if len(data) > max_bytes:
         raise InputError(f"{p}: the {what} is larger than {max_bytes // (1024 * 1024) or 1} MB")
     return data
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a file so that a crash leaves the old or the new content, never half."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -23,29 +23,30 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from datetime import datetime
+from typing import Callable, Sequence
 
-from crypto import seseal
+from crypto import certs, seseal
 from devices.pkcs11 import Card
 from station import applications, faults, impressions
-from station.cards import cert_sha256, device_errors, now
-from station.errors import PolicyError, StateError, StationError
-from station.model import Application, CoSignature, Issuance, Role, Seal
+from station.cards import device_errors
+from station.clock import now
+from station.errors import CardError, PolicyError, StateError, StationError, crypto_errors
+from station.model import Application, CoSignature, Impression, Issuance, Role, Seal
 from station.receipts.claims import issuance_digest_from_hash
 from station.receipts.issue import issue_receipt
-from station.session import Session, common_name, prove_possession, unlock_card
-from station.setup import check_chain
+from station.session import Session, prove_possession, unlock_card
 from station.store.counters import Counters
 from station.store.enrollments import Enrollments
 from station.store.seals import Seals
+from station.vocabulary import ApplicationState, SealFunction, SealKind, values
 
 __all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "co_authorize",
            "make_seal", "check_supervisor", "review", "Review", "next_application", "issuance_digest",
            "FUNCTIONS_OID", "FUNCTIONS"]
 
 STEPS = ("officer", "seal-card", "impression", "sign", "co-authorize", "write", "read-back", "record")
-FUNCTIONS = ("office", "web", "login")
+FUNCTIONS: tuple[str, ...] = tuple(values(SealFunction))
 # 2.25.<uuid>: the seal's authorized functions (office documents, web forms, login).
 FUNCTIONS_OID = "2.25." + str(uuid.UUID("6f1c2a9e-5b37-4d1e-9c1a-53a1e7c0de01").int)
 SEAL_LABEL = "SESeal"
@@ -98,29 +99,22 @@ def _check_officer(session: Session) -> None:
 
 def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, SealCardCheck]:
     """Log in to the seal card and check it; each refusal names its reason."""
-    from cryptography import x509
-
     if serial in session.home.keyslots().serials():
         raise _refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
                       "station, not a seal card", serial)
     card = _unlock(session, serial, pin)
-    der = card.certificate
-    cert = x509.load_der_x509_certificate(der)
-    if not check_chain(der, session.home.trust_anchors()):
+    with crypto_errors(CardError, f"the certificate on card {serial} cannot be read"):
+        cert = certs.read(card.certificate)
+    if not certs.issued_by(cert.der, session.home.trust_anchors()):
         raise _refuse(session, "issuer-not-trusted", f"the certificate on card {serial} is not issued by a "
-                      f"CA this station trusts ({cert.issuer.rfc4514_string()})", serial)
-    if now() > cert.not_valid_after_utc:
+                      f"CA this station trusts ({cert.issuer})", serial)
+    if now() > cert.not_after:
         raise _refuse(session, "certificate-expired", f"the certificate on card {serial} expired on "
-                      f"{cert.not_valid_after_utc:%Y-%m-%d}", serial, "renew the card's certificate first")
-    if now() < cert.not_valid_before_utc:
+                      f"{cert.not_after:%Y-%m-%d}", serial, "renew the card's certificate first")
+    if now() < cert.not_before:
         raise _refuse(session, "certificate-not-yet-valid", f"the certificate on card {serial} is valid only "
-                      f"from {cert.not_valid_before_utc:%Y-%m-%d}", serial)
-    try:
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-        may_sign = usage.digital_signature or usage.content_commitment
-    except x509.ExtensionNotFound:
-        may_sign = False
-    if not may_sign:
+                      f"from {cert.not_before:%Y-%m-%d}", serial)
+    if not cert.may_sign:
         raise _refuse(session, "wrong-key-usage", f"the certificate on card {serial} does not allow "
                       "digitalSignature or nonRepudiation", serial)
     try:
@@ -133,17 +127,16 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
         raise _refuse(session, "card-already-sealed", f"card {serial} already holds a seal", serial,
                       "use a blank seal card; revoke the old seal first to reuse a card")
     return card, SealCardCheck(
-        serial=serial, label=card.label, subject=cert.subject.rfc4514_string(),
-        issuer=cert.issuer.rfc4514_string(), cert_serial=f"{cert.serial_number:x}",
-        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc, certificate=der)
+        serial=serial, label=card.label, subject=cert.subject, issuer=cert.issuer, cert_serial=cert.serial,
+        not_before=cert.not_before, not_after=cert.not_after, certificate=cert.der)
 
 
 @dataclass(frozen=True)
 class Review:
     """Everything the officer sees before signing: what will be signed, and onto what."""
 
-    application: Any
-    impression: Any
+    application: Application
+    impression: Impression
     picture: bytes = field(repr=False)
     card: SealCardCheck = field(repr=False)
     valid_start: datetime
@@ -154,7 +147,7 @@ def review(session: Session, application_id: int, seal_card: str, seal_pin: str)
     """Run the checks of steps 1-3 without signing anything (the wizard's review)."""
     _check_officer(session)
     app = applications.get(session, application_id)
-    if app.state != "approved" or app.impression_id is None:
+    if app.state is not ApplicationState.APPROVED or app.impression_id is None:
         raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                       "not approved", str(application_id))
     try:
@@ -167,7 +160,7 @@ def review(session: Session, application_id: int, seal_card: str, seal_pin: str)
     return Review(app, imp, picture, check, start, check.not_after)
 
 
-def next_application(session: Session, unit: str) -> Any | None:
+def next_application(session: Session, unit: str) -> Application | None:
     """Batch making: the next approved application of the same unit, if any."""
     pending = applications.list_(session, state="approved", unit=unit)
     return pending[0] if pending else None
@@ -194,11 +187,11 @@ def _supervisor_card(session: Session, serial: str, pin: str, already: Sequence[
         raise _refuse(session, "supervisor-twice", f"card {serial} has already co-authorized", serial)
     card = _unlock(session, serial, pin)
     der = card.certificate
-    enrollment = Enrollments(session.store).active(cert_sha256(der))
+    enrollment = Enrollments(session.store).active(certs.fingerprint(der))
     if enrollment is None or enrollment.role is not Role.SUPERVISOR:
         session.module.forget(serial)
         raise _refuse(session, "not-supervisor", f"card {serial} is not enrolled as a supervisor", serial)
-    if cert_sha256(der) == session.actor.cert_sha256:
+    if certs.fingerprint(der) == session.actor.cert_sha256:
         session.module.forget(serial)
         raise _refuse(session, "officer-as-supervisor", "the officer cannot co-authorize", serial)
     return card
@@ -208,7 +201,7 @@ def check_supervisor(session: Session, serial: str, pin: str, already: Sequence[
     """Check a supervisor's card and PIN now (the wizard asks before signing); their name."""
     card = _supervisor_card(session, serial, pin, already)
     try:
-        return common_name(card.certificate)
+        return certs.common_name(card.certificate)
     finally:
         session.module.forget(serial)
 
@@ -226,21 +219,16 @@ def co_authorize(session: Session, serial: str, pin: str, digest: bytes,
             signature = signer.sign(digest)
         if not verify_signature(der, signer.algorithm, digest, signature):
             raise _refuse(session, "no-possession", f"card {serial} cannot prove it holds its key", serial)
-        return CoSignature(serial, cert_sha256(der), common_name(der), signer.algorithm, signature)
+        return CoSignature(serial, certs.fingerprint(der), certs.common_name(der), signer.algorithm, signature)
     finally:
         session.module.forget(serial)
 
 
 def _esid(session: Session) -> str:
     """Station id + year + sequence: unique, stable, never reused (a gap after an abort)."""
-    year = datetime.now(timezone.utc).year
+    year = now().year
     seq = Counters(session.store).next_value(f"esid-seq-{year}")
     return f"{session.config.station_id}-{year}-{seq:06d}"
-
-
-def seal_type_code(kind: str) -> int:
-    """GB/T 38540 type: 1 unit seal, 2 personal seal (name seal or signature)."""
-    return 2 if kind.startswith("personal") else 1
 
 
 def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin: str,
@@ -269,7 +257,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         at("officer")
         _check_officer(session)
         app = applications.get(session, application_id)
-        if app.state != "approved" or app.impression_id is None:
+        if app.state is not ApplicationState.APPROVED or app.impression_id is None:
             raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                           "not approved", str(application_id))
         at("seal-card")
@@ -281,9 +269,9 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         made = now().replace(microsecond=0)
         esid = _esid(session)
         ext = [(FUNCTIONS_OID, False, ",".join(functions).encode())]
-        with device_errors(session.card.serial):
+        with crypto_errors(StateError, "the new seal cannot be made"), device_errors(session.card.serial):
             der = seseal.build_v4(
-                esid=esid, seal_type=seal_type_code(app.seal_kind), name=app.seal_name,
+                esid=esid, seal_type=int(SealKind(app.seal_kind).seal_type), name=app.seal_name,
                 certs=[check.certificate], created=made, valid_start=made, valid_end=check.not_after,
                 picture=picture, width_mm=imp.width_mm, height_mm=imp.height_mm, ext_datas=ext,
                 signer=session.signer)
@@ -308,7 +296,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
                 raise StateError(f"card {seal_card} did not return the seal as written")
         at("record")
         result = MadeSeal(esid, seal_card, application_id, der, hashlib.sha256(der).hexdigest(),
-                          cert_sha256(check.certificate), made.isoformat(), made, check.not_after,
+                          certs.fingerprint(check.certificate), made.isoformat(), made, check.not_after,
                           recipient, tuple(sigs))
         _record(session, result, app, functions)
         recorded = True

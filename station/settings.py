@@ -19,10 +19,10 @@ Inside a session, :class:`AuthenticatedHome` reads the store's copy and writes b
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from crypto import certs
 from station import config as config_mod
 from station.cards import UNBLOCK_HINT
 from station.config import Config
@@ -67,7 +67,7 @@ def der_of(pem: str) -> bytes:
 
 def files_view(home: Home) -> dict[str, Any]:
     """What the files say: settings, every certificate in trust/ (sha256 -> PEM), card marks."""
-    trust = {hashlib.sha256(der).hexdigest(): pem_of(der) for der in home.trust_files().values()}
+    trust = {certs.fingerprint(der): pem_of(der) for der in home.trust_files().values()}
     return {"config": config_mod.to_dict(Home.config(home)), "trust": trust, "cards": Home.card_marks(home)}
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "Translator", "default_language"]
+__all__ = ["LANGUAGES", "Translator", "default_language", "kind_name"]
 
 LANGUAGES = ("zh_CN", "en")
 
@@ -44,3 +44,14 @@ class Translator:
     def toggle(self) -> str:
         self.lang = "en" if self.lang == "zh_CN" else "zh_CN"
         return self.lang
+
+
+def kind_name(tr: Translator, kind: str) -> str:
+    """A seal kind in the UI language (names from station.validation); unknown kinds as they are."""
+    from station.errors import StationError
+    from station.validation import seal_kind_name
+
+    try:
+        return seal_kind_name(kind, "zh" if tr.lang == "zh_CN" else "en")
+    except StationError:
+        return kind

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from textual.widgets import DataTable
 
@@ -18,8 +18,8 @@ class CardTable(DataTable):
     CardTable { height: auto; max-height: 16; }
     """
 
-    def __init__(self, tr: Callable[..., str], **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, tr: Callable[..., str], **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.tr = tr
         self.cards: list[CardView] = []
 

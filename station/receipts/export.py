@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from crypto.errors import CryptoError
 from devices import usb
 from station.errors import CardError, PolicyError, StateError, StationError
 from station.model import Role
@@ -180,7 +181,7 @@ def bundle_files(session: Session, seal: IssuedSeal) -> list[tuple[str, bytes]]:
     der = Seals(session.store).der(seal.esid) or b""
     try:
         picture: bytes | None = seseal.parse(bytes(der)).picture
-    except seseal.SealFormatError:
+    except CryptoError:
         picture = None
     pdf = receipt_pdf.build(seal, png, picture)
     pdf = receipt_pdf.sign(pdf, session.signer, session.home.trust_anchors(), seal.esid)

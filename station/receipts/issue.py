@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from crypto import receipt as cose
-from station.errors import InputError, PolicyError, StateError
+from station.errors import InputError, PolicyError, StateError, crypto_errors
 from station.model import CoSignature, IssuedRecord, Role
 from station.receipts import qr
 from station.receipts.claims import Claim, IssuedSeal
@@ -109,11 +109,8 @@ def issue_receipt(session: Session, esid: str) -> str:
             Claim.APPLICATION: seal.application_id, Claim.OFFICER: bytes.fromhex(issuance.officer_cert_sha256),
             Claim.SUPERVISORS: _supervisor_claims(issuance.supervisors), Claim.HEAD: [head.size, head.root],
         }
-        try:
-            with device_errors(session.card.serial):
-                text = cose.encode(claims, session.signer)
-        except cose.ReceiptError as exc:
-            raise StateError(f"the receipt cannot be signed: {exc}") from None
+        with crypto_errors(StateError, "the receipt cannot be signed"), device_errors(session.card.serial):
+            text = cose.encode(claims, session.signer)
         version = qr.version_of(text)  # refuse a receipt no phone could scan, before storing it
         Seals(session.store).set_receipt(esid, text)
         session.log("receipt", esid, "ok", number=number, chars=len(text), qr_version=version,

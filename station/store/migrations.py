@@ -35,7 +35,7 @@ MIGRATIONS: list[str] = [
         issued_at TEXT NOT NULL, officer_cert_sha256 TEXT NOT NULL, supervisors TEXT NOT NULL,
         digest TEXT NOT NULL, receipt TEXT);
     """,
-    # applications and the encrypted impression library (issue #3). Impression metadata
+    # applications and the encrypted impression library. Impression metadata
     # and ciphertext live in separate tables so that a search never reads a page of
     # ciphertext; "one active impression per (unit, seal name)" is a unique index.
     """

@@ -9,7 +9,8 @@ from screens.app import make_app
 from screens.ceremony import CeremonyScreen
 from screens.pin import PinModal
 from station import applications
-from station.images import make_demo_impression, normalise_impression
+from station.demo_impressions import make_demo_impression
+from station.images import normalise_impression
 from station.making import Review, SealCardCheck
 from station.model import Role
 from station.session import login as station_login

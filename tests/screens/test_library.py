@@ -9,10 +9,12 @@ from textual.widgets import Button, DataTable, Input
 
 from screens.app import make_app
 from screens.applications import ApplicationsScreen, ApplyScreen, ApprovalsScreen
-from screens.library import ConfirmModal, LibraryScreen
+from screens.library import LibraryScreen
+from screens.widgets.confirm import ConfirmModal
 from screens.widgets.impression import ImpressionPreview, halfblock_text
 from station import applications, impressions
-from station.images import make_demo_impression, normalise_impression
+from station.demo_impressions import make_demo_impression
+from station.images import normalise_impression
 from station.model import Impression
 from tests.helpers import DemoWorld
 from tests.screens.pilot import login, until

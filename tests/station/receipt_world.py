@@ -55,7 +55,8 @@ def wipe_card(world: DemoWorld, serial: str, pin: str, home_path: Path | None = 
 def _approved_application(home_path: Path, world: DemoWorld) -> int:
     from station import applications
     from station.home import Home
-    from station.images import make_demo_impression, normalise_impression
+    from station.demo_impressions import make_demo_impression
+    from station.images import normalise_impression
     from station.model import Role
     from station.session import login
     from station.validation import generate_credit_code

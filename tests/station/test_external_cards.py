@@ -1,4 +1,4 @@
-"""Issue #4, "must show": cards the station did not provision work end to end.
+"""Cards the station did not provision work end to end.
 
 Everything about the cards is made with other people's tools, as a CA or a card vendor
 would: `softhsm2-util` initialises the tokens, `pkcs11-tool` (opensc) generates the key
@@ -87,7 +87,7 @@ def _provision(work: Path, env: dict[str, str]) -> dict[str, DemoCard]:
 
 
 def test_cards_from_other_tools_make_a_seal(tmp_path: Path) -> None:
-    from station.images import make_demo_impression  # pure image code: no PKCS#11 here
+    from station.demo_impressions import make_demo_impression  # pure image code: no PKCS#11 here
 
     work = tmp_path / "work"
     work.mkdir()

@@ -1,4 +1,4 @@
-"""Issue #4, "must show": a seal card made from the command line, checked by other tools.
+"""A seal card made from the command line, checked by other tools.
 
 apply -> approve -> make run as a user runs them; then the card is read with pkcs11-tool,
 the maker signature is checked with openssl against the officer card's own certificate,
@@ -46,7 +46,8 @@ def new_unit() -> tuple[str, str]:
 def approved_applications(home: Home, world: DemoWorld, count: int = 1) -> list[int]:
     """``count`` approved official-seal applications, each for its own new unit (in process)."""
     from station import applications
-    from station.images import make_demo_impression, normalise_impression
+    from station.demo_impressions import make_demo_impression
+    from station.images import normalise_impression
     from station.model import Role
     from station.session import login
 
@@ -160,7 +161,7 @@ def seal_card(world: DemoWorld, module, home_copy: Home) -> Iterator[DemoCard]:
 # -- 1. the whole ceremony from the command line ------------------------------------------------
 def test_apply_approve_make_then_check_with_independent_tools(world: DemoWorld, home_copy: Home,
                                                               seal_card: DemoCard, tmp_path: Path) -> None:
-    from station.images import make_demo_impression
+    from station.demo_impressions import make_demo_impression
 
     officer, supervisor = world.card("officer"), world.card("supervisor")
     env = world.env(officer, supervisor, seal_card, home=home_copy)
@@ -408,3 +409,40 @@ def test_supervisor_card_is_checked_before_signing_and_wrong_pins_count(world) -
         assert world.home.pin_failures(supervisor.serial) == 0
     finally:
         session.close()
+
+
+class _GarbledSigner:
+    """The officer's card, but answering with bytes that are no signature at all."""
+
+    def __init__(self, real) -> None:
+        self.algorithm, self.certificate = real.algorithm, real.certificate
+
+    def sign(self, data: bytes, *, pss: bool = False) -> bytes:
+        return b"\x01\x02\x03"
+
+
+def test_a_seal_that_cannot_be_built_is_a_station_error(world: DemoWorld, module, home_copy: Home,
+                                                        seal_card: DemoCard) -> None:
+    """crypto's SealBuildError reaches the caller as a StateError with a message, and nothing is made."""
+    from crypto.errors import CryptoError
+    from station import making
+    from station.errors import StateError
+    from station.model import Role
+    from station.session import login
+
+    officer, supervisor = world.card("officer"), world.card("supervisor")
+    (app_id,) = approved_applications(home_copy, world)
+    session = login(home_copy, officer.serial, officer.pin, role=Role.OFFICER)
+    real = session.signer
+    session.signer = _GarbledSigner(real)
+    try:
+        with pytest.raises(StateError) as caught:
+            making.make_seal(session, application_id=app_id, seal_card=seal_card.serial, seal_pin=seal_card.pin,
+                             supervisors=[(supervisor.serial, lambda: supervisor.pin)], recipient=RECIPIENT)
+    finally:
+        session.signer = real
+        session.close()
+    assert not isinstance(caught.value, CryptoError)
+    assert caught.value.one_line().startswith("Station: the new seal cannot be made: the signer returned no EC")
+    assert seal_on_card(module, seal_card) is None
+    assert store_query(home_copy, world, "SELECT state FROM applications WHERE id = ?", (app_id,)) == [("approved",)]
