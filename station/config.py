@@ -23,7 +23,8 @@ __all__ = ["Config", "load", "save", "parse", "to_dict", "from_dict", "dumps", "
 
 MAX_CONFIG_BYTES = 64 * 1024
 STATION_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
-RANGES: dict[str, tuple[int, int]] = {"idle_lock_minutes": (1, 120), "quorum": (1, 10), "max_pin_tries": (3, 10)}
+RANGES: dict[str, tuple[int, int]] = {"idle_lock_minutes": (1, 120), "quorum": (1, 10), "max_pin_tries": (3, 10),
+                                      "backup_warn_days": (1, 365)}
 """Whole-number settings and their bounds (quorum is further bound by the supervisors enrolled)."""
 LANGUAGES = ("auto", "zh_CN", "en")
 
@@ -38,6 +39,7 @@ class Config:
     sm2_mechanism: int | None = None
     language: str = "auto"
     trust: tuple[str, ...] = field(default_factory=tuple)  # file names under home/trust/
+    backup_warn_days: int = 7  # the admin's home warns when the last backup is this old
 
 
 def check_station_id(value: str) -> str:

@@ -26,7 +26,7 @@ from station.store.settings import SettingsRows
 __all__ = ["SETTABLE", "require_admin", "config_set", "trust_add", "trust_remove", "trust_entries",
            "accept", "revert"]
 
-SETTABLE = ("idle_lock_minutes", "quorum", "max_pin_tries", "language", "module", "sm2_mechanism")
+SETTABLE = ("idle_lock_minutes", "quorum", "max_pin_tries", "backup_warn_days", "language", "module", "sm2_mechanism")
 """The station id is printed on every receipt and never changes; trust goes through `trust`."""
 
 

@@ -32,7 +32,9 @@ class Store:
         self._depth = 0
 
     @classmethod
-    def open(cls, path: Path, key: bytes, *, create: bool = False) -> "Store":
+    def open(cls, path: Path, key: bytes, *, create: bool = False, quick_check: bool = True) -> "Store":
+        """Open (or ``create``) the store; ``quick_check=False`` only for a file whose every
+        byte was authenticated already (a backup being restored)."""
         if not create:
             # an initialised station never gets a fresh empty store: that would be a reset
             try:
@@ -62,7 +64,7 @@ class Store:
             conn.execute("PRAGMA cache_size = -32768")
             conn.execute("PRAGMA journal_mode = DELETE")
             conn.execute("PRAGMA synchronous = FULL")
-            if not create:
+            if not create and quick_check:
                 row = conn.execute("PRAGMA quick_check").fetchone()
                 if row is None or row[0] != "ok":
                     raise sqlcipher3.DatabaseError("quick_check")

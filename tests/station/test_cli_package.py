@@ -13,10 +13,11 @@ from station.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 COMMANDS = {"tui", "demo", "init", "enroll", "cards", "card", "audit", "make", "seal", "apply",
-            "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle", "config", "trust"}
+            "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle", "config", "trust",
+            "backup"}
 SUBCOMMANDS = {"card": {"unblock"}, "config": {"show", "set", "accept", "revert"},
                "trust": {"list", "add", "remove"}, "audit": {"verify"}, "seal": {"verify"},
-               "receipt": {"verify", "export"}, "bundle": {"export"}}
+               "receipt": {"verify", "export"}, "bundle": {"export"}, "backup": {"create", "verify", "restore"}}
 
 
 def _choices(out: str) -> set[str]:
