@@ -151,6 +151,16 @@ def test_settings_change_only_through_an_administrator(world: DemoWorld, home_co
 
 
 # -- PINs ---------------------------------------------------------------------------------
+def test_the_backup_reminder_is_a_checked_setting(world: DemoWorld, home_copy: Home) -> None:
+    admin = world.card("admin")
+    env = world.env(admin, home=home_copy)
+    for value in ("0", "366", "seven"):
+        error_line(run_cli(env, "config", "set", "backup_warn_days", value, "--by", admin.serial), 2)
+    proc = run_cli(env, "config", "set", "backup_warn_days", "14", "--by", admin.serial)
+    assert proc.returncode == 0, proc.stderr
+    assert home_copy.config().backup_warn_days == 14
+
+
 def test_wrong_pins_through_seal_verify_card_are_counted_and_logged(world: DemoWorld, home_copy: Home) -> None:
     seal, admin = world.card("seal", 4), world.card("admin")
     env = world.env(home=home_copy, **{f"SEAL_STATION_PIN_{seal.serial}": WRONG})
