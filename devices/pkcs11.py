@@ -417,6 +417,23 @@ class Card:
             Attribute.VALUE: value,
         }))
 
+    def replace_data(self, label: str, application: str, value: bytes, *, private: bool = True) -> None:
+        """Write a new data object, then remove the older ones with this label: a crash in
+        between leaves the old value or both, never none."""
+
+        def do() -> None:
+            session = self._open()
+            old = self._data(label)
+            session.create_object({
+                Attribute.CLASS: ObjectClass.DATA, Attribute.TOKEN: True, Attribute.PRIVATE: private,
+                Attribute.MODIFIABLE: False, Attribute.LABEL: label, Attribute.APPLICATION: application,
+                Attribute.VALUE: value,
+            })
+            for obj in old:
+                obj.destroy()
+
+        self._call(do)
+
     def delete_data(self, label: str) -> int:
         """Remove every data object with this label; returns how many."""
 

@@ -19,6 +19,7 @@ __all__ = [
     "CardAbsentError",
     "StateError",
     "StoreError",
+    "StoreBusyError",
 ]
 
 
@@ -112,3 +113,9 @@ class StoreError(StateError):
     """The encrypted store cannot be opened or is damaged (exit 4). Deliberately opaque."""
 
     default_title = "Store"
+
+
+class StoreBusyError(StateError):
+    """Another command holds the store longer than the station waits (exit 4): not damage."""
+
+    default_title = "Station busy"

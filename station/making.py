@@ -10,17 +10,25 @@
 6. The seal is written onto the card, read back and compared.
 7. One store transaction records seal, issuance, application state and audit entries.
 8. The officer's card signs the receipt and a tree head (station/receipts/issue.py), so
-   every front end ends the ceremony with the receipt in hand.
+   every front end ends the ceremony with the receipt in hand; then it witnesses the
+   store (station/witness.py).
 
-Before the card is written the station notes the card as "needs-inspection" in its
-public ledger, so a crash or a pulled card can never leave an unnoticed half-made seal:
-after a failure the object is removed if the card is still there, and the mark is
-cleared; otherwise the mark stays and ``cards`` shows it.
+Before the card is written the station reserves it in the store (one write transaction;
+a unique index lets one ceremony per card and per application hold a reservation) and
+checks the card again under the reservation, so two ceremonies racing for one card
+cannot both write: the loser is refused ``card-busy`` or ``card-already-sealed``. The
+reservation keeps the seal and all its record needs, and the card is noted as
+"needs-inspection" in the public ledger, so a crash, a pulled card or a busy store can
+never leave an unnoticed half-made seal: after a failure the object is removed if the
+card is still there and the reservation released; otherwise the card stays flagged and
+``seal-station card inspect`` settles it (station/settle.py). A written card always ends
+recorded or flagged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -28,9 +36,9 @@ from typing import Any, Callable, Sequence
 
 from crypto import seseal
 from devices.pkcs11 import Card
-from station import applications, faults, impressions
+from station import applications, faults, impressions, witness
 from station.cards import cert_sha256, device_errors, now
-from station.errors import PolicyError, StateError, StationError
+from station.errors import PolicyError, StateError, StationError, StoreError
 from station.model import Application, CoSignature, Issuance, Role, Seal
 from station.receipts.claims import issuance_digest_from_hash
 from station.receipts.issue import issue_receipt
@@ -38,11 +46,12 @@ from station.session import Session, common_name, prove_possession, unlock_card
 from station.setup import check_chain
 from station.store.counters import Counters
 from station.store.enrollments import Enrollments
+from station.store.reservations import Reservation, Reservations
 from station.store.seals import Seals
 
 __all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "co_authorize",
            "make_seal", "check_supervisor", "review", "Review", "next_application", "issuance_digest",
-           "FUNCTIONS_OID", "FUNCTIONS"]
+           "FUNCTIONS_OID", "FUNCTIONS", "SEAL_LABEL", "record_reserved", "seal_type_code"]
 
 STEPS = ("officer", "seal-card", "impression", "sign", "co-authorize", "write", "read-back", "record")
 FUNCTIONS = ("office", "web", "login")
@@ -90,6 +99,27 @@ def _refuse(session: Session, reason: str, message: str, obj: str, hint: str = "
     return PolicyError(message, reason=reason, hint=hint)
 
 
+def _check_card_free(session: Session, serial: str) -> None:
+    """The store's view of the card: no ceremony holds it, no seal of ours is on it."""
+    reservations = Reservations(session.store)
+    if reservations.writing_for_card(serial) is not None:
+        raise _refuse(session, "card-busy", f"card {serial} is being written by another ceremony, or was "
+                      "left written but unrecorded", serial,
+                      f"wait for the other ceremony, or settle the card: `seal-station card inspect {serial}`")
+    esid = reservations.active_seal_on_card(serial)
+    if esid is not None:
+        raise _refuse(session, "card-already-sealed", f"card {serial} already holds seal {esid}", serial,
+                      "use a blank seal card; revoke the old seal first to reuse a card")
+
+
+def _check_application_free(session: Session, application_id: int) -> None:
+    held = Reservations(session.store).writing_for_application(application_id)
+    if held is not None:
+        raise _refuse(session, "application-in-progress", f"application {application_id} is being made on "
+                      f"card {held.card_serial}, or that card was left written but unrecorded",
+                      str(application_id), f"settle the card first: `seal-station card inspect {held.card_serial}`")
+
+
 def _check_officer(session: Session) -> None:
     if session.actor.role is not Role.OFFICER:
         raise _refuse(session, "not-officer", f"only a seal officer makes seals; this card is enrolled as "
@@ -132,6 +162,7 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
     if existing is not None or session.home.card_marks().get(serial) == "sealed":
         raise _refuse(session, "card-already-sealed", f"card {serial} already holds a seal", serial,
                       "use a blank seal card; revoke the old seal first to reuse a card")
+    _check_card_free(session, serial)
     return card, SealCardCheck(
         serial=serial, label=card.label, subject=cert.subject.rfc4514_string(),
         issuer=cert.issuer.rfc4514_string(), cert_serial=f"{cert.serial_number:x}",
@@ -157,6 +188,7 @@ def review(session: Session, application_id: int, seal_card: str, seal_pin: str)
     if app.state != "approved" or app.impression_id is None:
         raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                       "not approved", str(application_id))
+    _check_application_free(session, application_id)
     try:
         _, check = inspect_seal_card(session, seal_card, seal_pin)
     finally:
@@ -263,6 +295,8 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
     if not recipient:
         raise PolicyError("the recipient (领用人) must be named", reason="bad-input")
     written = False
+    reservation: Reservation | None = None
+    esid = ""
     recorded = False  # once the store says "made", an error must not wipe the card
     card: Card | None = None
     try:
@@ -272,6 +306,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         if app.state != "approved" or app.impression_id is None:
             raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                           "not approved", str(application_id))
+        _check_application_free(session, application_id)
         at("seal-card")
         card, check = inspect_seal_card(session, seal_card, seal_pin)
         at("impression")
@@ -299,6 +334,10 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
             raise _refuse(session, "quorum", f"{len(sigs)} of {session.config.quorum} supervisors have "
                           "co-authorized", str(application_id))
         at("write")
+        result = MadeSeal(esid, seal_card, application_id, der, hashlib.sha256(der).hexdigest(),
+                          cert_sha256(check.certificate), made.isoformat(), made, check.not_after,
+                          recipient, tuple(sigs))
+        reservation = _reserve(session, card, result, functions)
         session.home.mark_card(seal_card, "needs-inspection")
         written = True
         with device_errors(seal_card):
@@ -307,19 +346,88 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
             if card.read_data(SEAL_LABEL) != der:
                 raise StateError(f"card {seal_card} did not return the seal as written")
         at("record")
-        result = MadeSeal(esid, seal_card, application_id, der, hashlib.sha256(der).hexdigest(),
-                          cert_sha256(check.certificate), made.isoformat(), made, check.not_after,
-                          recipient, tuple(sigs))
-        _record(session, result, app, functions)
+        record_reserved(session, reservation, app)
         recorded = True
         session.home.mark_card(seal_card, "sealed")
-        return _with_receipt(session, result)
+        made_seal = _with_receipt(session, result)
+        _witness(session)
+        return made_seal
     except BaseException as exc:
         if not recorded:
-            _abort(session, card, seal_card, step, exc, written)
+            _abort(session, card, seal_card, step, exc, written, reservation)
+            if written and isinstance(exc, StoreError):
+                raise type(exc)(f"{exc.message}; seal {esid} is on card {seal_card} but not recorded, and the "
+                                "card is flagged", title=exc.title,
+                                hint=f"settle it when the station is free: `seal-station card inspect "
+                                     f"{seal_card} --by SERIAL`") from None
         raise
     finally:
         session.module.forget(seal_card)
+
+
+def _witness(session: Session) -> None:
+    """The officer's card witnesses the store with the new seal in it (station/witness.py);
+    if the card cannot, its logout witness covers the seal."""
+    try:
+        witness.record(session)
+    except StationError:
+        pass
+
+
+def _reserve(session: Session, card: Card, m: MadeSeal, functions: Sequence[str]) -> Reservation:
+    """Hold the card and the application in the store, then check the card again under the
+    hold: of two ceremonies racing for one card, exactly one writes."""
+    reservations = Reservations(session.store)
+    record = json.dumps({"recipient": m.recipient, "functions": list(functions), "made_at": m.made_at,
+                         "valid_start": m.valid_start.isoformat(), "valid_end": m.valid_end.isoformat(),
+                         "card_cert_sha256": m.card_cert_sha256, "officer_cert_sha256": session.actor.cert_sha256,
+                         "supervisors": [{"serial": s.serial, "cert_sha256": s.cert_sha256, "name": s.name,
+                                          "algorithm": s.algorithm, "signature": s.signature.hex()}
+                                         for s in m.supervisors]})
+    refusal: PolicyError | None = None
+    with session.store.transaction():  # a refusal's audit entry is committed with the transaction
+        try:
+            app = applications.get(session, m.application_id)
+            if app.state != "approved":
+                raise _refuse(session, "application-not-approved", f"application {m.application_id} is "
+                              f"{app.state}, not approved", str(m.application_id))
+            _check_card_free(session, m.card_serial)
+            _check_application_free(session, m.application_id)
+            rid = reservations.reserve(m.card_serial, m.application_id, m.esid, m.seal_der, record,
+                                       now().isoformat(), session.actor.cert_sha256)
+            if rid is None:  # the indexes caught a ceremony the checks above could not see
+                raise _refuse(session, "card-busy", f"card {m.card_serial} or application {m.application_id} "
+                              "is held by another ceremony", m.card_serial)
+            session.log("reserve", m.card_serial, "ok", application=m.application_id, esid=m.esid)
+        except PolicyError as exc:
+            refusal = exc
+    if refusal is not None:
+        raise refusal
+    held = reservations.writing_for_card(m.card_serial)
+    if held is None or held.id != rid:
+        raise StateError(f"the reservation of card {m.card_serial} was lost")
+    with device_errors(m.card_serial):
+        on_card = card.read_data(SEAL_LABEL)
+    if on_card is not None:
+        with session.store.transaction():
+            reservations.end(rid, "released", "card-already-sealed", now().isoformat())
+            refusal = _refuse(session, "card-already-sealed", f"card {m.card_serial} already holds a seal",
+                              m.card_serial, "use a blank seal card")
+        raise refusal
+    return held
+
+
+def made_from(reservation: Reservation) -> tuple[MadeSeal, tuple[str, ...], str]:
+    """The seal a reservation was about to record, its functions and its officer."""
+    from datetime import datetime as dt
+
+    r = json.loads(reservation.record)
+    sigs = tuple(CoSignature(s["serial"], s["cert_sha256"], s["name"], s["algorithm"],
+                             bytes.fromhex(s["signature"])) for s in r["supervisors"])
+    m = MadeSeal(reservation.esid, reservation.card_serial, reservation.application_id, reservation.seal_der,
+                 hashlib.sha256(reservation.seal_der).hexdigest(), r["card_cert_sha256"], r["made_at"],
+                 dt.fromisoformat(r["valid_start"]), dt.fromisoformat(r["valid_end"]), r["recipient"], sigs)
+    return m, tuple(r["functions"]), r["officer_cert_sha256"]
 
 
 def _with_receipt(session: Session, made: MadeSeal) -> MadeSeal:
@@ -337,8 +445,9 @@ def _with_receipt(session: Session, made: MadeSeal) -> MadeSeal:
         return replace(made, receipt_error=exc)
 
 
-def _record(session: Session, m: MadeSeal, app: Application, functions: Sequence[str]) -> None:
-    officer = session.actor.cert_sha256
+def record_reserved(session: Session, reservation: Reservation, app: Application, **details: Any) -> MadeSeal:
+    """One transaction: the seal, its issuance, the application made, the reservation ended."""
+    m, functions, officer = made_from(reservation)
     seal = Seal(m.esid, m.application_id, m.seal_sha256, m.card_serial, m.card_cert_sha256, app.seal_name, app.unit,
                 app.seal_kind, m.valid_start.isoformat(), m.valid_end.isoformat(), m.made_at, officer,
                 tuple(functions))
@@ -347,24 +456,40 @@ def _record(session: Session, m: MadeSeal, app: Application, functions: Sequence
     with session.store.transaction():
         Seals(session.store).add(seal, m.seal_der, issuance)
         applications.mark_made(session, m.application_id, m.esid)
+        if not Reservations(session.store).end(reservation.id, "recorded", "made", now().isoformat()):
+            raise StateError(f"card {m.card_serial} is no longer reserved for seal {m.esid}")
         session.log("make", m.esid, "ok", card=m.card_serial, application=m.application_id,
-                    seal_sha256=m.seal_sha256)
+                    seal_sha256=m.seal_sha256, **details)
         session.log("issue", m.esid, "ok", recipient=m.recipient, supervisors=[s.name for s in m.supervisors])
+    return m
 
 
 def _abort(session: Session, card: Card | None, serial: str, step: str, exc: BaseException,
-           written: bool) -> None:
-    """Leave no half-made seal: remove the object, or flag the card if it is gone."""
+           written: bool, reservation: Reservation | None) -> None:
+    """Leave no half-made seal: remove the object and release the card, or flag it.
+
+    When the store is what failed (busy, damaged) the seal stays on the card, flagged:
+    the reservation in the store already holds all its record needs, so ``card inspect``
+    records it once the store answers again.
+    """
     outcome = "refused" if isinstance(exc, PolicyError) else "failed"
     reason = exc.message if isinstance(exc, StationError) else type(exc).__name__
     if written:
         removed = False
-        if card is not None and card.probe():
+        if isinstance(exc, StoreError):
+            pass
+        elif card is not None and card.probe():
             try:
                 with device_errors(serial):
                     card.delete_data(SEAL_LABEL)
                 removed = True
             except StationError:
+                removed = False
+        if removed and reservation is not None:
+            try:
+                with session.store.transaction():
+                    Reservations(session.store).end(reservation.id, "released", "aborted", now().isoformat())
+            except Exception:  # the store failed too: the reservation flags the card
                 removed = False
         session.home.mark_card(serial, None if removed else "needs-inspection")
         reason += "; seal object removed from the card" if removed else "; card flagged for inspection"

@@ -1,0 +1,149 @@
+"""The cards as witnesses of the store: a rolled-back ``station.db`` is refused.
+
+Anyone at the terminal can copy ``station.db`` and copy it back later; the cards are
+the only things here that cannot be copied. So the acting card keeps, as a private data
+object it signs itself, the latest state of the store it has seen: the audit log's tree
+head (size, root) and every counter the station hands out numbers from (esID sequences,
+receipt numbers, the status-list sequence). :func:`record` writes it at every make,
+lifecycle event and logout; :func:`check` runs at login, before anything is written:
+the store's log must extend the witnessed one (an RFC 9162 consistency proof from the
+stored leaves to the witnessed root) and no counter may be lower than witnessed.
+Otherwise the store is older than the card has seen, and the login is refused: the way
+back to an older state is ``seal-station backup restore``, which says so and is audited.
+
+The witness is named after the store's instance id (kept inside the store), so a card
+enrolled at several stations keeps one witness for each, and a copy of a store (same id)
+is checked against what the card saw of the original.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from crypto import merkle
+from devices.pkcs11 import Card
+from station.audit import Audit, now_utc
+from station.cards import cert_sha256, device_errors
+from station.errors import StateError
+from station.store.counters import Counters, Meta
+from station.store.db import Store
+
+__all__ = ["LABEL", "Witness", "record", "check", "label_for", "RolledBackError"]
+
+LABEL = "seal-station witness"
+_APPLICATION = "seal-station"
+_VERSION = "seal-station witness v1"
+
+
+class RolledBackError(StateError):
+    """The store is older than a card has seen (exit 4)."""
+
+    default_title = "Rollback"
+
+
+@dataclass(frozen=True)
+class Witness:
+    """What a card saw of one store, signed by that card."""
+
+    instance: str
+    size: int
+    root: bytes
+    counters: dict[str, int]
+    time: str
+    signer_cert_sha256: str
+    algorithm: str
+    signature: bytes
+
+    def message(self) -> bytes:
+        """What the card signs: a fixed, canonical text of everything witnessed."""
+        body = {"v": _VERSION, "instance": self.instance, "size": self.size, "root": self.root.hex(),
+                "counters": dict(sorted(self.counters.items())), "time": self.time,
+                "signer": self.signer_cert_sha256}
+        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+    def encode(self) -> bytes:
+        return json.dumps({"instance": self.instance, "size": self.size, "root": self.root.hex(),
+                           "counters": self.counters, "time": self.time, "signer": self.signer_cert_sha256,
+                           "algorithm": self.algorithm, "signature": self.signature.hex()},
+                          sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> "Witness":
+        """Raises ValueError for anything that is not a witness."""
+        try:
+            d = json.loads(data)
+            counters = {str(k): int(v) for k, v in dict(d["counters"]).items()}
+            return cls(str(d["instance"]), int(d["size"]), bytes.fromhex(d["root"]), counters, str(d["time"]),
+                       str(d["signer"]), str(d["algorithm"]), bytes.fromhex(d["signature"]))
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError(f"not a witness: {exc}") from None
+
+
+def instance_of(store: Store) -> str:
+    """The store's instance id (set by its migration; shared by every copy of the file)."""
+    return Meta(store).get("instance") or ""
+
+
+def label_for(store: Store) -> str:
+    return f"{LABEL} {instance_of(store)}"
+
+
+def record(session: Any) -> Witness:
+    """The acting card witnesses the store as it is now (make, lifecycle events, logout).
+
+    Raises a StationError if the card cannot sign or store it; callers that must not fail
+    on that (logout with the card gone) catch it.
+    """
+    store, audit = session.store, session.audit
+    with store.transaction():  # one consistent view of the log and the counters
+        audit._sync()
+        size, root, counters = audit.size, audit.root(), Counters(store).all()
+        instance = instance_of(store)
+    signer = session.signer
+    unsigned = Witness(instance, size, root, counters, now_utc(), session.actor.cert_sha256, signer.algorithm, b"")
+    with device_errors(session.card.serial):
+        signature = signer.sign(unsigned.message())
+        witness = replace(unsigned, signature=signature)
+        session.card.replace_data(f"{LABEL} {instance}", _APPLICATION, witness.encode(), private=True)
+    return witness
+
+
+def _older(serial: str, why: str) -> RolledBackError:
+    return RolledBackError(f"the station's records are older than card {serial} has seen ({why}); "
+                           "an older state is restored only through `seal-station backup restore`")
+
+
+def check(card: Card, store: Store, audit: Audit) -> Witness | None:
+    """Refuse a store older than this (logged-in) card has seen; None if it witnessed nothing."""
+    from crypto.algorithms import verify_signature
+
+    instance = instance_of(store)
+    with device_errors(card.serial):
+        data = card.read_data(f"{LABEL} {instance}")
+    if data is None:
+        return None
+    try:
+        witness = Witness.decode(data)
+    except ValueError:
+        raise _older(card.serial, "its witness of this station cannot be read") from None
+    der = card.certificate
+    try:
+        signed = (witness.instance == instance and witness.signer_cert_sha256 == cert_sha256(der)
+                  and verify_signature(der, witness.algorithm, witness.message(), witness.signature))
+    except Exception:  # an unknown algorithm is as good as a bad signature here
+        signed = False
+    if not signed:
+        raise _older(card.serial, "its witness of this station is not signed by the card")
+    if witness.size > audit.size:
+        raise _older(card.serial, f"it saw {witness.size} audit entries, the store holds {audit.size}")
+    leaves = [leaf for _, leaf in audit.rows.leaves()]
+    proof = merkle.consistency_proof(leaves, witness.size)
+    if not merkle.verify_consistency(witness.size, audit.size, witness.root, audit.root(), proof):
+        raise _older(card.serial, f"the audit log does not extend the {witness.size} entries it saw")
+    current = Counters(store).all()
+    for key, value in sorted(witness.counters.items()):
+        if current.get(key, 0) < value:
+            raise _older(card.serial, f"counter {key} is {current.get(key, 0)}, it saw {value}")
+    return witness
