@@ -96,20 +96,15 @@ class MadeSeal:
 
 def _refuse(session: Session, reason: str, message: str, obj: str, hint: str = "") -> PolicyError:
     session.log("make", obj, "refused", reason=reason, message=message)
-    return PolicyError(message, reason=reason, hint=hint)
+    return PolicyError(message, reason=reason, hint=hint, title=f"Refused ({reason})")
 
 
 def _check_card_free(session: Session, serial: str) -> None:
-    """The store's view of the card: no ceremony holds it, no seal of ours is on it."""
-    reservations = Reservations(session.store)
-    if reservations.writing_for_card(serial) is not None:
+    """The store's view of the card: no ceremony holds it (or left it flagged)."""
+    if Reservations(session.store).writing_for_card(serial) is not None:
         raise _refuse(session, "card-busy", f"card {serial} is being written by another ceremony, or was "
                       "left written but unrecorded", serial,
                       f"wait for the other ceremony, or settle the card: `seal-station card inspect {serial}`")
-    esid = reservations.active_seal_on_card(serial)
-    if esid is not None:
-        raise _refuse(session, "card-already-sealed", f"card {serial} already holds seal {esid}", serial,
-                      "use a blank seal card; revoke the old seal first to reuse a card")
 
 
 def _check_application_free(session: Session, application_id: int) -> None:
@@ -157,12 +152,12 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
         prove_possession(card, session.config)
     except PolicyError as exc:
         raise _refuse(session, "no-possession", exc.message, serial) from None
+    _check_card_free(session, serial)
     with device_errors(serial):
         existing = card.read_data(SEAL_LABEL)
     if existing is not None or session.home.card_marks().get(serial) == "sealed":
         raise _refuse(session, "card-already-sealed", f"card {serial} already holds a seal", serial,
                       "use a blank seal card; revoke the old seal first to reuse a card")
-    _check_card_free(session, serial)
     return card, SealCardCheck(
         serial=serial, label=card.label, subject=cert.subject.rfc4514_string(),
         issuer=cert.issuer.rfc4514_string(), cert_serial=f"{cert.serial_number:x}",
@@ -337,7 +332,8 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         result = MadeSeal(esid, seal_card, application_id, der, hashlib.sha256(der).hexdigest(),
                           cert_sha256(check.certificate), made.isoformat(), made, check.not_after,
                           recipient, tuple(sigs))
-        reservation = _reserve(session, card, result, functions)
+        reservation = _reserve(session, result, functions)
+        _recheck(session, card, reservation)
         session.home.mark_card(seal_card, "needs-inspection")
         written = True
         with device_errors(seal_card):
@@ -374,9 +370,10 @@ def _witness(session: Session) -> None:
         pass
 
 
-def _reserve(session: Session, card: Card, m: MadeSeal, functions: Sequence[str]) -> Reservation:
-    """Hold the card and the application in the store, then check the card again under the
-    hold: of two ceremonies racing for one card, exactly one writes."""
+def _reserve(session: Session, m: MadeSeal, functions: Sequence[str]) -> Reservation:
+    """Hold the card and the application in the store (one write transaction; the unique
+    indexes arbitrate between processes). :func:`_recheck` then looks at the card again
+    under the hold: of two ceremonies racing for one card, exactly one writes."""
     reservations = Reservations(session.store)
     record = json.dumps({"recipient": m.recipient, "functions": list(functions), "made_at": m.made_at,
                          "valid_start": m.valid_start.isoformat(), "valid_end": m.valid_end.isoformat(),
@@ -406,15 +403,19 @@ def _reserve(session: Session, card: Card, m: MadeSeal, functions: Sequence[str]
     held = reservations.writing_for_card(m.card_serial)
     if held is None or held.id != rid:
         raise StateError(f"the reservation of card {m.card_serial} was lost")
-    with device_errors(m.card_serial):
+    return held
+
+
+def _recheck(session: Session, card: Card, held: Reservation) -> None:
+    """The on-card check again, under the reservation; a refusal releases it."""
+    with device_errors(held.card_serial):
         on_card = card.read_data(SEAL_LABEL)
     if on_card is not None:
         with session.store.transaction():
-            reservations.end(rid, "released", "card-already-sealed", now().isoformat())
-            refusal = _refuse(session, "card-already-sealed", f"card {m.card_serial} already holds a seal",
-                              m.card_serial, "use a blank seal card")
+            Reservations(session.store).end(held.id, "released", "card-already-sealed", now().isoformat())
+            refusal = _refuse(session, "card-already-sealed", f"card {held.card_serial} already holds a seal",
+                              held.card_serial, "use a blank seal card")
         raise refusal
-    return held
 
 
 def made_from(reservation: Reservation) -> tuple[MadeSeal, tuple[str, ...], str]:
@@ -474,6 +475,18 @@ def _abort(session: Session, card: Card | None, serial: str, step: str, exc: Bas
     """
     outcome = "refused" if isinstance(exc, PolicyError) else "failed"
     reason = exc.message if isinstance(exc, StationError) else type(exc).__name__
+    if reservation is not None and not written and not isinstance(exc, PolicyError):
+        # reserved, not written: release the card, unless it left the reader (then who knows)
+        present = card is not None and card.probe()
+        if present:
+            try:
+                with session.store.transaction():
+                    Reservations(session.store).end(reservation.id, "released", "aborted", now().isoformat())
+            except Exception:  # the store failed: the reservation flags the card
+                present = False
+        if not present:
+            session.home.mark_card(serial, "needs-inspection")
+            reason += "; card flagged for inspection"
     if written:
         removed = False
         if isinstance(exc, StoreError):
@@ -493,7 +506,7 @@ def _abort(session: Session, card: Card | None, serial: str, step: str, exc: Bas
                 removed = False
         session.home.mark_card(serial, None if removed else "needs-inspection")
         reason += "; seal object removed from the card" if removed else "; card flagged for inspection"
-    if outcome == "failed" or written:
+    if outcome == "failed" or written or reservation is not None:
         try:
             session.log("make-aborted", serial, outcome, step=step, reason=reason)
         except Exception:  # the store itself may be what failed; the exception says it
