@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -44,6 +45,13 @@ SM2_SM3 = "1.2.156.10197.1.501"
 _REMOVED = (px.DeviceRemoved, px.TokenNotPresent, px.SessionHandleInvalid, px.SessionClosed,
             px.ObjectHandleInvalid, px.KeyHandleInvalid, px.DeviceError, px.GeneralError,
             px.SlotIDInvalid, px.TokenNotRecognised)
+
+
+# A token another process is writing to (SoftHSM rewrites its files) can look absent or
+# uninitialised for a moment: such answers are asked again this often, this far apart.
+_SETTLE_TRIES = 8
+_SETTLE_PAUSE = 0.1
+_TRANSIENT = (px.UserPinNotInitialized, px.TokenNotRecognised, px.GeneralError, px.DeviceError)
 
 
 @dataclass(frozen=True)
@@ -167,13 +175,18 @@ class Module:
         )
 
     def _find_token(self, serial: str) -> pkcs11.Token:
-        try:
-            for slot in self._lib.get_slots(token_present=True):
-                token = slot.get_token()
-                if _text(token.serial) == serial:
-                    return token
-        except px.PKCS11Error as exc:
-            raise NoSuchCard(serial) from exc
+        # A token another process is writing to can be missing from one listing (SoftHSM
+        # re-reads its files): look again, briefly, before saying it is absent.
+        for attempt in range(_SETTLE_TRIES):
+            try:
+                for slot in self._lib.get_slots(token_present=True):
+                    token = slot.get_token()
+                    if _text(token.serial) == serial:
+                        return token
+            except px.PKCS11Error as exc:
+                if attempt == _SETTLE_TRIES - 1:
+                    raise NoSuchCard(serial) from exc
+            time.sleep(_SETTLE_PAUSE)
         raise NoSuchCard(serial)
 
     def info(self, serial: str) -> TokenInfo:
@@ -295,14 +308,21 @@ class Card:
                 self._session = None
             self._open(pin)
 
-        try:
-            self._call(do)
-        except WrongPin:
-            flags = self.flags()
-            if flags & TokenFlag.USER_PIN_LOCKED:
-                raise PinLocked("the card's PIN is locked") from None
-            raise WrongPin(1 if flags & TokenFlag.USER_PIN_FINAL_TRY else None) from None
-        self._cert, self._key = self._call(self._pair)
+        for attempt in range(_SETTLE_TRIES):
+            try:
+                self._call(do)
+                self._cert, self._key = self._call(self._pair)
+                return
+            except WrongPin:
+                flags = self.flags()
+                if flags & TokenFlag.USER_PIN_LOCKED:
+                    raise PinLocked("the card's PIN is locked") from None
+                raise WrongPin(1 if flags & TokenFlag.USER_PIN_FINAL_TRY else None) from None
+            except (CardUnusable, CardRemoved) as exc:
+                if not isinstance(exc.__cause__, _TRANSIENT) or attempt == _SETTLE_TRIES - 1:
+                    raise
+                self.close()
+                time.sleep(_SETTLE_PAUSE)
 
     def change_pin(self, old: str, new: str) -> None:
         """C_SetPIN on the logged-in session."""
@@ -398,13 +418,23 @@ class Card:
     def read_data(self, label: str) -> bytes | None:
         """The value of the first data object with this label, or None."""
 
-        def do() -> bytes | None:
+        def once() -> bytes | None:
             for obj in self._data(label):
                 try:
                     return bytes(obj[Attribute.VALUE])
                 except px.AttributeSensitive:
                     continue
             return None
+
+        def do() -> bytes | None:
+            for _ in range(_SETTLE_TRIES):  # another process may be replacing the object
+                try:
+                    return once()
+                except px.ObjectHandleInvalid:
+                    continue
+                except _TRANSIENT:
+                    time.sleep(_SETTLE_PAUSE)
+            return once()
 
         return self._call(do)
 
@@ -423,16 +453,29 @@ class Card:
 
         def do() -> None:
             session = self._open()
-            old = self._data(label)
+            old = self._data_settled(label)
             session.create_object({
                 Attribute.CLASS: ObjectClass.DATA, Attribute.TOKEN: True, Attribute.PRIVATE: private,
                 Attribute.MODIFIABLE: False, Attribute.LABEL: label, Attribute.APPLICATION: application,
                 Attribute.VALUE: value,
             })
             for obj in old:
-                obj.destroy()
+                try:
+                    obj.destroy()
+                except px.ObjectHandleInvalid:
+                    pass  # another process replaced it first
 
         self._call(do)
+
+    def _data_settled(self, label: str) -> list[Any]:
+        """The data objects with this label, found again if another process removes one
+        while they are being listed."""
+        for _ in range(4):
+            try:
+                return self._data(label)
+            except px.ObjectHandleInvalid:
+                continue
+        return self._data(label)
 
     def delete_data(self, label: str) -> int:
         """Remove every data object with this label; returns how many."""

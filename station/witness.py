@@ -136,13 +136,17 @@ def check(card: Card, store: Store, audit: Audit) -> Witness | None:
         signed = False
     if not signed:
         raise _older(card.serial, "its witness of this station is not signed by the card")
-    if witness.size > audit.size:
-        raise _older(card.serial, f"it saw {witness.size} audit entries, the store holds {audit.size}")
-    leaves = [leaf for _, leaf in audit.rows.leaves()]
+    # The store is read after the card: a witness describes a committed state, so another
+    # process that witnessed meanwhile has committed at least what its witness says.
+    with store.transaction():
+        leaves = [leaf for _, leaf in audit.rows.leaves()]
+        current = Counters(store).all()
+    if witness.size > len(leaves):
+        raise _older(card.serial, f"it saw {witness.size} audit entries, the store holds {len(leaves)}")
     proof = merkle.consistency_proof(leaves, witness.size)
-    if not merkle.verify_consistency(witness.size, audit.size, witness.root, audit.root(), proof):
+    new_root = merkle.MerkleLog.from_leaves(leaves).root()
+    if not merkle.verify_consistency(witness.size, len(leaves), witness.root, new_root, proof):
         raise _older(card.serial, f"the audit log does not extend the {witness.size} entries it saw")
-    current = Counters(store).all()
     for key, value in sorted(witness.counters.items()):
         if current.get(key, 0) < value:
             raise _older(card.serial, f"counter {key} is {current.get(key, 0)}, it saw {value}")
