@@ -115,7 +115,7 @@ class StoreError(StateError):
     default_title = "Store"
 
 
-class StoreBusyError(StateError):
+class StoreBusyError(StoreError):
     """Another command holds the store longer than the station waits (exit 4): not damage."""
 
     default_title = "Station busy"
