@@ -28,7 +28,6 @@ recorded or flagged.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -39,25 +38,25 @@ from devices.pkcs11 import Card
 from station import applications, faults, impressions, witness
 from station.cards import cert_sha256, device_errors, now
 from station.errors import PolicyError, StateError, StationError, StoreError
-from station.model import Application, CoSignature, Issuance, Role, Seal
+from station.model import CoSignature, Role
 from station.receipts.claims import issuance_digest_from_hash
 from station.receipts.issue import issue_receipt
 from station.session import Session, common_name, prove_possession, unlock_card
 from station.setup import check_chain
 from station.store.counters import Counters
 from station.store.enrollments import Enrollments
-from station.store.reservations import Reservation, Reservations
-from station.store.seals import Seals
+from station.reserving import (SEAL_LABEL, check_application_free, check_card_free, made_from, recheck,
+                               record_reserved, refuse, release, reserve)
+from station.store.reservations import Reservation
 
 __all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "co_authorize",
            "make_seal", "check_supervisor", "review", "Review", "next_application", "issuance_digest",
-           "FUNCTIONS_OID", "FUNCTIONS", "SEAL_LABEL", "record_reserved", "seal_type_code"]
+           "FUNCTIONS_OID", "FUNCTIONS", "SEAL_LABEL", "made_from", "record_reserved", "seal_type_code"]
 
 STEPS = ("officer", "seal-card", "impression", "sign", "co-authorize", "write", "read-back", "record")
 FUNCTIONS = ("office", "web", "login")
 # 2.25.<uuid>: the seal's authorized functions (office documents, web forms, login).
 FUNCTIONS_OID = "2.25." + str(uuid.UUID("6f1c2a9e-5b37-4d1e-9c1a-53a1e7c0de01").int)
-SEAL_LABEL = "SESeal"
 SEAL_APPLICATION = "GB/T 38540-2020"
 
 Progress = Callable[[str], None]
@@ -94,30 +93,9 @@ class MadeSeal:
     receipt_error: StationError | None = field(default=None, repr=False, compare=False)
 
 
-def _refuse(session: Session, reason: str, message: str, obj: str, hint: str = "") -> PolicyError:
-    session.log("make", obj, "refused", reason=reason, message=message)
-    return PolicyError(message, reason=reason, hint=hint, title=f"Refused ({reason})")
-
-
-def _check_card_free(session: Session, serial: str) -> None:
-    """The store's view of the card: no ceremony holds it (or left it flagged)."""
-    if Reservations(session.store).writing_for_card(serial) is not None:
-        raise _refuse(session, "card-busy", f"card {serial} is being written by another ceremony, or was "
-                      "left written but unrecorded", serial,
-                      f"wait for the other ceremony, or settle the card: `seal-station card inspect {serial}`")
-
-
-def _check_application_free(session: Session, application_id: int) -> None:
-    held = Reservations(session.store).writing_for_application(application_id)
-    if held is not None:
-        raise _refuse(session, "application-in-progress", f"application {application_id} is being made on "
-                      f"card {held.card_serial}, or that card was left written but unrecorded",
-                      str(application_id), f"settle the card first: `seal-station card inspect {held.card_serial}`")
-
-
 def _check_officer(session: Session) -> None:
     if session.actor.role is not Role.OFFICER:
-        raise _refuse(session, "not-officer", f"only a seal officer makes seals; this card is enrolled as "
+        raise refuse(session, "not-officer", f"only a seal officer makes seals; this card is enrolled as "
                       f"{session.actor.role.value}", session.actor.serial, "log in with an officer card")
 
 
@@ -126,19 +104,19 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
     from cryptography import x509
 
     if serial in session.home.keyslots().serials():
-        raise _refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
+        raise refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
                       "station, not a seal card", serial)
     card = _unlock(session, serial, pin)
     der = card.certificate
     cert = x509.load_der_x509_certificate(der)
     if not check_chain(der, session.home.trust_anchors()):
-        raise _refuse(session, "issuer-not-trusted", f"the certificate on card {serial} is not issued by a "
+        raise refuse(session, "issuer-not-trusted", f"the certificate on card {serial} is not issued by a "
                       f"CA this station trusts ({cert.issuer.rfc4514_string()})", serial)
     if now() > cert.not_valid_after_utc:
-        raise _refuse(session, "certificate-expired", f"the certificate on card {serial} expired on "
+        raise refuse(session, "certificate-expired", f"the certificate on card {serial} expired on "
                       f"{cert.not_valid_after_utc:%Y-%m-%d}", serial, "renew the card's certificate first")
     if now() < cert.not_valid_before_utc:
-        raise _refuse(session, "certificate-not-yet-valid", f"the certificate on card {serial} is valid only "
+        raise refuse(session, "certificate-not-yet-valid", f"the certificate on card {serial} is valid only "
                       f"from {cert.not_valid_before_utc:%Y-%m-%d}", serial)
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -146,17 +124,17 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
     except x509.ExtensionNotFound:
         may_sign = False
     if not may_sign:
-        raise _refuse(session, "wrong-key-usage", f"the certificate on card {serial} does not allow "
+        raise refuse(session, "wrong-key-usage", f"the certificate on card {serial} does not allow "
                       "digitalSignature or nonRepudiation", serial)
     try:
         prove_possession(card, session.config)
     except PolicyError as exc:
-        raise _refuse(session, "no-possession", exc.message, serial) from None
-    _check_card_free(session, serial)
+        raise refuse(session, "no-possession", exc.message, serial) from None
+    check_card_free(session, serial)
     with device_errors(serial):
         existing = card.read_data(SEAL_LABEL)
     if existing is not None or session.home.card_marks().get(serial) == "sealed":
-        raise _refuse(session, "card-already-sealed", f"card {serial} already holds a seal", serial,
+        raise refuse(session, "card-already-sealed", f"card {serial} already holds a seal", serial,
                       "use a blank seal card; revoke the old seal first to reuse a card")
     return card, SealCardCheck(
         serial=serial, label=card.label, subject=cert.subject.rfc4514_string(),
@@ -181,9 +159,9 @@ def review(session: Session, application_id: int, seal_card: str, seal_pin: str)
     _check_officer(session)
     app = applications.get(session, application_id)
     if app.state != "approved" or app.impression_id is None:
-        raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
+        raise refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                       "not approved", str(application_id))
-    _check_application_free(session, application_id)
+    check_application_free(session, application_id)
     try:
         _, check = inspect_seal_card(session, seal_card, seal_pin)
     finally:
@@ -215,19 +193,19 @@ def _unlock(session: Session, serial: str, pin: str) -> Card:
 def _supervisor_card(session: Session, serial: str, pin: str, already: Sequence[str]) -> Card:
     """The supervisor's card, logged in, after every separation-of-duties check."""
     if serial == session.card.serial:
-        raise _refuse(session, "officer-as-supervisor", "the officer cannot co-authorize their own seal",
+        raise refuse(session, "officer-as-supervisor", "the officer cannot co-authorize their own seal",
                       serial, "a different supervisor must insert their card")
     if serial in already:
-        raise _refuse(session, "supervisor-twice", f"card {serial} has already co-authorized", serial)
+        raise refuse(session, "supervisor-twice", f"card {serial} has already co-authorized", serial)
     card = _unlock(session, serial, pin)
     der = card.certificate
     enrollment = Enrollments(session.store).active(cert_sha256(der))
     if enrollment is None or enrollment.role is not Role.SUPERVISOR:
         session.module.forget(serial)
-        raise _refuse(session, "not-supervisor", f"card {serial} is not enrolled as a supervisor", serial)
+        raise refuse(session, "not-supervisor", f"card {serial} is not enrolled as a supervisor", serial)
     if cert_sha256(der) == session.actor.cert_sha256:
         session.module.forget(serial)
-        raise _refuse(session, "officer-as-supervisor", "the officer cannot co-authorize", serial)
+        raise refuse(session, "officer-as-supervisor", "the officer cannot co-authorize", serial)
     return card
 
 
@@ -252,7 +230,7 @@ def co_authorize(session: Session, serial: str, pin: str, digest: bytes,
             signer = card.signer(session.config.sm2_mechanism)
             signature = signer.sign(digest)
         if not verify_signature(der, signer.algorithm, digest, signature):
-            raise _refuse(session, "no-possession", f"card {serial} cannot prove it holds its key", serial)
+            raise refuse(session, "no-possession", f"card {serial} cannot prove it holds its key", serial)
         return CoSignature(serial, cert_sha256(der), common_name(der), signer.algorithm, signature)
     finally:
         session.module.forget(serial)
@@ -299,9 +277,9 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         _check_officer(session)
         app = applications.get(session, application_id)
         if app.state != "approved" or app.impression_id is None:
-            raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
+            raise refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                           "not approved", str(application_id))
-        _check_application_free(session, application_id)
+        check_application_free(session, application_id)
         at("seal-card")
         card, check = inspect_seal_card(session, seal_card, seal_pin)
         at("impression")
@@ -326,14 +304,14 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         for serial, pin in supervisors:
             sigs.append(co_authorize(session, serial, pin(), digest, sigs))
         if len(sigs) < session.config.quorum:
-            raise _refuse(session, "quorum", f"{len(sigs)} of {session.config.quorum} supervisors have "
+            raise refuse(session, "quorum", f"{len(sigs)} of {session.config.quorum} supervisors have "
                           "co-authorized", str(application_id))
         at("write")
         result = MadeSeal(esid, seal_card, application_id, der, hashlib.sha256(der).hexdigest(),
                           cert_sha256(check.certificate), made.isoformat(), made, check.not_after,
                           recipient, tuple(sigs))
-        reservation = _reserve(session, result, functions)
-        _recheck(session, card, reservation)
+        reservation = reserve(session, result, functions)
+        recheck(session, card, reservation)
         session.home.mark_card(seal_card, "needs-inspection")
         written = True
         with device_errors(seal_card):
@@ -370,67 +348,6 @@ def _witness(session: Session) -> None:
         pass
 
 
-def _reserve(session: Session, m: MadeSeal, functions: Sequence[str]) -> Reservation:
-    """Hold the card and the application in the store (one write transaction; the unique
-    indexes arbitrate between processes). :func:`_recheck` then looks at the card again
-    under the hold: of two ceremonies racing for one card, exactly one writes."""
-    reservations = Reservations(session.store)
-    record = json.dumps({"recipient": m.recipient, "functions": list(functions), "made_at": m.made_at,
-                         "valid_start": m.valid_start.isoformat(), "valid_end": m.valid_end.isoformat(),
-                         "card_cert_sha256": m.card_cert_sha256, "officer_cert_sha256": session.actor.cert_sha256,
-                         "supervisors": [{"serial": s.serial, "cert_sha256": s.cert_sha256, "name": s.name,
-                                          "algorithm": s.algorithm, "signature": s.signature.hex()}
-                                         for s in m.supervisors]})
-    refusal: PolicyError | None = None
-    with session.store.transaction():  # a refusal's audit entry is committed with the transaction
-        try:
-            app = applications.get(session, m.application_id)
-            if app.state != "approved":
-                raise _refuse(session, "application-not-approved", f"application {m.application_id} is "
-                              f"{app.state}, not approved", str(m.application_id))
-            _check_card_free(session, m.card_serial)
-            _check_application_free(session, m.application_id)
-            rid = reservations.reserve(m.card_serial, m.application_id, m.esid, m.seal_der, record,
-                                       now().isoformat(), session.actor.cert_sha256)
-            if rid is None:  # the indexes caught a ceremony the checks above could not see
-                raise _refuse(session, "card-busy", f"card {m.card_serial} or application {m.application_id} "
-                              "is held by another ceremony", m.card_serial)
-            session.log("reserve", m.card_serial, "ok", application=m.application_id, esid=m.esid)
-        except PolicyError as exc:
-            refusal = exc
-    if refusal is not None:
-        raise refusal
-    held = reservations.writing_for_card(m.card_serial)
-    if held is None or held.id != rid:
-        raise StateError(f"the reservation of card {m.card_serial} was lost")
-    return held
-
-
-def _recheck(session: Session, card: Card, held: Reservation) -> None:
-    """The on-card check again, under the reservation; a refusal releases it."""
-    with device_errors(held.card_serial):
-        on_card = card.read_data(SEAL_LABEL)
-    if on_card is not None:
-        with session.store.transaction():
-            Reservations(session.store).end(held.id, "released", "card-already-sealed", now().isoformat())
-            refusal = _refuse(session, "card-already-sealed", f"card {held.card_serial} already holds a seal",
-                              held.card_serial, "use a blank seal card")
-        raise refusal
-
-
-def made_from(reservation: Reservation) -> tuple[MadeSeal, tuple[str, ...], str]:
-    """The seal a reservation was about to record, its functions and its officer."""
-    from datetime import datetime as dt
-
-    r = json.loads(reservation.record)
-    sigs = tuple(CoSignature(s["serial"], s["cert_sha256"], s["name"], s["algorithm"],
-                             bytes.fromhex(s["signature"])) for s in r["supervisors"])
-    m = MadeSeal(reservation.esid, reservation.card_serial, reservation.application_id, reservation.seal_der,
-                 hashlib.sha256(reservation.seal_der).hexdigest(), r["card_cert_sha256"], r["made_at"],
-                 dt.fromisoformat(r["valid_start"]), dt.fromisoformat(r["valid_end"]), r["recipient"], sigs)
-    return m, tuple(r["functions"]), r["officer_cert_sha256"]
-
-
 def _with_receipt(session: Session, made: MadeSeal) -> MadeSeal:
     """The ceremony's last step: the officer's card signs the receipt and a tree head.
 
@@ -444,25 +361,6 @@ def _with_receipt(session: Session, made: MadeSeal) -> MadeSeal:
         if not isinstance(exc, PolicyError):  # a refusal is already in the log
             session.log("receipt", made.esid, "failed", reason=exc.message)
         return replace(made, receipt_error=exc)
-
-
-def record_reserved(session: Session, reservation: Reservation, app: Application, **details: Any) -> MadeSeal:
-    """One transaction: the seal, its issuance, the application made, the reservation ended."""
-    m, functions, officer = made_from(reservation)
-    seal = Seal(m.esid, m.application_id, m.seal_sha256, m.card_serial, m.card_cert_sha256, app.seal_name, app.unit,
-                app.seal_kind, m.valid_start.isoformat(), m.valid_end.isoformat(), m.made_at, officer,
-                tuple(functions))
-    issuance = Issuance(m.esid, m.recipient, now().isoformat(), officer, m.supervisors,
-                        issuance_digest(m.seal_der, m.card_serial, m.application_id, m.recipient).hex())
-    with session.store.transaction():
-        Seals(session.store).add(seal, m.seal_der, issuance)
-        applications.mark_made(session, m.application_id, m.esid)
-        if not Reservations(session.store).end(reservation.id, "recorded", "made", now().isoformat()):
-            raise StateError(f"card {m.card_serial} is no longer reserved for seal {m.esid}")
-        session.log("make", m.esid, "ok", card=m.card_serial, application=m.application_id,
-                    seal_sha256=m.seal_sha256, **details)
-        session.log("issue", m.esid, "ok", recipient=m.recipient, supervisors=[s.name for s in m.supervisors])
-    return m
 
 
 def _abort(session: Session, card: Card | None, serial: str, step: str, exc: BaseException,
@@ -479,11 +377,7 @@ def _abort(session: Session, card: Card | None, serial: str, step: str, exc: Bas
         # reserved, not written: release the card, unless it left the reader (then who knows)
         present = card is not None and card.probe()
         if present:
-            try:
-                with session.store.transaction():
-                    Reservations(session.store).end(reservation.id, "released", "aborted", now().isoformat())
-            except Exception:  # the store failed: the reservation flags the card
-                present = False
+            present = release(session, reservation, "aborted")
         if not present:
             session.home.mark_card(serial, "needs-inspection")
             reason += "; card flagged for inspection"
@@ -499,11 +393,7 @@ def _abort(session: Session, card: Card | None, serial: str, step: str, exc: Bas
             except StationError:
                 removed = False
         if removed and reservation is not None:
-            try:
-                with session.store.transaction():
-                    Reservations(session.store).end(reservation.id, "released", "aborted", now().isoformat())
-            except Exception:  # the store failed too: the reservation flags the card
-                removed = False
+            removed = release(session, reservation, "aborted")
         session.home.mark_card(serial, None if removed else "needs-inspection")
         reason += "; seal object removed from the card" if removed else "; card flagged for inspection"
     if outcome == "failed" or written or reservation is not None:

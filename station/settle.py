@@ -25,7 +25,7 @@ from crypto import seseal
 from station import applications, witness
 from station.cards import device_errors, now
 from station.errors import PolicyError, StationError
-from station.making import SEAL_LABEL, record_reserved
+from station.reserving import SEAL_LABEL, record_reserved
 from station.model import Role
 from station.session import Session, unlock_card
 from station.store.reservations import Reservation, Reservations

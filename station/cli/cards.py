@@ -44,7 +44,7 @@ def _cards(args: argparse.Namespace) -> int:
 
 def _card(args: argparse.Namespace) -> int:
     if args.card_cmd != "unblock":
-        raise UsageError("usage: seal-station card unblock SERIAL")
+        raise UsageError("usage: seal-station card (unblock SERIAL | inspect SERIAL --by SERIAL)")
     from station.cards import unblock_card
 
     so_pin = read_secret(f"SEAL_STATION_SO_PIN_{args.serial}", f"SO PIN for card {args.serial}")
