@@ -51,7 +51,7 @@ _REMOVED = (px.DeviceRemoved, px.TokenNotPresent, px.SessionHandleInvalid, px.Se
 # uninitialised for a moment: such answers are asked again this often, this far apart.
 _SETTLE_TRIES = 8
 _SETTLE_PAUSE = 0.1
-_TRANSIENT = (px.UserPinNotInitialized, px.TokenNotRecognised, px.GeneralError, px.DeviceError)
+_TRANSIENT = (px.UserPinNotInitialized, px.TokenNotRecognised, px.GeneralError)
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,21 @@ class Module:
                 if attempt == _SETTLE_TRIES - 1:
                     raise NoSuchCard(serial) from exc
             time.sleep(_SETTLE_PAUSE)
+            self._reread()
         raise NoSuchCard(serial)
+
+    def _reread(self) -> None:
+        """Re-initialise so the library reads its tokens again, when no card is logged in
+        (SoftHSM keeps the tokens it found at initialisation until then)."""
+        if self._logged_in():
+            return
+        for card in self._cards.values():
+            card._invalidate()
+        try:
+            self._lib.reinitialize()
+        except Exception:
+            return
+        self.generation += 1
 
     def info(self, serial: str) -> TokenInfo:
         """Fresh information on one token (no PIN needed)."""
@@ -269,12 +283,20 @@ class Card:
         self.logged_in = False
         self._key = None
 
-    def _call(self, fn: Callable[[], Any]) -> Any:
+    def _call(self, fn: Callable[[], Any], *, retry: bool = True) -> Any:
+        """Run ``fn`` on the card, its errors as device errors. ``retry``: ``fn`` may run
+        again when the token looked unsettled (another process rewriting it)."""
         with self.module.lock:
             if self.generation != self.module.generation:
                 raise CardRemoved(f"card {self.serial} must be opened again")
             try:
-                return fn()
+                for attempt in range(_SETTLE_TRIES if retry else 1):
+                    try:
+                        return fn()
+                    except _TRANSIENT:
+                        if attempt == (_SETTLE_TRIES if retry else 1) - 1:
+                            raise
+                        time.sleep(_SETTLE_PAUSE)
             except px.PinIncorrect as exc:
                 raise WrongPin(None) from exc
             except px.PinLocked as exc:
@@ -308,21 +330,14 @@ class Card:
                 self._session = None
             self._open(pin)
 
-        for attempt in range(_SETTLE_TRIES):
-            try:
-                self._call(do)
-                self._cert, self._key = self._call(self._pair)
-                return
-            except WrongPin:
-                flags = self.flags()
-                if flags & TokenFlag.USER_PIN_LOCKED:
-                    raise PinLocked("the card's PIN is locked") from None
-                raise WrongPin(1 if flags & TokenFlag.USER_PIN_FINAL_TRY else None) from None
-            except (CardUnusable, CardRemoved) as exc:
-                if not isinstance(exc.__cause__, _TRANSIENT) or attempt == _SETTLE_TRIES - 1:
-                    raise
-                self.close()
-                time.sleep(_SETTLE_PAUSE)
+        try:
+            self._call(do)
+        except WrongPin:
+            flags = self.flags()
+            if flags & TokenFlag.USER_PIN_LOCKED:
+                raise PinLocked("the card's PIN is locked") from None
+            raise WrongPin(1 if flags & TokenFlag.USER_PIN_FINAL_TRY else None) from None
+        self._cert, self._key = self._call(self._pair)
 
     def change_pin(self, old: str, new: str) -> None:
         """C_SetPIN on the logged-in session."""
@@ -445,7 +460,7 @@ class Card:
             Attribute.PRIVATE: private, Attribute.MODIFIABLE: modifiable,
             Attribute.LABEL: label, Attribute.APPLICATION: application,
             Attribute.VALUE: value,
-        }))
+        }), retry=False)  # written once: the caller reads it back
 
     def replace_data(self, label: str, application: str, value: bytes, *, private: bool = True) -> None:
         """Write a new data object, then remove the older ones with this label: a crash in
