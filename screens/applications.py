@@ -2,51 +2,44 @@
 
 Screens only collect input and show results: the form's rules (check digits, which
 fields a seal type needs), the image checks, who may approve — all in
-:mod:`station.applications`. Every store call runs in a thread worker; the refusal or
-bad input it raises is shown with its title, message and hint.
+:mod:`station.applications`. Every store call runs through the screens' one worker
+helper; the refusal or bad input it raises is shown with its title, message and hint.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
-from screens.library import ConfirmModal, kind_name
+from screens.i18n import kind_name
+from screens.widgets.base import StationScreen, escape, failure_text, plain_row
+from screens.widgets.confirm import ConfirmModal
 from screens.widgets.impression import ImpressionPreview
 from station.errors import StationError
 from station.model import Application
+from station.vocabulary import SealKind, values
 
 __all__ = ["ApplicationsScreen", "ApplyScreen", "ApprovalsScreen"]
 
-_KINDS = ("official", "department", "contract", "finance", "special", "personal-name", "personal-signature")
+_KINDS = tuple(values(SealKind))
 _ID_TYPES = ("resident-id", "passport", "hk-macao-permit", "taiwan-permit", "other")
 
 
-class _StoreScreen(Screen):
-    """Shared plumbing: run a service call in a worker, hand the result to the UI thread."""
+class _StoreScreen(StationScreen[None]):
+    """Shared plumbing: a service call on the session, in a worker, its result on the UI thread."""
 
     CSS_PATH = "library.tcss"
 
-    @work(thread=True, group="store")
-    def run_service(self, call: Callable[[Any], Any], then: Callable[[Any], None]) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+    def run_service(self, call: Callable[[Any], Any], then: Callable[[Any], Any]) -> None:
+        session = self.station.session
         if session is None:
             return
-        try:
-            result = call(session)
-        except StationError as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.app.call_from_thread(then, result)
-
-    def failed(self, exc: StationError) -> None:
-        self.app.show_error(exc)  # type: ignore[attr-defined]
+        self.run_work(lambda: call(session), then, exclusive=False)
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -65,7 +58,7 @@ class _ApplicationList(_StoreScreen):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        yield Label(self.app.tr(self.TITLE_KEY), classes="screen-title")  # type: ignore[attr-defined]
+        yield Label(self.station.tr(self.TITLE_KEY), classes="screen-title")
         with Horizontal(id="apps-body"):
             yield DataTable(id="apps-table", cursor_type="row", zebra_stripes=True)
             with Vertical(id="apps-side"):
@@ -74,13 +67,13 @@ class _ApplicationList(_StoreScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self._columns()
         self.query_one(DataTable).focus()
         self.action_refresh()
 
     def _columns(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         table = self.query_one(DataTable)
         table.clear(columns=True)
         for key in ("id", "state", "kind", "unit", "name", "entered", "submitted"):
@@ -88,7 +81,7 @@ class _ApplicationList(_StoreScreen):
 
     def relabel(self) -> None:
         """After a language switch: title, headers and cells in the new language."""
-        self.query_one(".screen-title", Label).update(self.app.tr(self.TITLE_KEY))  # type: ignore[attr-defined]
+        self.query_one(".screen-title", Label).update(self.station.tr(self.TITLE_KEY))
         self._columns()
         self.show_rows(self.rows)
 
@@ -102,13 +95,13 @@ class _ApplicationList(_StoreScreen):
         self.run_service(lambda s: list(reversed(applications.list_(s, state=state))), self.show_rows)
 
     def show_rows(self, rows: list[Application]) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         table = self.query_one(DataTable)
         self.rows = rows
         table.clear()
         for a in rows:
-            table.add_row(str(a.id), tr(f"apps.state.{a.state}"), kind_name(tr, a.seal_kind), a.unit, a.seal_name,
-                          a.entered_by_name, a.submitted_at[:10], key=str(a.id))
+            table.add_row(*plain_row(a.id, tr(f"apps.state.{a.state}"), kind_name(tr, a.seal_kind), a.unit,
+                                     a.seal_name, a.entered_by_name, a.submitted_at[:10]), key=str(a.id))
         self._shown = None
         self.show_selected()
 
@@ -122,7 +115,7 @@ class _ApplicationList(_StoreScreen):
     def show_selected(self) -> None:
         from station import applications
 
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         a = self.selected()
         detail = self.query_one("#apps-detail", Static)
         preview = self.query_one(ImpressionPreview)
@@ -133,11 +126,11 @@ class _ApplicationList(_StoreScreen):
         lines = [tr("apps.detail", id=a.id, kind=kind_name(tr, a.seal_kind), unit=a.unit, name=a.seal_name,
                     purpose=a.purpose or "—", entered=a.entered_by_name, state=tr(f"apps.state.{a.state}"))]
         if a.credit_code:
-            lines.append(tr("apps.credit_code") + f": {a.credit_code}")
+            lines.append(tr("apps.credit_code") + f": {escape(a.credit_code)}")
         if a.holder_name:
-            lines.append(tr("apps.holder") + f": {a.holder_name} ({a.holder_id_type} {a.holder_id})")
+            lines.append(tr("apps.holder") + escape(f": {a.holder_name} ({a.holder_id_type} {a.holder_id})"))
         if a.reason:
-            lines.append(tr("apps.reason") + f": {a.reason}")
+            lines.append(tr("apps.reason") + f": {escape(a.reason)}")
         if a.impression_id:
             lines.append(tr("apps.impression", id=a.impression_id))
         detail.update("\n".join(lines))
@@ -187,7 +180,7 @@ class ApprovalsScreen(_ApplicationList):
         self.run_service(gather, self._ask_approve)
 
     def _ask_approve(self, found: tuple[Application, bytes, Any, bytes | None]) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         a, new, current, old = found
         pictures = [(new, tr("approvals.new", id=a.id))]
         body = tr("approvals.body", id=a.id, unit=a.unit, name=a.seal_name, entered=a.entered_by_name)
@@ -204,7 +197,7 @@ class ApprovalsScreen(_ApplicationList):
         self.run_service(lambda s: applications.approve(s, app_id), self._approved)
 
     def _approved(self, result: Any) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         text = tr("approvals.done", id=result.application.id, impression=result.impression.id)
         if result.replaced is not None:
             text += " " + tr("approvals.disabled", id=result.replaced.id)
@@ -214,7 +207,7 @@ class ApprovalsScreen(_ApplicationList):
     def action_return(self) -> None:
         from station import applications
 
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         a = self.selected()
         if a is None:
             return
@@ -236,7 +229,7 @@ class ApplyScreen(_StoreScreen):
     BINDINGS = [Binding("escape", "back", "key.cancel"), Binding("ctrl+s", "submit", "key.submit")]
 
     def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         yield Header(show_clock=False)
         yield Label(tr("apply.title"), classes="screen-title", name="apply.title")
         with Horizontal(id="apply-body"):
@@ -274,13 +267,13 @@ class ApplyScreen(_StoreScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self._fields_for("official")
         self.query_one("#apply-unit", Input).focus()
 
     def relabel(self) -> None:
         """After a language switch: each label carries its i18n key as its name."""
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         for label in self.query(Label):
             if label.name:
                 label.update(tr(label.name))
@@ -309,7 +302,7 @@ class ApplyScreen(_StoreScreen):
         self.query_one("#apply-unit-fields").display = not personal
         self.query_one("#apply-holder-fields").display = personal
         key = "apply.holder_unit" if personal else "apply.unit"
-        self.query_one("#apply-unit-label", Label).update(self.app.tr(key))  # type: ignore[attr-defined]
+        self.query_one("#apply-unit-label", Label).update(self.station.tr(key))
 
     def _value(self, name: str) -> str:
         return self.query_one(f"#apply-{name}", Input).value
@@ -326,7 +319,7 @@ class ApplyScreen(_StoreScreen):
                          self._preview)
 
     def _preview(self, image: Any) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.query_one("#apply-error", Static).update("")
         self.query_one(ImpressionPreview).show(image.png, tr("apply.preview_size", w=image.width_mm,
                                                               h=image.height_mm))
@@ -349,15 +342,15 @@ class ApplyScreen(_StoreScreen):
             image = applications.load_impression(path, form.seal_kind, applications.parse_size(size))
             return applications.submit(session, form, image)
 
-        self.query_one("#apply-error", Static).update(self.app.tr("apply.checking"))  # type: ignore[attr-defined]
+        self.query_one("#apply-error", Static).update(self.station.tr("apply.checking"))
         self.run_service(enter, self._submitted)
 
-    def failed(self, exc: StationError) -> None:
-        text = f"{exc.title}: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
-        self.query_one("#apply-error", Static).update(text)
+    def show_failure(self, exc: StationError) -> None:
+        """A form's refusal stays on the form, beside the fields."""
+        self.query_one("#apply-error", Static).update(failure_text(exc))
 
     def _submitted(self, app: Application) -> None:
-        self.notify(self.app.tr("apply.done", id=app.id))  # type: ignore[attr-defined]
+        self.notify(self.station.tr("apply.done", id=app.id))
         self.app.pop_screen()
 
     @on(Button.Pressed, "#apply-cancel")

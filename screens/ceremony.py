@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import (Button, ContentSwitcher, Footer, Header, Input, Label, OptionList, ProgressBar,
                              Static)
 from textual.widgets.option_list import Option
 
 from screens.pin import PinModal
+from screens.widgets.base import StationScreen, escape, failure_text
 from screens.widgets.cards import CardTable
 from station import making
 from station.errors import StationError
@@ -32,7 +33,7 @@ __all__ = ["CeremonyScreen"]
 STEP_KEYS = ("card", "application", "review", "supervisor", "writing", "done")
 
 
-class CeremonyScreen(Screen):
+class CeremonyScreen(StationScreen[None]):
     BINDINGS = [Binding("escape", "cancel", "key.cancel")]
 
     def __init__(self, application_id: int | None = None) -> None:
@@ -48,7 +49,7 @@ class CeremonyScreen(Screen):
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         yield Header()
         yield Static("", id="steps")
         with Horizontal(id="cer-body"):
@@ -88,8 +89,8 @@ class CeremonyScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
-        self.show_cards(self.app.cards)  # type: ignore[attr-defined]
+        self.station.localize(self)
+        self.show_cards(self.station.cards)
         self.goto("card")
 
     def relabel(self) -> None:
@@ -107,7 +108,7 @@ class CeremonyScreen(Screen):
             self._load_applications()
 
     def _render_steps(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         current = self.query_one(ContentSwitcher).current
         parts = [f"✓ {tr('cer.step.officer')}"]
         seen = True
@@ -125,23 +126,27 @@ class CeremonyScreen(Screen):
 
     def fail(self, exc: StationError) -> None:
         self.busy = False
-        self.error(f"[b]{exc.title}[/b]: {exc.message}" + (f" — {exc.hint}" if exc.hint else ""))
+        self.error(failure_text(exc, sep=" — ", markup=True))
+
+    def show_failure(self, exc: StationError) -> None:
+        """The wizard shows every failure on its own error line, under the step."""
+        self.fail(exc)
 
     # -- live cards ----------------------------------------------------------------------
     def show_cards(self, cards: list[CardView]) -> None:
         self.query_one(CardTable).show(cards)
         blank = self.query_one("#cer-cards", OptionList)
         blank.clear_options()
-        blank.add_options([Option(f"{c.label}  {c.serial}  {c.subject[:40]}", id=c.serial)
+        blank.add_options([Option(Text(f"{c.label}  {c.serial}  {c.subject[:40]}"), id=c.serial)
                            for c in cards if c.state is CardState.BLANK])
         sups = self.query_one("#cer-sups", OptionList)
         sups.clear_options()
         done = {s for s, _ in self.cosigners}
-        sups.add_options([Option(("✓ " if c.serial in done else "") + f"{c.label}  {c.serial}", id=c.serial)
+        sups.add_options([Option(Text(("✓ " if c.serial in done else "") + f"{c.label}  {c.serial}"), id=c.serial)
                           for c in cards if c.role is Role.SUPERVISOR])
 
     def _card(self, serial: str) -> CardView | None:
-        return next((c for c in self.app.cards if c.serial == serial), None)  # type: ignore[attr-defined]
+        return next((c for c in self.station.cards if c.serial == serial), None)
 
     # -- step 1: seal card -----------------------------------------------------------------
     @on(OptionList.OptionSelected, "#cer-cards")
@@ -161,25 +166,21 @@ class CeremonyScreen(Screen):
         self.app.push_screen(PinModal(card, collect=True), got)
 
     # -- step 2: application -----------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="card")
     def _load_applications(self) -> None:
         from station import applications
 
-        try:
-            apps = applications.list_(self.app.session, state="approved")  # type: ignore[attr-defined]
-        except StationError as exc:
-            self.app.call_from_thread(self.fail, exc)
-            return
-        self.app.call_from_thread(self._show_applications, apps)
+        session = self.station.session
+        self.run_work(lambda: applications.list_(session, state="approved"), self._show_applications,
+                      group="card")
 
     def _show_applications(self, apps: list[Any]) -> None:
         options = self.query_one("#cer-apps", OptionList)
         options.clear_options()
-        lang = "zh" if self.app.tr.lang == "zh_CN" else "en"  # type: ignore[attr-defined]
-        options.add_options([Option(f"#{a.id}  {a.unit} · {a.seal_name}  ({seal_kind_name(a.seal_kind, lang)})",
+        lang = "zh" if self.station.tr.lang == "zh_CN" else "en"
+        options.add_options([Option(Text(f"#{a.id}  {a.unit} · {a.seal_name}  ({seal_kind_name(a.seal_kind, lang)})"),
                                     id=str(a.id)) for a in apps])
         if not apps:
-            self.error(self.app.tr("cer.app.none"))  # type: ignore[attr-defined]
+            self.error(self.station.tr("cer.app.none"))
 
     @on(OptionList.OptionSelected, "#cer-apps")
     def _app_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -188,19 +189,14 @@ class CeremonyScreen(Screen):
     # -- step 3: review --------------------------------------------------------------------
     def _review(self, application_id: int) -> None:
         self.application_id = application_id
-        self.error(self.app.tr("cer.checking"))  # type: ignore[attr-defined]
+        self.error(self.station.tr("cer.checking"))
         self._review_worker(application_id)
 
-    @work(thread=True, exclusive=True, group="card")
     def _review_worker(self, application_id: int) -> None:
         assert self.seal_card is not None and self.seal_pin is not None
-        try:
-            data = making.review(self.app.session, application_id, self.seal_card.serial,  # type: ignore[attr-defined]
-                                 self.seal_pin)
-        except StationError as exc:
-            self.app.call_from_thread(self._review_failed, exc)
-            return
-        self.app.call_from_thread(self._show_review, data)
+        session, serial, pin = self.station.session, self.seal_card.serial, self.seal_pin
+        self.run_work(lambda: making.review(session, application_id, serial, pin), self._show_review,
+                      failed=self._review_failed, group="card")
 
     def _review_failed(self, exc: StationError) -> None:
         self.seal_card = self.seal_pin = None
@@ -208,7 +204,7 @@ class CeremonyScreen(Screen):
         self.fail(exc)
 
     def _show_review(self, r: making.Review) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.review_data = r
         a, c = r.application, r.card
         rows = [
@@ -219,10 +215,11 @@ class CeremonyScreen(Screen):
             (tr("cer.f.validity"), f"{r.valid_start:%Y-%m-%d %H:%M} – {r.valid_end:%Y-%m-%d %H:%M} UTC"),
             (tr("cer.f.size"), f"{r.impression.width_mm} × {r.impression.height_mm} mm"),
             (tr("cer.f.card"), f"{c.label} ({c.serial})"), (tr("cer.f.subject"), c.subject),
+            (tr("cer.f.matched"), c.matched or "—"),
             (tr("cer.f.issuer"), c.issuer), (tr("cer.f.certserial"), c.cert_serial),
             (tr("cer.f.certvalid"), f"{c.not_before:%Y-%m-%d} – {c.not_after:%Y-%m-%d}"),
         ]
-        self.query_one("#cer-review", Static).update("\n".join(f"[b]{k}[/b]  {v}" for k, v in rows))
+        self.query_one("#cer-review", Static).update("\n".join(f"[b]{k}[/b]  {escape(v)}" for k, v in rows))
         from screens.widgets.impression import halfblock_text
 
         self.query_one("#cer-preview", Static).update(halfblock_text(r.picture, 28))
@@ -233,7 +230,7 @@ class CeremonyScreen(Screen):
     @on(Input.Submitted, "#cer-recipient")
     def _confirmed(self) -> None:
         if not self.recipient():
-            self.error(self.app.tr("cer.f.recipient_needed"))  # type: ignore[attr-defined]
+            self.error(self.station.tr("cer.f.recipient_needed"))
             self.query_one("#cer-recipient").focus()
             return
         self.goto("supervisor")
@@ -241,11 +238,11 @@ class CeremonyScreen(Screen):
 
     # -- step 4: supervisors ---------------------------------------------------------------
     def _sup_status(self) -> None:
-        quorum = self.app.session.config.quorum  # type: ignore[attr-defined]
+        quorum = self.station.session.config.quorum
         self.query_one("#cer-sup-status", Static).update(
-            self.app.tr("cer.sup.status", n=len(self.cosigners), quorum=quorum))  # type: ignore[attr-defined]
+            self.station.tr("cer.sup.status", n=len(self.cosigners), quorum=quorum))
         self.query_one("#cer-write", Button).disabled = len(self.cosigners) < quorum
-        self.show_cards(self.app.cards)  # type: ignore[attr-defined]
+        self.show_cards(self.station.cards)
 
     @on(OptionList.OptionSelected, "#cer-sups")
     def _sup_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -255,21 +252,16 @@ class CeremonyScreen(Screen):
 
         def got(pin: str | None) -> None:
             if pin:
-                self.error(self.app.tr("cer.checking"))  # type: ignore[attr-defined]
+                self.error(self.station.tr("cer.checking"))
                 self._check_supervisor(card.serial, pin)
 
         self.app.push_screen(PinModal(card, collect=True), got)
 
-    @work(thread=True, exclusive=True, group="card")
     def _check_supervisor(self, serial: str, pin: str) -> None:
         """The supervisor's card and PIN are checked at once, not only when signing."""
-        try:
-            making.check_supervisor(self.app.session, serial, pin,  # type: ignore[attr-defined]
-                                    [s for s, _ in self.cosigners])
-        except StationError as exc:
-            self.app.call_from_thread(self.fail, exc)
-            return
-        self.app.call_from_thread(self._supervisor_ok, serial, pin)
+        session, others = self.station.session, [s for s, _ in self.cosigners]
+        self.run_work(lambda: making.check_supervisor(session, serial, pin, others),
+                      lambda _: self._supervisor_ok(serial, pin), group="card")
 
     def _supervisor_ok(self, serial: str, pin: str) -> None:
         self.error("")
@@ -285,26 +277,26 @@ class CeremonyScreen(Screen):
         self.goto("writing")
         self._write_worker()
 
-    @work(thread=True, exclusive=True, group="card")
     def _write_worker(self) -> None:
         assert self.seal_card and self.seal_pin and self.application_id is not None
-        session = self.app.session  # type: ignore[attr-defined]
-        try:
-            made = making.make_seal(
-                session, application_id=self.application_id, seal_card=self.seal_card.serial,
-                seal_pin=self.seal_pin, supervisors=[(s, (lambda p=p: p)) for s, p in self.cosigners],
-                recipient=self.recipient(), progress=lambda step: self.app.call_from_thread(self._progress, step))
-        except StationError as exc:
-            self.app.call_from_thread(self._write_failed, exc)
-            return
-        self.app.call_from_thread(self._written, made)
+        session, application_id, serial, pin = (self.station.session, self.application_id, self.seal_card.serial,
+                                                self.seal_pin)
+        supervisors = [(s, (lambda p=p: p)) for s, p in self.cosigners]
+        recipient = self.recipient()
+
+        def write() -> making.MadeSeal:
+            return making.make_seal(
+                session, application_id=application_id, seal_card=serial, seal_pin=pin, supervisors=supervisors,
+                recipient=recipient, progress=lambda step: self.from_thread(self._progress, step))
+
+        self.run_work(write, self._written, failed=self._write_failed, group="card")
 
     def recipient(self) -> str:
         return self.query_one("#cer-recipient", Input).value.strip()
 
     def _progress(self, step: str) -> None:
         self.query_one(ProgressBar).update(progress=making.STEPS.index(step) + 1)
-        self.query_one("#cer-step", Static).update(self.app.tr(f"cer.progress.{step}"))  # type: ignore[attr-defined]
+        self.query_one("#cer-step", Static).update(self.station.tr(f"cer.progress.{step}"))
 
     def _write_failed(self, exc: StationError) -> None:
         self.cosigners.clear()
@@ -316,35 +308,33 @@ class CeremonyScreen(Screen):
         self.made = made
         self.seal_pin = None
         self.cosigners.clear()
-        self.query_one("#cer-done", Static).update(self.app.tr(  # type: ignore[attr-defined]
+        self.query_one("#cer-done", Static).update(self.station.tr(
             "cer.done.body", esid=made.esid, card=made.card_serial, recipient=made.recipient))
         self.goto("done")
         if made.receipt_error is not None:
-            self.error(self.app.tr(  # type: ignore[attr-defined]
-                "cer.done.no_receipt", reason=made.receipt_error.message))
-        self.app.rescan()  # type: ignore[attr-defined]
+            self.error(self.station.tr("cer.done.no_receipt", reason=made.receipt_error.message))
+        self.station.rescan()
 
     # -- step 6: done, batch -----------------------------------------------------------------
     @on(Button.Pressed, "#cer-receipt")
     def _receipt(self) -> None:
-        if self.made is not None and hasattr(self.app, "show_receipt"):
-            self.app.show_receipt(self.made.esid)  # type: ignore[attr-defined]
+        if self.made is not None:
+            self.station.show_receipt(self.made.esid)
 
     @on(Button.Pressed, "#cer-next")
     def _next(self) -> None:
         self._next_worker()
 
-    @work(thread=True, exclusive=True, group="card")
     def _next_worker(self) -> None:
         unit = self.review_data.application.unit if self.review_data else ""
-        nxt = making.next_application(self.app.session, unit)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._start_next, nxt)
+        session = self.station.session
+        self.run_work(lambda: making.next_application(session, unit), self._start_next, group="card")
 
-    def _start_next(self, nxt: Any) -> None:
-        if nxt is None:
-            self.error(self.app.tr("cer.done.no_next"))  # type: ignore[attr-defined]
+    def _start_next(self, following: Any) -> None:
+        if following is None:
+            self.error(self.station.tr("cer.done.no_next"))
             return
-        self.preset_application = nxt.id
+        self.preset_application = following.id
         self.seal_card = self.seal_pin = self.review_data = self.made = None
         self.goto("card")
 

@@ -13,15 +13,14 @@ from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from station.errors import StationError
+from screens.widgets.base import StationScreen, Work, escape, plain_row
 from station.receipts.claims import IssuedSeal
 
 __all__ = ["QrCode", "ReceiptScreen", "ReceiptListScreen", "open_receipt"]
@@ -55,7 +54,7 @@ def _time(iso: str) -> str:
     return iso[:19].replace("T", " ") + " UTC"
 
 
-class ReceiptScreen(Screen):
+class ReceiptScreen(StationScreen[None]):
     """One receipt: the QR on the left, what it says on the right; E exports it to USB."""
 
     CSS_PATH = "receipt.tcss"
@@ -78,11 +77,11 @@ class ReceiptScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self.relabel()
 
     def relabel(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         s = self.seal
         self.query_one("#receipt-title", Label).update(tr("receipt.title", esid=s.esid))
         rows = [
@@ -95,7 +94,7 @@ class ReceiptScreen(Screen):
             (tr("receipt.station"), s.station_id),
         ]
         width = max(cell_len(k) for k, _ in rows) + 2  # CJK labels are two cells per character
-        text = "\n".join(k + " " * (width - cell_len(k)) + v for k, v in rows)
+        text = "\n".join(k + " " * (width - cell_len(k)) + escape(v) for k, v in rows)
         if s.receipt:
             qr = self.query_one(QrCode)
             text += "\n\n" + tr("receipt.size", chars=len(s.receipt), version=qr.version)
@@ -114,7 +113,7 @@ class ReceiptScreen(Screen):
         self.app.pop_screen()
 
 
-class ReceiptListScreen(Screen):
+class ReceiptListScreen(StationScreen[None]):
     """The seals issued at this station, newest first; Enter shows the receipt."""
 
     CSS_PATH = "receipt.tcss"
@@ -132,13 +131,13 @@ class ReceiptListScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self.relabel()
         self.query_one(DataTable).focus()
         self.action_reload()
 
     def relabel(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.query_one("#receipts-title", Label).update(tr("receipts.title"))
         table = self.query_one(DataTable)
         table.clear(columns=True)
@@ -149,53 +148,46 @@ class ReceiptListScreen(Screen):
     def action_reload(self) -> None:
         self._load()
 
-    @work(thread=True, exclusive=True, group="store")
     def _load(self) -> None:
         from station.receipts.issue import issued
 
-        session = self.app.session  # type: ignore[attr-defined]
+        session = self.station.session
         if session is None:
             return
-        try:
-            rows = issued(session)
-        except StationError as exc:
-            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
-            return
-        self.app.call_from_thread(self.show_rows, rows)
+        self.run_work(lambda: issued(session), self.show_rows)
 
     def show_rows(self, rows: list[IssuedSeal]) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.rows = list(rows)
         table = self.query_one(DataTable)
         table.clear()
         for s in self.rows:
-            table.add_row(str(s.number) if s.number is not None else "—", s.esid, s.seal_name, s.unit,
-                          s.recipient, _time(s.issued_at), key=s.esid)
+            table.add_row(*plain_row(s.number if s.number is not None else "—", s.esid, s.seal_name, s.unit,
+                                     s.recipient, _time(s.issued_at)), key=s.esid)
         self.query_one("#receipts-status", Static).update(tr("receipts.count", n=len(self.rows)))
 
     @on(DataTable.RowSelected, "#receipts-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            open_receipt(self.app, str(event.row_key.value))
+            self.station.show_receipt(str(event.row_key.value))
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
 
-def open_receipt(app: Any, esid: str) -> None:
-    """Show a seal's receipt, as the ceremony signed it."""
+def open_receipt(node: Work, esid: str) -> None:
+    """Show a seal's receipt, as the ceremony signed it (export signs one it could not).
 
-    def run() -> None:
-        from station.receipts.issue import issued_seal
+    ``node`` (the app) owns the worker, so it outlives the screen that asked.
+    """
+    from station.receipts.issue import issued_seal
 
-        session = app.session
-        if session is None:
-            return
-        try:
-            seal = issued_seal(session, esid)
-        except StationError as exc:
-            app.call_from_thread(app.show_error, exc)
-            return
-        app.call_from_thread(app.push_screen, ReceiptScreen(seal))
+    session = node.station.session
+    if session is None:
+        return
 
-    app.run_worker(run, thread=True, exclusive=True, group="receipt", name=f"receipt {esid}")
+    def run() -> IssuedSeal:
+        return issued_seal(session, esid)
+
+    node.run_work(run, lambda seal: node.app.push_screen(ReceiptScreen(seal)), group="receipt",
+                  name=f"receipt {esid}")

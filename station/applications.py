@@ -23,20 +23,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from station import impressions
-from station.audit import now_utc
+from station.clock import now_text
 from station.errors import InputError, StateError
 from station.images import MAX_FILE_BYTES, ImpressionImage, normalise_impression
-from station.model import Application, ApplicationState, Impression, Role
+from station.model import Application, Impression, Role
 from station.store.applications import Applications
+from station.vocabulary import ApplicationState
 from station.validation import (PERSONAL_SEAL_KINDS, check_credit_code, check_identity, check_seal_kind,
                                 check_seal_name)
 
 if TYPE_CHECKING:  # pragma: no cover
     from station.session import Session
 
-__all__ = ["Application", "ApplicationState", "ApplicationForm", "Approval", "check_form", "load_impression",
+__all__ = ["Application", "ApplicationForm", "Approval", "check_form", "load_impression",
            "parse_size", "submit", "approve", "reject", "get", "list_", "mark_made", "pending_picture",
-           "may_enter", "may_decide", "demo_samples"]
+           "may_enter", "may_decide"]
 
 _BAD = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
@@ -190,7 +191,7 @@ def submit(session: Session, form: ApplicationForm, image: ImpressionImage) -> A
             id=0, seal_kind=form.seal_kind, unit=form.unit, credit_code=form.credit_code, seal_name=form.seal_name,
             purpose=form.purpose, holder_name=form.holder_name, holder_id_type=form.holder_id_type,
             holder_id=form.holder_id, state=ApplicationState.SUBMITTED.value, impression_id=None,
-            entered_by=actor.cert_sha256, entered_by_name=actor.name, submitted_at=now_utc(),
+            entered_by=actor.cert_sha256, entered_by_name=actor.name, submitted_at=now_text(),
             width_mm=image.width_mm, height_mm=image.height_mm, original_sha256=image.original_sha256,
             png_sha256=image.png_sha256, width_px=image.width_px, height_px=image.height_px,
             source_format=image.source_format))
@@ -207,7 +208,7 @@ def _decidable(session: Session, app_id: int, action: str) -> Application:
                                   f"{session.actor.role.value}s may not decide on applications",
                                   hint="a supervisor approves or returns applications")
     app = get(session, app_id)
-    if app.state != ApplicationState.SUBMITTED.value:
+    if app.state is not ApplicationState.SUBMITTED:
         raise impressions.refusal(session, action, str(app.id), "not-submitted",
                                   f"application {app.id} is {app.state}, not waiting for a decision")
     if app.entered_by == session.actor.cert_sha256:
@@ -219,7 +220,7 @@ def _decidable(session: Session, app_id: int, action: str) -> Application:
 
 def _decide(session: Session, app: Application, state: ApplicationState, **extra: Any) -> None:
     repo = Applications(session.store)
-    if not repo.decide(app.id, state, session.actor.cert_sha256, session.actor.name, now_utc(), **extra):
+    if not repo.decide(app.id, state, session.actor.cert_sha256, session.actor.name, now_text(), **extra):
         raise StateError(f"application {app.id} was decided by someone else meanwhile")
     repo.shred_upload(app.id)
 
@@ -251,54 +252,6 @@ def reject(session: Session, app_id: int, reason: str) -> Application:
 
 def mark_made(session: Session, app_id: int, esid: str) -> None:
     """approved -> made; called by the making ceremony inside its own transaction."""
-    if not Applications(session.store).mark_made(app_id, esid, now_utc()):
+    if not Applications(session.store).mark_made(app_id, esid, now_text()):
         raise StateError(f"application {app_id} is not approved, so it cannot be marked as made")
     session.log("application-made", str(app_id), "ok", esid=esid)
-
-
-# -- the demo world ------------------------------------------------------------------------
-def demo_samples(session: Session, cards: list[Any]) -> None:
-    """Four sample applications: two approved (active impressions), one waiting, one returned.
-
-    The demo is built in an administrator's session, who may neither enter nor decide;
-    so the demo officer enters them and the first demo supervisor decides, each with their
-    own card, as at a real counter.
-    """
-    from station.audit import Audit
-    from station.images import make_demo_impression
-    from station.session import login
-    from station.validation import generate_credit_code, generate_resident_id
-
-    officer = next(c for c in cards if c.role == "officer")
-    supervisor = next(c for c in cards if c.role == "supervisor")
-    samples = [  # (form, impression text, decision)
-        (dict(seal_kind="official", unit="示例科技有限公司", credit_code=generate_credit_code(10001),
-              seal_name="示例科技有限公司", purpose="对外签署合同与公文"), "示例科技有限公司", "approve"),
-        (dict(seal_kind="personal-name", holder_name="张伟", holder_id=generate_resident_id(sequence=123),
-              seal_name="张伟", purpose="个人签署"), "张伟", "approve"),
-        (dict(seal_kind="contract", unit="华东贸易有限公司", credit_code=generate_credit_code(20002),
-              seal_name="华东贸易有限公司合同专用章", purpose="签订购销合同"), "华东贸易有限公司", None),
-        (dict(seal_kind="finance", unit="星河建设集团有限公司", credit_code=generate_credit_code(30003),
-              seal_name="星河建设集团有限公司财务专用章", purpose="财务结算"), "星河建设集团有限公司",
-         "印模图像不清晰，请重新扫描后再申请"),
-    ]
-    entered: list[tuple[int, str | None]] = []
-    desk = login(session.home, officer.serial, officer.pin, role=Role.OFFICER)
-    try:
-        for fields, text, decision in samples:
-            form = check_form(**fields)
-            image = normalise_impression(make_demo_impression(text, form.seal_kind, size=320),
-                                         seal_kind=form.seal_kind)
-            entered.append((submit(desk, form, image).id, decision))
-    finally:
-        desk.close()
-    boss = login(session.home, supervisor.serial, supervisor.pin, role=Role.SUPERVISOR)
-    try:
-        for app_id, decision in entered:
-            if decision == "approve":
-                approve(boss, app_id)
-            elif decision:
-                reject(boss, app_id, decision)
-    finally:
-        boss.close()
-    session.audit = Audit(session.store)  # the other sessions appended to the log meanwhile

@@ -6,27 +6,22 @@ title and a hint a person can act on.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import Iterator
 
+from crypto import certs
 from devices import errors as dev
 from devices.pkcs11 import Card, Module, TokenInfo, open_module, unblock
 from station.errors import CardAbsentError, CardError, PinLockedError, StateError, WrongPinError
 from station.home import Home
 from station.model import CardState, CardView, Role
 
-__all__ = ["device_errors", "module_for", "list_cards", "card_subject", "cert_sha256",
+__all__ = ["device_errors", "module_for", "list_cards", "card_subject", "enrolled_roles", "view", "open_card",
            "UNBLOCK_HINT", "softhsm_env", "unblock_card"]
 
 UNBLOCK_HINT = ("an administrator must unblock it with the SO PIN "
                 "(`seal-station card unblock SERIAL`)")
-
-
-def cert_sha256(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()
 
 
 @contextmanager
@@ -82,19 +77,10 @@ def unblock_card(home: Home, serial: str, so_pin: str, new_pin: str) -> None:
 def card_subject(der: bytes | None) -> str:
     if not der:
         return ""
-    from cryptography import x509
-
     try:
-        return x509.load_der_x509_certificate(der).subject.rfc4514_string()
-    except ValueError:
+        return certs.subject(der)
+    except certs.CertificateError:
         return "(unreadable certificate)"
-
-
-def certificate_window(der: bytes) -> tuple[datetime, datetime]:
-    from cryptography import x509
-
-    cert = x509.load_der_x509_certificate(der)
-    return cert.not_valid_before_utc, cert.not_valid_after_utc
 
 
 def _state(info: TokenInfo, home: Home, roles: dict[str, Role]) -> CardState:
@@ -103,7 +89,7 @@ def _state(info: TokenInfo, home: Home, roles: dict[str, Role]) -> CardState:
         return CardState(marks[info.serial])
     if info.certificate is None:
         return CardState.UNKNOWN
-    if cert_sha256(info.certificate) in roles:
+    if certs.fingerprint(info.certificate) in roles:
         return CardState.AUTHORIZATION
     if "SESeal" in info.data_labels:
         return CardState.SEALED
@@ -122,7 +108,7 @@ def view(info: TokenInfo, home: Home, roles: dict[str, Role], max_tries: int) ->
     return CardView(
         serial=info.serial, label=info.label, state=_state(info, home, roles),
         subject=card_subject(info.certificate),
-        role=roles.get(cert_sha256(info.certificate)) if info.certificate else None,
+        role=roles.get(certs.fingerprint(info.certificate)) if info.certificate else None,
         pin_locked=locked, tries_left=tries)
 
 
@@ -140,6 +126,3 @@ def open_card(module: Module, serial: str) -> Card:
     with device_errors(serial):
         return module.card(serial)
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)

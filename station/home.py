@@ -121,14 +121,12 @@ class Home:
 
     def trust_anchors(self) -> list[bytes]:
         """DER of every CA certificate the station trusts."""
-        from cryptography import x509
-        from cryptography.hazmat.primitives.serialization import Encoding
+        from crypto import certs
 
         out: list[bytes] = []
         if self.trust_dir.exists():
             for pem in sorted(self.trust_dir.glob("*.pem")):
-                for cert in x509.load_pem_x509_certificates(pem.read_bytes()):
-                    out.append(cert.public_bytes(Encoding.DER))
+                out += certs.der_certificates(pem.read_bytes())
         return out
 
     # -- the audit inbox ----------------------------------------------------------------

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Iterable
 
 from crypto import envelope
 from station import keys
-from station.audit import now_utc
-from station.errors import InputError, PolicyError, StateError, StoreError
+from station.clock import now_text
+from station.errors import InputError, PolicyError, StateError, StoreError, crypto_errors
 from station.images import ImpressionImage
-from station.model import Impression, ImpressionState, Role
+from station.model import Impression, Role
 from station.store.impressions import ImpressionQuery, Impressions
+from station.vocabulary import ImpressionState
 
 if TYPE_CHECKING:  # pragma: no cover
     from station.model import Application
@@ -83,12 +84,10 @@ def decrypt(session: Session, kind: str, ident: int, wrapped: bytes | None, blob
     """The picture back, checked against its recorded digest. Failures are opaque."""
     if wrapped is None or blob is None:
         raise PolicyError(f"the {kind} picture {ident} has been destroyed", reason="impression-destroyed")
-    try:
+    with crypto_errors(StoreError, f"the {kind} picture {ident} cannot be decrypted",
+                       hint="the store may be damaged: restore a backup", opaque=True):
         data_key = envelope.open_(keys.library_key(session.master), bytes(wrapped), _aad(f"{kind}-key", ident))
         png = envelope.open_(data_key, bytes(blob), _aad(kind, ident))
-    except envelope.EnvelopeError:
-        raise StoreError(f"the {kind} picture {ident} cannot be decrypted",
-                         hint="the store may be damaged: restore a backup") from None
     if hashlib.sha256(png).hexdigest() != sha256:
         raise StoreError(f"the {kind} picture {ident} does not match its recorded digest",
                          hint="the store may be damaged: restore a backup")
@@ -115,7 +114,7 @@ def _picture(session: Session, imp: Impression) -> bytes:
 def plaintext(session: Session, impression_id: int) -> bytes:
     """The PNG of an **active** impression, for making a seal. Anything else is refused."""
     imp = get(session, impression_id)
-    if imp.state != ImpressionState.ACTIVE.value:
+    if imp.state is not ImpressionState.ACTIVE:
         raise refusal(session, "impression-use", str(imp.id), "impression-not-active",
                       f"impression {imp.id} is {imp.state}: only an active impression can make a seal",
                       hint="choose the unit's active impression, or approve a new application")
@@ -126,7 +125,7 @@ def preview(session: Session, impression_id: int) -> bytes:
     """The PNG for showing on screen (active or disabled); every view is audited."""
     _require(session, VIEWERS, "impression-view", str(impression_id))
     imp = get(session, impression_id)
-    if imp.state == ImpressionState.DESTROYED.value:
+    if imp.state is ImpressionState.DESTROYED:
         raise refusal(session, "impression-view", str(imp.id), "impression-destroyed",
                       f"impression {imp.id} has been destroyed; nothing is left to show")
     png = _picture(session, imp)
@@ -183,7 +182,7 @@ def import_approved(session: Session, app: Application, image: ImpressionImage
     (unit, seal name), if any, is disabled first, so the unique index never sees two.
     The import time is the impression's effective start; its validity is unlimited.
     """
-    when = now_utc()
+    when = now_text()
     previous = active_for(session, app.unit, app.seal_name)
     with session.store.transaction():
         if previous is not None:
@@ -207,11 +206,11 @@ def disable(session: Session, impression_id: int, reason: str = "") -> Impressio
     """停用: the impression stays in the library but can never make a seal again."""
     _require(session, MANAGERS, "impression-disable", str(impression_id))
     imp = get(session, impression_id)
-    if imp.state != ImpressionState.ACTIVE.value:
+    if imp.state is not ImpressionState.ACTIVE:
         raise refusal(session, "impression-disable", str(imp.id), "not-active",
                       f"impression {imp.id} is {imp.state}, not active")
     with session.store.transaction():
-        _set_state(session, imp, ImpressionState.DISABLED, reason.strip(), now_utc())
+        _set_state(session, imp, ImpressionState.DISABLED, reason.strip(), now_text())
         session.log("impression-disable", str(imp.id), "ok", reason=reason.strip(), unit=imp.unit,
                     seal_name=imp.seal_name)
     return get(session, imp.id)
@@ -221,12 +220,12 @@ def destroy(session: Session, impression_id: int, reason: str = "") -> Impressio
     """销毁: erase the data key and the ciphertext for good; the metadata row remains."""
     _require(session, MANAGERS, "impression-destroy", str(impression_id))
     imp = get(session, impression_id)
-    if imp.state == ImpressionState.DESTROYED.value:
+    if imp.state is ImpressionState.DESTROYED:
         raise refusal(session, "impression-destroy", str(imp.id), "already-destroyed",
                       f"impression {imp.id} is already destroyed")
     with session.store.transaction():
         Impressions(session.store).shred_picture(imp.id)
-        _set_state(session, imp, ImpressionState.DESTROYED, reason.strip(), now_utc())
+        _set_state(session, imp, ImpressionState.DESTROYED, reason.strip(), now_text())
         session.log("impression-destroy", str(imp.id), "ok", reason=reason.strip(), was=imp.state,
                     unit=imp.unit, seal_name=imp.seal_name)
     return get(session, imp.id)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from station.vocabulary import ApplicationState, ImpressionState, SealKind
+
 __all__ = ["Role", "CardState", "Actor", "CardView", "Enrollment", "AuditEntry", "AuditRow", "TreeHead",
-           "AuditReport", "ApplicationState", "ImpressionState", "Application", "Impression", "CoSignature",
-           "Seal", "Issuance", "IssuedRecord"]
+           "AuditReport", "Application", "Impression", "CoSignature", "Seal", "Issuance", "IssuedRecord"]
 
 
 class Role(str, enum.Enum):
@@ -105,24 +106,7 @@ class AuditReport:
     heads_checked: int
 
 
-# -- applications and the impression library (issue #3) ---------------------------------
-class ApplicationState(str, enum.Enum):
-    """submitted -> approved | rejected (returned with a reason); approved -> made."""
-
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    MADE = "made"
-
-
-class ImpressionState(str, enum.Enum):
-    """Only an active impression can be made into a seal; destroyed is for ever."""
-
-    ACTIVE = "active"
-    DISABLED = "disabled"
-    DESTROYED = "destroyed"
-
-
+# -- applications and the impression library ---------------------------------------------
 @dataclass(frozen=True)
 class Application:
     """An application form (申请单) as entered at the counter, and what became of it.
@@ -133,7 +117,7 @@ class Application:
     """
 
     id: int
-    seal_kind: str  # official|department|contract|finance|special|personal-name|personal-signature
+    seal_kind: SealKind
     unit: str
     credit_code: str | None
     seal_name: str
@@ -141,7 +125,7 @@ class Application:
     holder_name: str | None
     holder_id_type: str | None
     holder_id: str | None
-    state: str  # ApplicationState value
+    state: ApplicationState
     impression_id: int | None
     entered_by: str
     entered_by_name: str
@@ -160,6 +144,11 @@ class Application:
     height_px: int = 0
     source_format: str = "png"
 
+    def __post_init__(self) -> None:
+        # Rows and forms hand over the stored text; the record holds the words themselves.
+        object.__setattr__(self, "seal_kind", SealKind(self.seal_kind))
+        object.__setattr__(self, "state", ApplicationState(self.state))
+
 
 @dataclass(frozen=True)
 class Impression:
@@ -168,8 +157,8 @@ class Impression:
     id: int
     unit: str
     seal_name: str
-    seal_kind: str
-    state: str  # ImpressionState value
+    seal_kind: SealKind
+    state: ImpressionState
     width_mm: int
     height_mm: int
     original_sha256: str
@@ -183,6 +172,10 @@ class Impression:
     changed_at: str | None = None
     changed_by: str | None = None
     reason: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seal_kind", SealKind(self.seal_kind))
+        object.__setattr__(self, "state", ImpressionState(self.state))
 
 
 # -- seals made here and their issuance ----------------------------------------------------
@@ -228,6 +221,7 @@ class Issuance:
     supervisors: tuple[CoSignature, ...]
     digest: str
     receipt: str | None = None
+    number: int | None = None  # the receipt number, reserved before the supervisors co-signed it
 
 
 @dataclass(frozen=True)

@@ -15,25 +15,47 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Sequence
 
 from devices.pkcs11 import Card
 from station import applications
-from station.cards import device_errors, now
-from station.errors import PolicyError, StateError
+from station.cards import device_errors
+from station.clock import now
+from station.errors import PolicyError, StateError, StationError
 from station.model import Application, CoSignature, Issuance, Seal
-from station.receipts.claims import issuance_digest_from_hash
 from station.session import Session
 from station.store.reservations import Reservation, Reservations
 from station.store.seals import Seals
+from station.vocabulary import ApplicationState
 
-if TYPE_CHECKING:
-    from station.making import MadeSeal
-
-__all__ = ["SEAL_LABEL", "refuse", "check_card_free", "check_application_free", "reserve", "recheck",
+__all__ = ["SEAL_LABEL", "MadeSeal", "refuse", "check_card_free", "check_application_free", "reserve", "recheck",
            "made_from", "record_reserved", "release"]
 
 SEAL_LABEL = "SESeal"
+
+
+@dataclass(frozen=True)
+class MadeSeal:
+    """A seal made (or about to be recorded): what its record, receipt and result need."""
+
+    esid: str
+    card_serial: str
+    application_id: int
+    seal_der: bytes = field(repr=False)
+    seal_sha256: str
+    card_cert_sha256: str
+    made_at: str
+    valid_start: datetime
+    valid_end: datetime
+    recipient: str
+    supervisors: tuple[CoSignature, ...]
+    receipt: str | None = None  # the signed ``SSR1:`` text; None when the card could not sign it
+    receipt_error: StationError | None = field(default=None, repr=False, compare=False)
+    number: int | None = None  # the receipt number reserved before the supervisors co-signed
+    issued_at: str = ""
+    digest: bytes = field(default=b"", repr=False)
 
 
 def refuse(session: Session, reason: str, message: str, obj: str, hint: str = "") -> PolicyError:
@@ -66,6 +88,7 @@ def reserve(session: Session, m: MadeSeal, functions: Sequence[str]) -> Reservat
     record = json.dumps({"recipient": m.recipient, "functions": list(functions), "made_at": m.made_at,
                          "valid_start": m.valid_start.isoformat(), "valid_end": m.valid_end.isoformat(),
                          "card_cert_sha256": m.card_cert_sha256, "officer_cert_sha256": session.actor.cert_sha256,
+                         "number": m.number, "issued_at": m.issued_at, "digest": m.digest.hex(),
                          "supervisors": [{"serial": s.serial, "cert_sha256": s.cert_sha256, "name": s.name,
                                           "algorithm": s.algorithm, "signature": s.signature.hex()}
                                          for s in m.supervisors]})
@@ -74,7 +97,7 @@ def reserve(session: Session, m: MadeSeal, functions: Sequence[str]) -> Reservat
     with session.store.transaction():  # a refusal's audit entry is committed with the transaction
         try:
             app = applications.get(session, m.application_id)
-            if app.state != "approved":
+            if app.state is not ApplicationState.APPROVED:
                 raise refuse(session, "application-not-approved", f"application {m.application_id} is "
                              f"{app.state}, not approved", str(m.application_id))
             check_card_free(session, m.card_serial)
@@ -120,17 +143,14 @@ def release(session: Session, reservation: Reservation, outcome: str) -> bool:
 
 def made_from(reservation: Reservation) -> tuple[MadeSeal, tuple[str, ...], str]:
     """The seal a reservation was about to record, its functions and its officer."""
-    from datetime import datetime
-
-    from station.making import MadeSeal
-
     r = json.loads(reservation.record)
     sigs = tuple(CoSignature(s["serial"], s["cert_sha256"], s["name"], s["algorithm"],
                              bytes.fromhex(s["signature"])) for s in r["supervisors"])
     m = MadeSeal(reservation.esid, reservation.card_serial, reservation.application_id, reservation.seal_der,
                  hashlib.sha256(reservation.seal_der).hexdigest(), r["card_cert_sha256"], r["made_at"],
                  datetime.fromisoformat(r["valid_start"]), datetime.fromisoformat(r["valid_end"]),
-                 r["recipient"], sigs)
+                 r["recipient"], sigs, number=r["number"], issued_at=r["issued_at"],
+                 digest=bytes.fromhex(r["digest"]))
     return m, tuple(r["functions"]), r["officer_cert_sha256"]
 
 
@@ -140,8 +160,8 @@ def record_reserved(session: Session, reservation: Reservation, app: Application
     seal = Seal(m.esid, m.application_id, m.seal_sha256, m.card_serial, m.card_cert_sha256, app.seal_name, app.unit,
                 app.seal_kind, m.valid_start.isoformat(), m.valid_end.isoformat(), m.made_at, officer,
                 tuple(functions))
-    digest = issuance_digest_from_hash(m.seal_sha256, m.card_serial, m.application_id, m.recipient)
-    issuance = Issuance(m.esid, m.recipient, now().isoformat(), officer, m.supervisors, digest.hex())
+    issuance = Issuance(m.esid, m.recipient, m.issued_at, officer, m.supervisors, m.digest.hex(),
+                        number=m.number)
     with session.store.transaction():
         Seals(session.store).add(seal, m.seal_der, issuance)
         applications.mark_made(session, m.application_id, m.esid)

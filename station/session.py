@@ -19,12 +19,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from crypto import certs
 from crypto.algorithms import verify_signature
 from devices.pkcs11 import Card, Module
 from station import keys, witness
 from station.audit import Audit, make_entry
-from station.cards import (UNBLOCK_HINT, cert_sha256, certificate_window, device_errors,
-                           module_for, now, open_card)
+from station.cards import UNBLOCK_HINT, device_errors, module_for, open_card
+from station.clock import now
 from station.config import Config
 from station.errors import PinLockedError, PolicyError, StationError, WrongPinError
 from station.home import Home
@@ -34,16 +35,7 @@ from station.store.counters import Secrets
 from station.store.db import Store
 from station.store.enrollments import Enrollments
 
-__all__ = ["Session", "login", "unlock_card", "IdleTimer", "prove_possession", "actor_for", "common_name"]
-
-
-def common_name(cert_der: bytes) -> str:
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-
-    cert = x509.load_der_x509_certificate(cert_der)
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else cert.subject.rfc4514_string()
+__all__ = ["Session", "login", "unlock_card", "IdleTimer", "prove_possession", "actor_for"]
 
 
 def prove_possession(card: Card, config: Config) -> Any:
@@ -100,15 +92,15 @@ class Session:
 
 
 def actor_for(store: Store, cert_der: bytes) -> Actor | None:
-    enrollment = Enrollments(store).active(cert_sha256(cert_der))
+    enrollment = Enrollments(store).active(certs.fingerprint(cert_der))
     if enrollment is None:
         return None
     return Actor(enrollment.cert_sha256, enrollment.name, enrollment.role, enrollment.serial)
 
 
 def _refuse(home: Home, serial: str, cert: bytes | None, why: str, outcome: str = "refused") -> None:
-    actor = {"cert_sha256": cert_sha256(cert) if cert else "", "name": common_name(cert) if cert else "",
-             "role": "", "serial": serial}
+    actor = {"cert_sha256": certs.fingerprint(cert) if cert else "",
+             "name": certs.common_name(cert) if cert else "", "role": "", "serial": serial}
     keys.seal_to_inbox(home, make_entry(0, actor, "login", serial, outcome, {"reason": why}))
 
 
@@ -163,7 +155,7 @@ def login(home: Home, serial: str, pin: str, *, role: Role | None = None,
 
 def _open_session(home: Home, config: Config, module: Module, card: Card, role: Role | None) -> Session:
     cert = card.certificate
-    slot_entry = home.keyslots().for_cert(cert_sha256(cert))
+    slot_entry = home.keyslots().for_cert(certs.fingerprint(cert))
     if slot_entry is None:
         _refuse(home, card.serial, cert, "not enrolled")
         raise PolicyError(f"card {card.serial} is not enrolled at this station", reason="not-enrolled",
@@ -172,7 +164,7 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
         _refuse(home, card.serial, cert, f"enrolled as {slot_entry.role.value}, not {role.value}")
         raise PolicyError(f"card {card.serial} is enrolled as {slot_entry.role.value}, not as {role.value}",
                           reason="wrong-role", hint="use a card enrolled for this role")
-    start, end = certificate_window(cert)
+    start, end = certs.validity(cert)
     if not start <= now() <= end:
         _refuse(home, card.serial, cert, "certificate not valid now")
         raise PolicyError(f"the certificate on card {card.serial} is not valid now "
@@ -188,7 +180,7 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
                               reason="not-enrolled", hint="ask an administrator")
         audit = Audit(store)
         try:
-            witness.check(card, store, audit)
+            earlier = witness.check(card, store, audit)
         except witness.RolledBackError:
             _refuse(home, card.serial, cert, "the station's records are older than the card has seen")
             raise
@@ -196,6 +188,8 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
         with store.transaction():
             _drain_inbox(session)
             session.log("login", card.serial)
+        if earlier:  # the card saw the store this one was restored from
+            witness.adopt(session, earlier)
         return session
     except BaseException:
         store.close()

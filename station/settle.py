@@ -23,7 +23,8 @@ from typing import Any
 
 from crypto import seseal
 from station import applications, witness
-from station.cards import device_errors, now
+from station.cards import device_errors
+from station.clock import now
 from station.errors import PolicyError, StationError
 from station.reserving import SEAL_LABEL, record_reserved
 from station.model import Role

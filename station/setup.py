@@ -12,38 +12,22 @@ import base64
 from pathlib import Path
 from typing import Callable
 
-from crypto import envelope
+from crypto import certs, envelope
 from station import config as config_mod
 from station import keys
 from station.audit import Audit
-from station.cards import cert_sha256, certificate_window, device_errors, module_for, now, open_card
+from station.cards import device_errors, module_for, open_card
+from station.clock import now
 from station.errors import InputError, PolicyError, StateError
 from station.home import Home
 from station.model import Actor, Enrollment, Role
-from station.session import Session, common_name, prove_possession
+from station.session import Session, prove_possession
 from station.store.counters import Meta, Secrets
 from station.store.db import Store
 from station.store.enrollments import Enrollments
 from station.store.keyslots import CardSlot, KeySlots
 
-__all__ = ["init_station", "enroll", "check_chain"]
-
-
-def check_chain(cert_der: bytes, anchors: list[bytes]) -> bool:
-    """True when the certificate is an anchor or is directly issued by one."""
-    from cryptography import x509
-
-    cert = x509.load_der_x509_certificate(cert_der)
-    for der in anchors:
-        if der == cert_der:
-            return True
-        ca = x509.load_der_x509_certificate(der)
-        try:
-            cert.verify_directly_issued_by(ca)
-            return True
-        except (ValueError, TypeError, Exception):  # InvalidSignature is not a ValueError
-            continue
-    return False
+__all__ = ["init_station", "enroll"]
 
 
 def init_station(home: Home, *, module: str, trust: list[Path], station_id: str) -> str:
@@ -54,16 +38,16 @@ def init_station(home: Home, *, module: str, trust: list[Path], station_id: str)
         raise InputError("the station id must be 1-32 letters, digits or '-'")
     if not trust:
         raise InputError("at least one trusted CA certificate (--trust CA.pem) is needed")
-    from cryptography import x509
-
     home.path.mkdir(parents=True, exist_ok=True)
     home.trust_dir.mkdir(exist_ok=True)
     names = []
     for i, path in enumerate(trust, 1):
         try:
             data = Path(path).read_bytes()
-            x509.load_pem_x509_certificates(data)
-        except (OSError, ValueError) as exc:
+            if b"-----BEGIN" not in data:
+                raise certs.CertificateError("no PEM block")
+            certs.der_certificates(data)
+        except (OSError, certs.CertificateError) as exc:
             raise InputError(f"{path}: not a PEM certificate ({exc})") from None
         name = f"ca-{i}.pem"
         (home.trust_dir / name).write_bytes(data)
@@ -114,7 +98,7 @@ def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None 
         with device_errors(serial):
             card.login(pin)
         cert = card.certificate
-        digest = cert_sha256(cert)
+        digest = certs.fingerprint(cert)
         refusal = _enroll_refusal(home, cert, digest, store)
         if refusal:
             audit.append(actor_by, "enroll", serial, "refused", {"reason": refusal, "role": role.value})
@@ -123,7 +107,7 @@ def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None 
         slot = keys.wrap_for_card(master, cert)
         if keys.unwrap_with_card(slot, card) != master:
             raise StateError("the new key slot does not open; nothing was saved")
-        name = common_name(cert)
+        name = certs.common_name(cert)
         with store.transaction():
             Enrollments(store).add(Enrollment(serial, digest, role, name, cert, now().isoformat()))
             audit.append(actor_by, "enroll", serial, "ok", {"role": role.value, "name": name,
@@ -142,9 +126,9 @@ def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None 
 def _enroll_refusal(home: Home, cert: bytes, digest: str, store: Store) -> str:
     if Enrollments(store).active(digest) is not None:
         return "it is already enrolled (one card, one role)"
-    start, end = certificate_window(cert)
+    start, end = certs.validity(cert)
     if not start <= now() <= end:
         return "its certificate is not valid now"
-    if not check_chain(cert, home.trust_anchors()):
+    if not certs.issued_by(cert, home.trust_anchors()):
         return "its certificate is not issued by a CA this station trusts"
     return ""

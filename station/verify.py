@@ -1,7 +1,9 @@
 """验章: verify any seal — a file (v1, v4, v5 or a v4 signed value) or the seal on a card.
 
 The verdict says the signer (maker), the seal name, the times, the method and whether
-all of it is valid; each reason for "not valid" is a named problem.
+all of it is valid; each reason for "not valid" is a named problem, and findings that do
+not make a seal invalid (an odd certList entry, a certificate expired at signing) are
+named warnings: `valid` is true exactly when `problems` is empty.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from crypto import seseal
+from crypto import certs, seseal
+from crypto.errors import CryptoError
 from station.cards import device_errors, module_for, open_card
-from station.errors import CardError, InputError
+from station.errors import CardError, InputError, crypto_errors
 from station.home import Home
 
 __all__ = ["verify_bytes", "verify_file", "verify_card", "parse_time", "load_anchors"]
@@ -29,18 +32,12 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 def load_anchors(paths: Sequence[Path]) -> list[bytes]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     out = []
     for path in paths:
         try:
-            data = Path(path).read_bytes()
-            certs = (x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
-                     else [x509.load_der_x509_certificate(data)])
-        except (OSError, ValueError) as exc:
+            out += certs.der_certificates(Path(path).read_bytes())
+        except (OSError, CryptoError) as exc:
             raise InputError(f"{path}: not a certificate ({exc})") from None
-        out += [c.public_bytes(Encoding.DER) for c in certs]
     return out
 
 
@@ -48,15 +45,14 @@ def verify_bytes(data: bytes, *, at: datetime | None = None, anchors: Sequence[b
     """The CLI.md verdict for a seal or a v4 signed value (its embedded seal is judged)."""
     try:
         report = seseal.verify(data, at=at, trust_anchors=anchors)
-    except seseal.SealFormatError as first:
-        try:
+    except CryptoError as first:
+        with crypto_errors(InputError, f"not an electronic seal: {first}", opaque=True):
             doc = seseal.verify_signature_document(data, at=at, trust_anchors=anchors)
-        except seseal.SealFormatError:
-            raise InputError(f"not an electronic seal: {first}") from None
         out = doc.seal.to_json()
         out["signature"] = doc.to_json()
         out["valid"] = doc.valid
         out["problems"] = sorted(set(out["problems"]) | set(doc.problems))
+        out["warnings"] = sorted(set(out["warnings"]) | set(doc.warnings))
         return out
     return report.to_json()
 

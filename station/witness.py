@@ -13,7 +13,9 @@ back to an older state is ``seal-station backup restore``, which says so and is 
 
 The witness is named after the store's instance id (kept inside the store), so a card
 enrolled at several stations keeps one witness for each, and a copy of a store (same id)
-is checked against what the card saw of the original.
+is checked against what the card saw of the original. ``backup restore``, the one way
+back, gives the restored store a new id and records the old one: there a card's witness
+of the old id is accepted, and every number is raised above what it saw.
 """
 
 from __future__ import annotations
@@ -22,15 +24,16 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from crypto import merkle
+from crypto import certs, merkle
 from devices.pkcs11 import Card
-from station.audit import Audit, now_utc
-from station.cards import cert_sha256, device_errors
-from station.errors import StateError
+from station.audit import Audit
+from station.cards import device_errors
+from station.clock import now_text
+from station.errors import StateError, StationError
 from station.store.counters import Counters, Meta
 from station.store.db import Store
 
-__all__ = ["LABEL", "Witness", "record", "check", "label_for", "RolledBackError"]
+__all__ = ["LABEL", "Witness", "record", "check", "adopt", "label_for", "RolledBackError"]
 
 LABEL = "seal-station witness"
 _APPLICATION = "seal-station"
@@ -82,7 +85,8 @@ class Witness:
 
 
 def instance_of(store: Store) -> str:
-    """The store's instance id (set by its migration; shared by every copy of the file)."""
+    """The store's instance id (set by its migration, renewed by a restore; shared by every
+    copy of the file)."""
     return Meta(store).get("instance") or ""
 
 
@@ -102,7 +106,7 @@ def record(session: Any) -> Witness:
         size, root, counters = audit.size, audit.root(), Counters(store).all()
         instance = instance_of(store)
     signer = session.signer
-    unsigned = Witness(instance, size, root, counters, now_utc(), session.actor.cert_sha256, signer.algorithm, b"")
+    unsigned = Witness(instance, size, root, counters, now_text(), session.actor.cert_sha256, signer.algorithm, b"")
     with device_errors(session.card.serial):
         signature = signer.sign(unsigned.message())
         witness = replace(unsigned, signature=signature)
@@ -115,11 +119,10 @@ def _older(serial: str, why: str) -> RolledBackError:
                            "an older state is restored only through `seal-station backup restore`")
 
 
-def check(card: Card, store: Store, audit: Audit) -> Witness | None:
-    """Refuse a store older than this (logged-in) card has seen; None if it witnessed nothing."""
+def _read(card: Card, instance: str) -> Witness | None:
+    """The card's witness of store ``instance``, checked to be signed by this card."""
     from crypto.algorithms import verify_signature
 
-    instance = instance_of(store)
     with device_errors(card.serial):
         data = card.read_data(f"{LABEL} {instance}")
     if data is None:
@@ -130,12 +133,30 @@ def check(card: Card, store: Store, audit: Audit) -> Witness | None:
         raise _older(card.serial, "its witness of this station cannot be read") from None
     der = card.certificate
     try:
-        signed = (witness.instance == instance and witness.signer_cert_sha256 == cert_sha256(der)
+        signed = (witness.instance == instance and witness.signer_cert_sha256 == certs.fingerprint(der)
                   and verify_signature(der, witness.algorithm, witness.message(), witness.signature))
     except Exception:  # an unknown algorithm is as good as a bad signature here
         signed = False
     if not signed:
         raise _older(card.serial, "its witness of this station is not signed by the card")
+    return witness
+
+
+def check(card: Card, store: Store, audit: Audit) -> list[Witness]:
+    """Refuse a store older than this (logged-in) card has seen.
+
+    Returns the card's witnesses of the stores this one was restored from (``backup
+    restore`` gives a restored store a new instance id and records the old one), when it
+    has none of this one yet: they may show a newer state than the backup brought back,
+    and :func:`adopt` lifts the numbers above them once the session is open. A copy of
+    an old file records no restore and keeps its id, so its cards' witnesses refuse it.
+    """
+    from station.store.backups import Backups
+
+    instance = instance_of(store)
+    witness = _read(card, instance)
+    if witness is None:
+        return [w for old in Backups(store).restored_from() if (w := _read(card, old)) is not None]
     # The store is read after the card: a witness describes a committed state, so another
     # process that witnessed meanwhile has committed at least what its witness says.
     with store.transaction():
@@ -150,4 +171,16 @@ def check(card: Card, store: Store, audit: Audit) -> Witness | None:
     for key, value in sorted(witness.counters.items()):
         if current.get(key, 0) < value:
             raise _older(card.serial, f"counter {key} is {current.get(key, 0)}, it saw {value}")
-    return witness
+    return []
+
+
+def adopt(session: Any, earlier: list[Witness]) -> None:
+    """After a restore: every counter above the numbers the card saw before it (audited as
+    ``numbers-raised``), then the card witnesses the restored store under its new id."""
+    from station.backup.numbers import highest, raise_counters_after_restore
+
+    raise_counters_after_restore(session, highest(*(w.counters for w in earlier)))
+    try:
+        record(session)
+    except StationError:
+        pass  # the logout witness covers it; until then the next login adopts again

@@ -31,6 +31,7 @@ class DemoWorld:
     home: Home
     conf: Path
     cards: list[DemoCard]
+    recovery_code: str = ""  # shown once at init; a demo keeps it for the restore tests
 
     def card(self, role: str, n: int = 0) -> DemoCard:
         """The ``n``-th card with this role (``card("supervisor", 1)`` is the second)."""
@@ -133,4 +134,18 @@ def wipe_seal_card(module, card: DemoCard, homes: Iterable[Home]) -> None:
         module.forget(card.serial)
     for home in homes:
         home.mark_card(card.serial, None)
+
+
+def fitting_form(card: DemoCard, seal_name: str | None = None) -> dict[str, str]:
+    """``check_form`` fields of an application that fits ``card``: the unit (by its credit
+    code) or the person its certificate names, and a fresh seal name (one active
+    impression per unit and seal name)."""
+    import secrets
+
+    owner = card.owner
+    assert owner is not None, f"{card.label} names no applicant"
+    name = seal_name or f"{owner.name}测试章{secrets.randbelow(10 ** 8):08d}"
+    if owner.personal:
+        return dict(seal_kind="personal-name", holder_name=owner.name, holder_id=owner.code, seal_name=name)
+    return dict(seal_kind="official", unit=owner.name, credit_code=owner.code, seal_name=name)
 

@@ -8,7 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "Translator", "default_language"]
+from rich.markup import escape
+
+__all__ = ["LANGUAGES", "Translator", "default_language", "kind_name"]
 
 LANGUAGES = ("zh_CN", "en")
 
@@ -39,8 +41,21 @@ class Translator:
 
     def __call__(self, key: str, **values: Any) -> str:
         text = _table(self.lang).get(key) or _table("en").get(key) or key
-        return text.format(**values) if values else text
+        # the values are user data (seal names, units, card labels, messages) and every
+        # text goes to a widget that reads markup: escaped, "[/b]" is shown, never obeyed
+        return text.format(**{k: escape(str(v)) for k, v in values.items()}) if values else text
 
     def toggle(self) -> str:
         self.lang = "en" if self.lang == "zh_CN" else "zh_CN"
         return self.lang
+
+
+def kind_name(tr: Translator, kind: str) -> str:
+    """A seal kind in the UI language (names from station.validation); unknown kinds as they are."""
+    from station.errors import StationError
+    from station.validation import seal_kind_name
+
+    try:
+        return seal_kind_name(kind, "zh" if tr.lang == "zh_CN" else "en")
+    except StationError:
+        return kind

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from textual.widgets import DataTable
 
+from screens.widgets.base import plain_row
 from station.model import CardView
 
 __all__ = ["CardTable"]
@@ -18,8 +19,8 @@ class CardTable(DataTable):
     CardTable { height: auto; max-height: 16; }
     """
 
-    def __init__(self, tr: Callable[..., str], **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, tr: Callable[..., str], **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.tr = tr
         self.cards: list[CardView] = []
 
@@ -46,7 +47,7 @@ class CardTable(DataTable):
             if card.pin_locked:
                 state += f" · {self.tr('cards.locked')}"
             role = self.tr(f"role.{card.role.value}") if card.role else self.tr("role.none")
-            self.add_row(card.label, card.serial, state, role, card.subject[:48], key=card.serial)
+            self.add_row(*plain_row(card.label, card.serial, state, role, card.subject[:48]), key=card.serial)
         if current is not None:
             for i, card in enumerate(cards):
                 if card.serial == current:

@@ -109,18 +109,19 @@ def export_bundle(session: Session, path: Path) -> dict[str, Any]:
 
 
 def _der(pem: Any) -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
+    from crypto import certs
 
-    return x509.load_pem_x509_certificate(str(pem).encode()).public_bytes(Encoding.DER)
+    found = certs.der_certificates(str(pem).encode())
+    if len(found) != 1:
+        raise ValueError("one PEM certificate expected")
+    return found[0]
 
 
 def load_bundle(path: Path) -> Bundle:
     """Parse and check a bundle file; malformed -> InputError (exit 2), bad signature -> problems."""
-    import hashlib
-
-    from crypto.algorithms import UnsupportedAlgorithm, verify_signature
-    from station.setup import check_chain
+    from crypto import certs
+    from crypto.algorithms import verify_signature
+    from crypto.errors import CryptoError
 
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -143,7 +144,7 @@ def load_bundle(path: Path) -> Bundle:
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: not a seal-station enrollment bundle ({type(exc).__name__})") from None
     problems = [f"certificate hash of {e.serial} does not match" for e in enrolled
-                if hashlib.sha256(e.certificate).hexdigest() != e.cert_sha256]
+                if certs.fingerprint(e.certificate) != e.cert_sha256]
     admin = next((e for e in enrolled if e.cert_sha256 == signer and e.role == Role.ADMIN.value), None)
     ok = False
     if admin is None:
@@ -151,11 +152,11 @@ def load_bundle(path: Path) -> Bundle:
     else:
         try:
             ok = verify_signature(admin.certificate, str(sig.get("algorithm")), canonical(body), value)
-        except UnsupportedAlgorithm:
+        except CryptoError:
             ok = False
         if not ok:
             problems.append("the bundle's signature does not verify (altered or not signed by its administrator)")
-        elif not check_chain(admin.certificate, list(anchors)):
+        elif not certs.issued_by(admin.certificate, anchors):
             ok = False
             problems.append("the bundle's administrator is not certified by the bundle's trust anchors")
     return Bundle(station_id, anchors, enrolled, quorum, head if isinstance(head, dict) else None, signer,

@@ -12,6 +12,7 @@ Decoding uses zxing-cpp (a self-contained wheel, no system library) so `receipt 
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 from pathlib import Path
 
 from station.errors import InputError, StateError
@@ -22,7 +23,10 @@ MAX_VERSION = 25
 QUIET = 4  # modules of white border every scanner expects
 
 
-def _code(text: str):  # -> qrcode.QRCode
+@lru_cache(maxsize=4)
+def _code(text: str):  # -> qrcode.QRCode, read-only to callers
+    """Made once per text (choosing the mask is most of the ~100 ms): the receipt's check
+    before storing, its PNG and the on-screen view all use the same code."""
     import qrcode
     from qrcode.exceptions import DataOverflowError
 

@@ -9,7 +9,8 @@ text (2) or the signature (1). What is checked, each failure named in ``problems
 - the officer's certificate is enrolled there as an officer, was enrolled at the issue
   time, chains to the bundle's trust anchors, and its key signed the receipt;
 - each supervisor is enrolled as a supervisor (not the officer, no one twice) and signed
-  the issuance digest recomputed from the claims, exactly as the ceremony made it;
+  the issuance digest recomputed from claims 1-15, exactly as the ceremony made it, so
+  the officer's card alone cannot change the esID, unit, seal, credit code or number;
 - at least the bundle's quorum of supervisors co-authorized.
 """
 
@@ -18,9 +19,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from station.errors import InputError
+from station.errors import InputError, crypto_errors
 from station.receipts.bundle import TRUST_NOTE, Bundle, Enrolled
-from station.receipts.claims import Claim, issuance_digest_from_hash
+from station.receipts.claims import Claim, issuance_digest
 
 __all__ = ["verify_receipt", "claims_summary"]
 
@@ -92,23 +93,14 @@ def _enrolled_as(entry: Enrolled | None, role: str, at: datetime) -> str:
     return ""
 
 
-def _valid_at(der: bytes, at: datetime) -> bool:
-    from cryptography import x509
-
-    cert = x509.load_der_x509_certificate(der)
-    return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc
-
-
 def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
     """The verdict on one receipt text; raises InputError only when it is malformed."""
+    from crypto import certs
     from crypto import receipt as cose
-    from crypto.algorithms import UnsupportedAlgorithm, algorithm_for_certificate, verify_signature
-    from station.setup import check_chain
+    from crypto.algorithms import algorithm_for_certificate, verify_signature
 
-    try:
+    with crypto_errors(InputError, "not a valid receipt"):
         rec = cose.decode(text.strip())
-    except cose.ReceiptError as exc:
-        raise InputError(f"not a valid receipt: {exc}") from None
     claims = rec.claims
     _check_shape(claims)
     out = claims_summary(claims)
@@ -127,12 +119,11 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
         signed = cose.verify(rec, officer.certificate)
         if not signed:
             problems.append("the receipt's signature does not verify with the officer's certificate")
-        if not check_chain(officer.certificate, list(bundle.anchors)):
+        if not certs.issued_by(officer.certificate, bundle.anchors):
             problems.append("officer: certificate not issued by the bundle's trust anchors")
-        if not _valid_at(officer.certificate, at):
+        if not certs.valid_at(officer.certificate, at):
             problems.append("officer: certificate not valid at the issue time")
-    digest = issuance_digest_from_hash(claims[Claim.SEAL].hex(), claims[Claim.CARD],
-                                       claims[Claim.APPLICATION], claims[Claim.RECIPIENT])
+    digest = issuance_digest(claims)
     names, seen = [], set()
     for i, (cert_hash, signature) in enumerate(claims[Claim.SUPERVISORS], 1):
         sup = bundle.by_hash(cert_hash.hex())
@@ -144,7 +135,7 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
             try:
                 ok = verify_signature(sup.certificate, algorithm_for_certificate(sup.certificate), digest,
                                       signature)
-            except (UnsupportedAlgorithm, ValueError):
+            except ValueError:  # a CryptoError (unknown algorithm) or an unreadable certificate
                 ok = False
             why = "" if ok else "signature over the issuance does not verify"
         if why:

@@ -35,7 +35,7 @@ MIGRATIONS: list[str] = [
         issued_at TEXT NOT NULL, officer_cert_sha256 TEXT NOT NULL, supervisors TEXT NOT NULL,
         digest TEXT NOT NULL, receipt TEXT);
     """,
-    # applications and the encrypted impression library (issue #3). Impression metadata
+    # applications and the encrypted impression library. Impression metadata
     # and ciphertext live in separate tables so that a search never reads a page of
     # ciphertext; "one active impression per (unit, seal name)" is a unique index.
     """
@@ -68,6 +68,11 @@ MIGRATIONS: list[str] = [
     CREATE TABLE impression_blobs (
         impression_id INTEGER PRIMARY KEY REFERENCES impressions (id),
         wrapped_key BLOB, blob BLOB);
+    """,
+    # the receipt number, reserved before the supervisors co-sign the claims
+    """
+    ALTER TABLE issuances ADD COLUMN number INTEGER;
+    CREATE UNIQUE INDEX issuances_number ON issuances (number) WHERE number IS NOT NULL;
     """,
     # one seal per card: a card is reserved, in a write transaction, before its seal is
     # written; the reservation keeps everything needed to record the seal, so a card left

@@ -1,4 +1,4 @@
-"""Issue #4, "must show": crash safety of the making ceremony (DESIGN.md §2 step 8).
+"""Crash safety of the making ceremony (DESIGN.md §2 step 8).
 
 Two ways a ceremony can be cut short, at each of its steps (``making.STEPS``):
 
