@@ -149,8 +149,8 @@ def made_from(reservation: Reservation) -> tuple[MadeSeal, tuple[str, ...], str]
     m = MadeSeal(reservation.esid, reservation.card_serial, reservation.application_id, reservation.seal_der,
                  hashlib.sha256(reservation.seal_der).hexdigest(), r["card_cert_sha256"], r["made_at"],
                  datetime.fromisoformat(r["valid_start"]), datetime.fromisoformat(r["valid_end"]),
-                 r["recipient"], sigs, number=r["number"], issued_at=r["issued_at"],
-                 digest=bytes.fromhex(r["digest"]))
+                 r["recipient"], sigs, number=r.get("number"), issued_at=r.get("issued_at", ""),
+                 digest=bytes.fromhex(r.get("digest", "")))
     return m, tuple(r["functions"]), r["officer_cert_sha256"]
 
 

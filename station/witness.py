@@ -58,19 +58,24 @@ class Witness:
     signer_cert_sha256: str
     algorithm: str
     signature: bytes
+    superseded_by: str = ""  # the instance a restore made of this store, once the card saw it
 
     def message(self) -> bytes:
         """What the card signs: a fixed, canonical text of everything witnessed."""
         body = {"v": _VERSION, "instance": self.instance, "size": self.size, "root": self.root.hex(),
                 "counters": dict(sorted(self.counters.items())), "time": self.time,
                 "signer": self.signer_cert_sha256}
+        if self.superseded_by:
+            body["superseded_by"] = self.superseded_by
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     def encode(self) -> bytes:
-        return json.dumps({"instance": self.instance, "size": self.size, "root": self.root.hex(),
-                           "counters": self.counters, "time": self.time, "signer": self.signer_cert_sha256,
-                           "algorithm": self.algorithm, "signature": self.signature.hex()},
-                          sort_keys=True).encode()
+        d = {"instance": self.instance, "size": self.size, "root": self.root.hex(), "counters": self.counters,
+             "time": self.time, "signer": self.signer_cert_sha256, "algorithm": self.algorithm,
+             "signature": self.signature.hex()}
+        if self.superseded_by:
+            d["superseded_by"] = self.superseded_by
+        return json.dumps(d, sort_keys=True).encode()
 
     @classmethod
     def decode(cls, data: bytes) -> "Witness":
@@ -79,7 +84,8 @@ class Witness:
             d = json.loads(data)
             counters = {str(k): int(v) for k, v in dict(d["counters"]).items()}
             return cls(str(d["instance"]), int(d["size"]), bytes.fromhex(d["root"]), counters, str(d["time"]),
-                       str(d["signer"]), str(d["algorithm"]), bytes.fromhex(d["signature"]))
+                       str(d["signer"]), str(d["algorithm"]), bytes.fromhex(d["signature"]),
+                       str(d.get("superseded_by") or ""))
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"not a witness: {exc}") from None
 
@@ -105,12 +111,16 @@ def record(session: Any) -> Witness:
         audit._sync()
         size, root, counters = audit.size, audit.root(), Counters(store).all()
         instance = instance_of(store)
-    signer = session.signer
-    unsigned = Witness(instance, size, root, counters, now_text(), session.actor.cert_sha256, signer.algorithm, b"")
+    unsigned = Witness(instance, size, root, counters, now_text(), session.actor.cert_sha256,
+                       session.signer.algorithm, b"")
+    return _store(session, unsigned)
+
+
+def _store(session: Any, unsigned: Witness) -> Witness:
+    """Sign ``unsigned`` with the acting card and keep it there, under its instance's label."""
     with device_errors(session.card.serial):
-        signature = signer.sign(unsigned.message())
-        witness = replace(unsigned, signature=signature)
-        session.card.replace_data(f"{LABEL} {instance}", _APPLICATION, witness.encode(), private=True)
+        witness = replace(unsigned, signature=session.signer.sign(unsigned.message()))
+        session.card.replace_data(f"{LABEL} {witness.instance}", _APPLICATION, witness.encode(), private=True)
     return witness
 
 
@@ -157,6 +167,9 @@ def check(card: Card, store: Store, audit: Audit) -> list[Witness]:
     witness = _read(card, instance)
     if witness is None:
         return [w for old in Backups(store).restored_from() if (w := _read(card, old)) is not None]
+    if witness.superseded_by:
+        raise _older(card.serial, f"it saw this station restored from a backup, as instance "
+                     f"{witness.superseded_by[:8]}; this is the store the restore replaced")
     # The store is read after the card: a witness describes a committed state, so another
     # process that witnessed meanwhile has committed at least what its witness says.
     with store.transaction():
@@ -176,11 +189,16 @@ def check(card: Card, store: Store, audit: Audit) -> list[Witness]:
 
 def adopt(session: Any, earlier: list[Witness]) -> None:
     """After a restore: every counter above the numbers the card saw before it (audited as
-    ``numbers-raised``), then the card witnesses the restored store under its new id."""
+    ``numbers-raised``), then the card witnesses the restored store under its new id and
+    marks its witnesses of the old ones superseded, so a copy of a replaced store put
+    back later is refused by this card."""
     from station.backup.numbers import highest, raise_counters_after_restore
 
     raise_counters_after_restore(session, highest(*(w.counters for w in earlier)))
     try:
-        record(session)
+        now_seen = record(session)
+        for old in earlier:
+            if not old.superseded_by:
+                _store(session, replace(old, time=now_text(), superseded_by=now_seen.instance, signature=b""))
     except StationError:
         pass  # the logout witness covers it; until then the next login adopts again

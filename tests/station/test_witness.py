@@ -110,3 +110,41 @@ def test_a_forged_witness_is_not_trusted(world: DemoWorld, module, home_copy: Ho
         module.forget(auditor.serial)
     line = error_line(run_cli(world.env(auditor, home=home_copy), "audit", "verify", "--by", auditor.serial), 4)
     assert "not signed by the card" in line
+
+
+def test_after_a_restore_the_numbers_only_a_card_saw_are_never_issued_again(
+        world: DemoWorld, module, home_copy: Home, seal_card: DemoCard, tmp_path: Path) -> None:
+    """``backup restore`` is the sanctioned way back: a card that saw a newer state does not
+    lock the restored station out; it raises every number above what it saw. A copy of the
+    old file, with no restore recorded, is still refused."""
+    import shutil
+
+    from tests.station.test_backup import backup_of, make_seals, restore
+
+    make_seals(world, module, home_copy, seal_card, 1)
+    backup_of(world, home_copy, tmp_path / "old.ssb")
+    copied = home_copy.db.read_bytes()
+    after = make_seals(world, module, home_copy, seal_card, 2)  # issued after the backup...
+    replaced = home_copy.db.read_bytes()
+    shutil.rmtree(home_copy.path)  # ...and the disk that recorded them is gone
+
+    fresh = tmp_path / "new-machine" / "home"
+    proc = restore(world, fresh, tmp_path / "old.ssb", code=world.recovery_code)
+    assert proc.returncode == 0, proc.stderr
+    new = Home(fresh)
+    assert not set(after) & set(_esids(new, world))
+    (nxt,) = make_seals(world, module, new, seal_card, 1)  # the officer's card knows the lost numbers
+    seq = [int(e.rsplit("-", 1)[1]) for e in after]
+    assert int(nxt.rsplit("-", 1)[1]) > max(seq)
+    entries = [json.loads(r[0]) for r in store_query(new, world, "SELECT entry FROM audit ORDER BY seq")]
+    restored = [e for e in entries if e["action"] == "restore"][-1]
+    assert restored["details"]["instance"] != restored["details"]["restored_from"]
+    raised = [e for e in entries if e["action"] == "numbers-raised" and e["object"] == "witness"]
+    assert any(gap["to"] >= max(seq) for e in raised for key, gap in e["details"]["gaps"].items()
+               if key.startswith("esid-seq-")), raised
+
+    officer = world.card("officer")
+    for old in (copied, replaced):  # plain copies of the old files: no restore recorded in them
+        new.db.write_bytes(old)
+        line = error_line(run_cli(world.env(officer, home=new), "audit", "verify", "--by", officer.serial), 4)
+        assert "older than card" in line and "backup restore" in line, line
