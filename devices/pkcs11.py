@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -44,6 +45,13 @@ SM2_SM3 = "1.2.156.10197.1.501"
 _REMOVED = (px.DeviceRemoved, px.TokenNotPresent, px.SessionHandleInvalid, px.SessionClosed,
             px.ObjectHandleInvalid, px.KeyHandleInvalid, px.DeviceError, px.GeneralError,
             px.SlotIDInvalid, px.TokenNotRecognised)
+
+
+# A token another process is writing to (SoftHSM rewrites its files) can look absent or
+# uninitialised for a moment: such answers are asked again this often, this far apart.
+_SETTLE_TRIES = 8
+_SETTLE_PAUSE = 0.1
+_TRANSIENT = (px.UserPinNotInitialized, px.TokenNotRecognised, px.GeneralError)
 
 
 @dataclass(frozen=True)
@@ -167,14 +175,33 @@ class Module:
         )
 
     def _find_token(self, serial: str) -> pkcs11.Token:
-        try:
-            for slot in self._lib.get_slots(token_present=True):
-                token = slot.get_token()
-                if _text(token.serial) == serial:
-                    return token
-        except px.PKCS11Error as exc:
-            raise NoSuchCard(serial) from exc
+        # A token another process is writing to can be missing from one listing (SoftHSM
+        # re-reads its files): look again, briefly, before saying it is absent.
+        for attempt in range(_SETTLE_TRIES):
+            try:
+                for slot in self._lib.get_slots(token_present=True):
+                    token = slot.get_token()
+                    if _text(token.serial) == serial:
+                        return token
+            except px.PKCS11Error as exc:
+                if attempt == _SETTLE_TRIES - 1:
+                    raise NoSuchCard(serial) from exc
+            time.sleep(_SETTLE_PAUSE)
+            self._reread()
         raise NoSuchCard(serial)
+
+    def _reread(self) -> None:
+        """Re-initialise so the library reads its tokens again, when no card is logged in
+        (SoftHSM keeps the tokens it found at initialisation until then)."""
+        if self._logged_in():
+            return
+        for card in self._cards.values():
+            card._invalidate()
+        try:
+            self._lib.reinitialize()
+        except Exception:
+            return
+        self.generation += 1
 
     def info(self, serial: str) -> TokenInfo:
         """Fresh information on one token (no PIN needed)."""
@@ -256,12 +283,20 @@ class Card:
         self.logged_in = False
         self._key = None
 
-    def _call(self, fn: Callable[[], Any]) -> Any:
+    def _call(self, fn: Callable[[], Any], *, retry: bool = True) -> Any:
+        """Run ``fn`` on the card, its errors as device errors. ``retry``: ``fn`` may run
+        again when the token looked unsettled (another process rewriting it)."""
         with self.module.lock:
             if self.generation != self.module.generation:
                 raise CardRemoved(f"card {self.serial} must be opened again")
             try:
-                return fn()
+                for attempt in range(_SETTLE_TRIES if retry else 1):
+                    try:
+                        return fn()
+                    except _TRANSIENT:
+                        if attempt == (_SETTLE_TRIES if retry else 1) - 1:
+                            raise
+                        time.sleep(_SETTLE_PAUSE)
             except px.PinIncorrect as exc:
                 raise WrongPin(None) from exc
             except px.PinLocked as exc:
@@ -398,13 +433,23 @@ class Card:
     def read_data(self, label: str) -> bytes | None:
         """The value of the first data object with this label, or None."""
 
-        def do() -> bytes | None:
+        def once() -> bytes | None:
             for obj in self._data(label):
                 try:
                     return bytes(obj[Attribute.VALUE])
                 except px.AttributeSensitive:
                     continue
             return None
+
+        def do() -> bytes | None:
+            for _ in range(_SETTLE_TRIES):  # another process may be replacing the object
+                try:
+                    return once()
+                except px.ObjectHandleInvalid:
+                    continue
+                except _TRANSIENT:
+                    time.sleep(_SETTLE_PAUSE)
+            return once()
 
         return self._call(do)
 
@@ -415,7 +460,37 @@ class Card:
             Attribute.PRIVATE: private, Attribute.MODIFIABLE: modifiable,
             Attribute.LABEL: label, Attribute.APPLICATION: application,
             Attribute.VALUE: value,
-        }))
+        }), retry=False)  # written once: the caller reads it back
+
+    def replace_data(self, label: str, application: str, value: bytes, *, private: bool = True) -> None:
+        """Write a new data object, then remove the older ones with this label: a crash in
+        between leaves the old value or both, never none."""
+
+        def do() -> None:
+            session = self._open()
+            old = self._data_settled(label)
+            session.create_object({
+                Attribute.CLASS: ObjectClass.DATA, Attribute.TOKEN: True, Attribute.PRIVATE: private,
+                Attribute.MODIFIABLE: False, Attribute.LABEL: label, Attribute.APPLICATION: application,
+                Attribute.VALUE: value,
+            })
+            for obj in old:
+                try:
+                    obj.destroy()
+                except px.ObjectHandleInvalid:
+                    pass  # another process replaced it first
+
+        self._call(do)
+
+    def _data_settled(self, label: str) -> list[Any]:
+        """The data objects with this label, found again if another process removes one
+        while they are being listed."""
+        for _ in range(4):
+            try:
+                return self._data(label)
+            except px.ObjectHandleInvalid:
+                continue
+        return self._data(label)
 
     def delete_data(self, label: str) -> int:
         """Remove every data object with this label; returns how many."""

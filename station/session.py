@@ -5,6 +5,9 @@ here (for the role asked, if one is), it is valid now, and the card holds its pr
 key (a fresh challenge signed on the card and checked in software). Only then is the
 master key unwrapped through the card's slot and the store opened.
 
+Before anything is written, the card's witness (station/witness.py) must agree that the
+store is not older than what the card has seen; logout leaves a new witness on the card.
+
 Wrong PINs are counted by the station as well as by the card: SoftHSM never locks, and
 the regulations want a card to lock after about five tries. A card at the limit is
 refused before its PIN is even sent, until an administrator unblocks it. Before a login
@@ -22,7 +25,7 @@ from typing import Any
 from crypto import certs
 from crypto.algorithms import verify_signature
 from devices.pkcs11 import Card, Module
-from station import keys, settings
+from station import keys, settings, witness
 from station.audit import Audit, make_entry
 from station.cards import UNBLOCK_HINT, device_errors, module_for, open_card
 from station.clock import now
@@ -81,6 +84,7 @@ class Session:
             if self.card.probe():
                 with device_errors(self.card.serial):
                     self.audit.sign_head(self.signer, self.actor.cert_sha256)
+                witness.record(self)
         except StationError:
             pass  # the card went away: the next session's head covers these entries
         finally:
@@ -183,6 +187,11 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
             raise PolicyError(f"card {card.serial} is enrolled as {actor.role.value}, not as {role.value}",
                               reason="wrong-role", hint="use a card enrolled for this role")
         audit = Audit(store)
+        try:
+            earlier = witness.check(card, store, audit)
+        except witness.RolledBackError:
+            _refuse(home, card.serial, cert, "the station's records are older than the card has seen")
+            raise
         session = Session(home, config, module, card, actor, signer, store, audit, master)
         with store.transaction():
             refusal = settings.at_login(session, _drain_inbox(session))
@@ -190,6 +199,8 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
                 session.log("login", card.serial)
         if refusal is not None:
             raise refusal
+        if earlier:  # the card saw the store this one was restored from
+            witness.adopt(session, earlier)
         return session
     except BaseException:
         store.close()

@@ -146,20 +146,27 @@ class AuthenticatedHome(Home):
         return dict(self.rows.get("cards") or {})
 
     def mark_card(self, serial: str, mark: str | None) -> None:
-        """The file first: a card flagged while the store is failing must stay flagged on
-        disk; the store's copy follows, and if it cannot, the next login shows the
+        """The file and the store's copy change inside one write transaction, so a login
+        in another process (which compares them inside its own) never sees one without the
+        other. When the store is what fails, the file still gets the mark: a card flagged
+        while the store is failing stays flagged on disk, and the next login shows the
         difference to an administrator rather than losing the flag."""
-        Home.mark_card(self, serial, mark)
+        def changed(marks: dict[str, str]) -> dict[str, str]:
+            if mark:
+                marks[serial] = mark
+            else:
+                marks.pop(serial, None)
+            return marks
+
         try:
             with self.store.transaction():
-                marks = self.card_marks()
-                if mark:
-                    marks[serial] = mark
-                else:
-                    marks.pop(serial, None)
+                marks = changed(self.card_marks())
+                self._write("cards.json", marks)
                 self.rows.put("cards", marks)
+            return
         except Exception:  # noqa: BLE001 — whatever broke the store, the caller's error says it
             pass
+        self._write("cards.json", changed(Home.card_marks(self)))
 
     def pin_failures(self, serial: str) -> int:
         stored = int((self.rows.get("pins") or {}).get(serial, 0))

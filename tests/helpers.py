@@ -20,8 +20,8 @@ from typing import Any, Iterable, Iterator
 from station.demo import DemoCard
 from station.home import Home
 
-__all__ = ["ROOT", "fixtures_dir", "wipe_seal_card", "DemoWorld", "cli_env", "run_cli", "error_line", "copy_home", "store_key_for",
-           "remember_store_key", "authentic", "reset_pins", "set_mark"]
+__all__ = ["ROOT", "fixtures_dir", "wipe_seal_card", "DemoWorld", "cli_env", "run_cli", "error_line", "copy_home",
+           "reidentify", "store_key_for", "remember_store_key", "authentic", "reset_pins", "set_mark"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,9 +76,28 @@ def error_line(proc: subprocess.CompletedProcess[str], code: int | None = None) 
 
 
 def copy_home(world: DemoWorld, dest: Path) -> Home:
-    """A private copy of the station home (the SoftHSM tokens stay shared)."""
+    """A private copy of the station home (the SoftHSM tokens stay shared).
+
+    The copy gets a store instance id of its own: the cards witness each store they act
+    in (station/witness.py), and a copy that kept the original's id would be, to them, a
+    rollback of it as soon as the two went different ways."""
     shutil.copytree(world.home.path, dest)
+    reidentify(Home(dest), world.card("admin"))
     return Home(dest)
+
+
+def reidentify(home: Home, card: DemoCard) -> None:
+    """Give the store of a copied home a new instance id (logged in with ``card``)."""
+    import secrets
+
+    from station.session import login
+    from station.store.counters import Meta
+
+    session = login(home, card.serial, card.pin)
+    try:
+        Meta(session.store).put("instance", secrets.token_hex(16))
+    finally:
+        session.close()
 
 
 def store_key_for(home: Home, card: DemoCard) -> bytes:

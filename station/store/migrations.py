@@ -79,6 +79,21 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # one seal per card: a card is reserved, in a write transaction, before its seal is
+    # written; the reservation keeps everything needed to record the seal, so a card left
+    # written but unrecorded is settled from it. The partial unique indexes allow one
+    # ceremony in flight per card and per application. The store's instance id names the
+    # witnesses the cards keep of this store (a copy shares it, so a rollback is caught).
+    """
+    CREATE TABLE reservations (
+        id INTEGER PRIMARY KEY, card_serial TEXT NOT NULL, application_id INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('writing', 'recorded', 'released')),
+        esid TEXT NOT NULL, seal_der BLOB NOT NULL, record TEXT NOT NULL,
+        started_at TEXT NOT NULL, started_by TEXT NOT NULL, ended_at TEXT, outcome TEXT);
+    CREATE UNIQUE INDEX reservations_card ON reservations (card_serial) WHERE state = 'writing';
+    CREATE UNIQUE INDEX reservations_application ON reservations (application_id) WHERE state = 'writing';
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
+    """,
 ]
 
 

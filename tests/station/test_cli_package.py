@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = {"tui", "demo", "init", "enroll", "cards", "card", "audit", "make", "seal", "apply",
             "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle", "config", "trust",
             "backup"}
-SUBCOMMANDS = {"card": {"unblock"}, "config": {"show", "set", "accept", "revert"},
+SUBCOMMANDS = {"card": {"unblock", "inspect"}, "config": {"show", "set", "accept", "revert"},
                "trust": {"list", "add", "remove"}, "audit": {"verify", "export"}, "seal": {"verify"},
                "receipt": {"verify", "export"}, "bundle": {"export"}, "backup": {"create", "verify", "restore"}}
 

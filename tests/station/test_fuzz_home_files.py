@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from station.cli import main
-from tests.helpers import DemoWorld, error_line, run_cli
+from tests.helpers import DemoWorld, copy_home, error_line, run_cli
 
 FUZZ = settings(max_examples=25, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -107,8 +107,7 @@ def test_fuzzed_home_files_get_a_documented_answer(name: str, world: DemoWorld, 
     @FUZZ
     @given(data=st.data())
     def check(data: Any) -> None:
-        home = tmp_path / f"h{next(numbers)}"
-        shutil.copytree(world.home.path, home, ignore=shutil.ignore_patterns("softhsm"))
+        home = copy_home(world, tmp_path / f"h{next(numbers)}").path  # its own store instance
         (home / name).write_bytes(_content(data.draw, name, original, serials))
         outcomes.add(_run(home, ["cards", "--json"], capsys, {0, 4}))
         outcomes.add(_run(home, ["audit", "verify", "--by", officer.serial], capsys, {0, 1, 3, 4}))
