@@ -5,16 +5,21 @@ module's lock: python-pkcs11 sessions are not safe to share across threads, and 
 polls for cards from one thread while a worker signs in another.
 
 SoftHSM only sees tokens added to its directory after the library is re-initialised,
-and re-initialising closes every session. :meth:`Module.scan` therefore re-initialises
-only while no card is logged in; while one is, it probes the open cards instead (a
-moved-out SoftHSM token shows as an invalid object handle on the next call). Real card
-readers report insertions without that, so the same code serves both.
+and re-initialising closes every session. :meth:`Module.scan` re-initialises freely
+while no card is logged in. While one is, it probes the open cards (a moved-out SoftHSM
+token shows as an invalid object handle on the next call) and re-initialises only every
+:attr:`Module.relogin_interval` seconds, logging the open cards back in with the PIN
+their holder gave (kept in memory for the session's life, never written). A card that
+cannot be logged back in (pulled meanwhile) is reported gone, as a probe would. Nothing
+is re-initialised during a login (:meth:`Module.hold`). Real card readers report
+insertions without any of this, so the same code serves both.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -85,6 +90,8 @@ def _text(value: Any) -> str:
 class Module:
     """A loaded PKCS#11 library and the cards opened through it."""
 
+    relogin_interval = 2.0  # seconds between re-initialisations while a card is logged in
+
     def __init__(self, path: str) -> None:
         try:
             self._lib = pkcs11.lib(path)
@@ -96,6 +103,7 @@ class Module:
         self._last: list[TokenInfo] = []
         self._holds = 0
         self.generation = 0
+        self._reinit_at = 0.0
 
     @contextmanager
     def hold(self) -> Iterator[None]:
@@ -112,13 +120,15 @@ class Module:
     def _logged_in(self) -> bool:
         return any(c.logged_in for c in self._cards.values())
 
-    def scan(self) -> list[TokenInfo]:
-        """Tokens present now. Re-initialises the library only when that is safe."""
+    def scan(self, *, fresh: bool = False) -> list[TokenInfo]:
+        """Tokens present now. Re-initialises the library when that is safe (see module doc);
+        ``fresh`` asks for it now rather than at the next interval (a person pressed refresh)."""
         with self.lock:
-            if self._logged_in() or self._holds:
-                alive = {s for s, c in self._cards.items() if c.logged_in and c.probe()}
-                gone = {s for s, c in self._cards.items() if c.logged_in} - alive
-                return [t for t in self._last if t.serial not in gone]
+            logged = {s: c for s, c in self._cards.items() if c.logged_in}
+            due = fresh or time.monotonic() - self._reinit_at >= self.relogin_interval
+            if self._holds or (logged and (not due or any(c._pin is None for c in logged.values()))):
+                alive = {s for s, c in logged.items() if c.probe()}
+                return [t for t in self._last if t.serial not in set(logged) - alive]
             for card in self._cards.values():
                 card._invalidate()
             try:
@@ -126,7 +136,12 @@ class Module:
             except Exception as exc:
                 raise ModuleProblem(f"PKCS#11 module failed to initialise: {exc}") from exc
             self.generation += 1
+            self._reinit_at = time.monotonic()
             self._last = list(self._read_tokens())
+            present = {t.serial for t in self._last}
+            for serial, card in logged.items():
+                if serial not in present or not card._reopen():
+                    self._cards.pop(serial, None)
             return list(self._last)
 
     def _read_tokens(self) -> Iterator[TokenInfo]:
@@ -167,13 +182,18 @@ class Module:
         )
 
     def _find_token(self, serial: str) -> pkcs11.Token:
+        """The token by serial; a slot whose token was pulled does not hide the others."""
         try:
-            for slot in self._lib.get_slots(token_present=True):
-                token = slot.get_token()
-                if _text(token.serial) == serial:
-                    return token
+            slots = self._lib.get_slots(token_present=True)
         except px.PKCS11Error as exc:
             raise NoSuchCard(serial) from exc
+        for slot in slots:
+            try:
+                token = slot.get_token()
+            except px.PKCS11Error:
+                continue
+            if _text(token.serial) == serial:
+                return token
         raise NoSuchCard(serial)
 
     def info(self, serial: str) -> TokenInfo:
@@ -249,6 +269,7 @@ class Card:
         self._key: Any = None
         self._cert: CertificateEntry | None = None
         self._probe_handle: Any = None
+        self._pin: str | None = None  # to log back in after the module re-initialises
 
     # -- session ---------------------------------------------------------------
     def _invalidate(self) -> None:
@@ -303,10 +324,25 @@ class Card:
                 raise PinLocked("the card's PIN is locked") from None
             raise WrongPin(1 if flags & TokenFlag.USER_PIN_FINAL_TRY else None) from None
         self._cert, self._key = self._call(self._pair)
+        self._pin = pin
+
+    def _reopen(self) -> bool:
+        """After a re-initialisation: the same card, logged in again with its PIN."""
+        pin = self._pin
+        try:
+            self._token = self.module._find_token(self.serial)
+            self.generation = self.module.generation
+            self._open(pin)
+            self._cert, self._key = self._pair()
+            return True
+        except (px.PKCS11Error, DeviceError):
+            self.close()
+            return False
 
     def change_pin(self, old: str, new: str) -> None:
         """C_SetPIN on the logged-in session."""
         self._call(lambda: self._open().set_pin(old, new))
+        self._pin = new
 
     def _pair(self) -> tuple[CertificateEntry, Any]:
         session = self._open()
@@ -328,6 +364,7 @@ class Card:
                 except px.PKCS11Error:
                     pass
             self._invalidate()
+            self._pin = None
 
     def probe(self) -> bool:
         """True while the card is still there (cheap: one attribute read)."""
@@ -445,19 +482,20 @@ class CardSigner:
             raise CardUnusable(f"card {card.serial}: key type {kt!r} cannot sign seals")
 
     def sign(self, data: bytes, *, pss: bool = False) -> bytes:
-        key = self._card._live_key()
+        key = self._card._live_key  # looked up inside each locked call: handles change on re-initialisation
+        self._card._live_key()
         if self.algorithm == ECDSA_SHA256:
             digest = hashlib.sha256(data).digest()  # SoftHSM signs with raw CKM_ECDSA
-            raw = self._card._call(lambda: key.sign(digest, mechanism=Mechanism.ECDSA))
+            raw = self._card._call(lambda: key().sign(digest, mechanism=Mechanism.ECDSA))
             return encode_ecdsa_signature(raw)
         if self.algorithm == RSA_SHA256:
             if pss:
                 param = (Mechanism.SHA256, pkcs11.MGF.SHA256, 32)
-                return self._card._call(lambda: key.sign(
+                return self._card._call(lambda: key().sign(
                     data, mechanism=Mechanism.SHA256_RSA_PKCS_PSS, mechanism_param=param))
-            return self._card._call(lambda: key.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
+            return self._card._call(lambda: key().sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
         # SM2 through the vendor mechanism named in station.toml: the card hashes (Z||M).
-        raw = self._card._call(lambda: key.sign(data, mechanism=self._sm2))
+        raw = self._card._call(lambda: key().sign(data, mechanism=self._sm2))
         return encode_ecdsa_signature(raw) if len(raw) == 64 else raw
 
 

@@ -387,3 +387,17 @@ class ApplyScreen(_StoreScreen):
     @on(Button.Pressed, "#apply-cancel")
     def _cancel(self) -> None:
         self.action_back()
+
+    def typed(self) -> bool:
+        """Whether leaving would throw away something the officer typed."""
+        return any(field.value.strip() for field in self.query(Input))
+
+    def action_back(self) -> None:
+        """Escape on a half-filled form asks first; an empty form just closes."""
+        if not self.typed():
+            self.app.pop_screen()
+            return
+        tr = self.station.tr
+        modal = ConfirmModal(tr("apply.discard_title"), tr("apply.discard_body"), confirm=tr("apply.discard"),
+                             danger=True)
+        self.app.push_screen(modal, lambda r: r is not None and self.app.pop_screen())
