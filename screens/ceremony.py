@@ -121,7 +121,9 @@ class CeremonyScreen(StationScreen[None]):
         if action == "close":
             return step == "done"
         if action == "write":
-            return None if step != "supervisor" or self.query_one("#cer-write", Button).disabled else True
+            if step != "supervisor":
+                return False
+            return None if self.query_one("#cer-write", Button).disabled else True
         return True
 
     def goto(self, step: str) -> None:
@@ -189,7 +191,7 @@ class CeremonyScreen(StationScreen[None]):
         """Cards come and go live; the seal card going away mid-ceremony is said once, plainly."""
         self.query_one(CardTable).show(cards)
         _fill(self.query_one("#cer-cards", OptionList),
-              [Option(f"{c.label}  {c.serial}  {c.subject[:40]}", id=c.serial)
+              [Option(f"{c.label}  {c.serial}  {_common_name(c.subject)}", id=c.serial)
                for c in cards if c.state is CardState.BLANK])
         done = {s for s, _ in self.cosigners}
         _fill(self.query_one("#cer-sups", OptionList),
@@ -443,6 +445,14 @@ class CeremonyScreen(StationScreen[None]):
         self.seal_pin = None
         self.cosigners.clear()
         self.dismiss()
+
+
+def _common_name(subject: str) -> str:
+    """The CN of a subject line (one row per card, even at 80 columns)."""
+    for part in subject.split(","):
+        if part.strip().startswith("CN="):
+            return part.strip()[3:]
+    return subject[:30]
 
 
 def _fill(options: OptionList, items: list[Option]) -> None:
