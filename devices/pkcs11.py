@@ -397,8 +397,9 @@ class Card:
 
     def signer(self, sm2_mechanism: int | None = None) -> "CardSigner":
         """A Signer (crypto.algorithms.Signer) backed by this card's key."""
-        if self._key is None:
-            raise CardUnusable(f"card {self.serial} is not logged in")
+        with self.module.lock:  # not halfway through a re-initialisation's log-in
+            if self._key is None:
+                raise CardUnusable(f"card {self.serial} is not logged in")
         return CardSigner(self, sm2_mechanism)
 
     def ecdh_derive(self, peer_point: bytes) -> bytes:
@@ -483,7 +484,6 @@ class CardSigner:
 
     def sign(self, data: bytes, *, pss: bool = False) -> bytes:
         key = self._card._live_key  # looked up inside each locked call: handles change on re-initialisation
-        self._card._live_key()
         if self.algorithm == ECDSA_SHA256:
             digest = hashlib.sha256(data).digest()  # SoftHSM signs with raw CKM_ECDSA
             raw = self._card._call(lambda: key().sign(digest, mechanism=Mechanism.ECDSA))
