@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -37,7 +38,7 @@ class PinModal(StationModal[str | None]):
             yield Label(tr("pin.title", label=self.card.label), id="pin-title")
             yield Label(tr("pin.serial", serial=self.card.serial), id="pin-serial")
             if self.summary:
-                lines = [f"[b]{tr('pin.summary')}[/b]", *(f"{k}: {v}" for k, v in self.summary)]
+                lines = [f"[b]{tr('pin.summary')}[/b]", *(f"{escape(k)}: {escape(v)}" for k, v in self.summary)]
                 yield Static("\n".join(lines), id="pin-summary")
             yield Input(placeholder=tr("pin.placeholder"), password=True, id="pin-input",
                         max_length=64)

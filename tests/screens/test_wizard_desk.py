@@ -19,8 +19,8 @@ def _footer_keys(screen) -> dict[str, str]:
     return {key: b.binding.description for key, b in screen.active_bindings.items() if b.enabled and b.binding.show}
 
 
-async def _to_supervisor(pilot, app, world, seal_card, unit: str):
-    app_id = _approved_application(world, unit)
+async def _to_supervisor(pilot, app, world, seal_card):
+    app_id = _approved_application(world, seal_card)
     officer, supervisor = world.card("officer"), world.card("supervisor", 1)
     await login(pilot, app, officer.serial, officer.pin)
     app.run_home_action("make")
@@ -37,7 +37,7 @@ async def _to_supervisor(pilot, app, world, seal_card, unit: str):
 async def test_review_focuses_the_recipient_and_write_has_a_key(world, blank_seal_card):
     app = make_app(world.home, lang="en", watch_interval=0.1)
     async with app.run_test(size=(80, 24)) as pilot:
-        wizard, supervisor = await _to_supervisor(pilot, app, world, blank_seal_card, "焦点测试有限公司")
+        wizard, supervisor = await _to_supervisor(pilot, app, world, blank_seal_card)
         recipient = wizard.query_one("#cer-recipient")
         assert app.focused is recipient  # typing goes into the field, not onto a button
         recipient.value = ""
@@ -69,7 +69,7 @@ async def test_review_focuses_the_recipient_and_write_has_a_key(world, blank_sea
 async def test_pulled_seal_card_keeps_the_co_authorization(world, blank_seal_card):
     app = make_app(world.home, lang="en", watch_interval=0.1)
     async with app.run_test(size=(80, 24)) as pilot:
-        wizard, supervisor = await _to_supervisor(pilot, app, world, blank_seal_card, "拔卡测试有限公司")
+        wizard, supervisor = await _to_supervisor(pilot, app, world, blank_seal_card)
         wizard.query_one("#cer-recipient").value = "赵六"
         await pilot.click("#cer-confirm")
         await until(pilot, lambda: wizard.step == "supervisor")
