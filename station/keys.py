@@ -122,6 +122,6 @@ def open_inbox(home: Home, private_der: bytes) -> list[dict[str, Any]]:
             data_key = envelope.ecdh_unwrap(sealed, derive)
             payload = envelope.open_(data_key, base64.b64decode(sealed["payload"]), b"audit-inbox")
             out.append(json.loads(payload))
-        except (ValueError, KeyError):  # CryptoError is a ValueError
+        except (ValueError, KeyError, TypeError, AttributeError):  # CryptoError is a ValueError
             out.append({"action": "inbox-entry-unreadable", "outcome": "failed"})
     return out

@@ -230,7 +230,7 @@ def _fill(fh: Any, path: Path, header: Header, backup_key: bytes, tmp: Path, hom
     master = unlock.master_key(slots)
     # No quick_check: every byte of this file was authenticated (AES-GCM and the admin's
     # signature) as the copy of a store that was open and working when it was taken.
-    store = Store.open(tmp / "station.db", keys.store_key(master), create=True)
+    store = Store.open(tmp / "station.db", keys.store_key(master), quick_check=False)
     try:
         repo = Backups(store)
         if repo.station_id() != header.station_id:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from station.cli.common import emit, home_of, read_secret
+from station.cli.common import emit, home_of, read_secret, session_for
 from station.errors import UsageError
 
 __all__ = ["add_parsers"]
@@ -20,6 +20,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     cu_sub = cu.add_subparsers(dest="card_cmd")
     ub = cu_sub.add_parser("unblock", parents=[common], help="unblock a locked card with its SO PIN")
     ub.add_argument("serial")
+    ub.add_argument("--by", help="the administrator's card that unblocks")
     cu.set_defaults(run=_card)
 
 
@@ -38,10 +39,15 @@ def _cards(args: argparse.Namespace) -> int:
 def _card(args: argparse.Namespace) -> int:
     if args.card_cmd != "unblock":
         raise UsageError("usage: seal-station card unblock SERIAL")
+    if not getattr(args, "by", None):
+        raise UsageError("card unblock needs --by ADMIN_SERIAL (an administrator's card)")
     from station.cards import unblock_card
-
-    so_pin = read_secret(f"SEAL_STATION_SO_PIN_{args.serial}", f"SO PIN for card {args.serial}")
-    new_pin = read_secret(f"SEAL_STATION_NEW_PIN_{args.serial}", f"new PIN for card {args.serial}")
-    unblock_card(home_of(args), args.serial, so_pin, new_pin)
+    session = session_for(args)  # any enrolled card logs in; a refusal is then audited in the store
+    try:
+        so_pin = read_secret(f"SEAL_STATION_SO_PIN_{args.serial}", f"SO PIN for card {args.serial}")
+        new_pin = read_secret(f"SEAL_STATION_NEW_PIN_{args.serial}", f"new PIN for card {args.serial}")
+        unblock_card(session, args.serial, so_pin, new_pin)
+    finally:
+        session.close()
     print(f"card {args.serial} unblocked with a new PIN")
     return 0

@@ -7,6 +7,7 @@ A wrong key and a damaged file look the same to the user on purpose (opaque fail
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,10 +32,23 @@ class Store:
         self._depth = 0
 
     @classmethod
-    def open(cls, path: Path, key: bytes, *, create: bool = False) -> "Store":
-        if not create and not path.exists():
-            raise StoreError("the station database is missing", hint="restore a backup or run `seal-station init`")
+    def open(cls, path: Path, key: bytes, *, create: bool = False, quick_check: bool = True) -> "Store":
+        """Open (or ``create``) the store; ``quick_check=False`` only for a file whose every
+        byte was authenticated already (a backup being restored)."""
+        if not create:
+            # an initialised station never gets a fresh empty store: that would be a reset
+            try:
+                size = path.stat().st_size
+            except OSError:
+                raise StoreError("the station database is missing", hint="restore a backup (`seal-station backup restore`)") from None
+            if not path.is_file() or size == 0:
+                raise StoreError("the station database is empty or not a file",
+                                 hint="restore a backup (`seal-station backup restore`)")
+        elif path.exists():
+            raise StoreError("a station database already exists here", hint="use another --home")
         try:
+            if create:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
             # SQLCipher logs a damaged page to stderr itself; the StoreError below says it once
             conn.execute("PRAGMA cipher_log_level = NONE")
@@ -50,7 +64,7 @@ class Store:
             conn.execute("PRAGMA cache_size = -32768")
             conn.execute("PRAGMA journal_mode = DELETE")
             conn.execute("PRAGMA synchronous = FULL")
-            if not create:
+            if not create and quick_check:
                 row = conn.execute("PRAGMA quick_check").fetchone()
                 if row is None or row[0] != "ok":
                     raise sqlcipher3.DatabaseError("quick_check")

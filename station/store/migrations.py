@@ -74,6 +74,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE issuances ADD COLUMN number INTEGER;
     CREATE UNIQUE INDEX issuances_number ON issuances (number) WHERE number IS NOT NULL;
     """,
+    # the authenticated copy of the station's settings, trust anchors, card marks and
+    # PIN counts: the files in the home are compared against it at every login
+    """
+    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 ]
 
 

@@ -10,6 +10,7 @@ from screens.app import make_app
 from screens.home import HomeScreen
 from screens.lock import LockScreen
 from screens.pin import PinModal
+from tests.helpers import reset_pins
 from tests.screens.pilot import choose_card, type_pin, until
 
 
@@ -17,7 +18,7 @@ from tests.screens.pilot import choose_card, type_pin, until
 def officer(demo_world):
     card = demo_world.card("officer")
     yield card
-    demo_world.home.set_pin_failures(card.serial, 0)
+    reset_pins(demo_world.home)
 
 
 async def test_login_reaches_the_home_screen_of_the_role(demo_world, officer):

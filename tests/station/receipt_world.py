@@ -46,8 +46,10 @@ def wipe_card(world: DemoWorld, serial: str, pin: str, home_path: Path | None = 
         card.delete_data("SESeal")
     finally:
         module.forget(serial)
+    from tests.helpers import set_mark
+
     for home in {world.home, Home(home_path) if home_path else world.home}:
-        home.mark_card(serial, None)
+        set_mark(home, serial, None)
 
 
 def _approved_application(home_path: Path, world: DemoWorld) -> int:

@@ -13,8 +13,10 @@ from station.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 COMMANDS = {"tui", "demo", "init", "enroll", "cards", "card", "audit", "make", "seal", "apply",
-            "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle", "backup"}
-SUBCOMMANDS = {"card": {"unblock"}, "audit": {"verify", "export"}, "seal": {"verify"},
+            "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle", "config", "trust",
+            "backup"}
+SUBCOMMANDS = {"card": {"unblock"}, "config": {"show", "set", "accept", "revert"},
+               "trust": {"list", "add", "remove"}, "audit": {"verify", "export"}, "seal": {"verify"},
                "receipt": {"verify", "export"}, "bundle": {"export"}, "backup": {"create", "verify", "restore"}}
 
 
