@@ -231,6 +231,12 @@ class LibraryScreen(StationScreen[None]):
 
         self.app.push_screen(modal, done)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Disable and destroy show only for a role that may do them (an admin only looks)."""
+        if action in ("disable", "destroy"):
+            return self.source.may_manage()
+        return True
+
     def action_disable(self) -> None:
         self._confirm("disable")
 

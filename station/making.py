@@ -52,7 +52,8 @@ from station.store.enrollments import Enrollments
 from station.store.reservations import Reservation
 from station.vocabulary import ApplicationState, SealFunction, SealKind, values
 
-__all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "co_authorize",
+__all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "precheck_seal_card",
+           "expected_esid", "co_authorize",
            "make_seal", "check_supervisor", "review", "Review", "next_application", "issuance_digest",
            "FUNCTIONS_OID", "FUNCTIONS", "SEAL_LABEL", "made_from", "record_reserved"]
 
@@ -93,20 +94,7 @@ def inspect_seal_card(session: Session, serial: str, pin: str,
         raise refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
                      "station, not a seal card", serial)
     card = _unlock(session, serial, pin)
-    with crypto_errors(CardError, f"the certificate on card {serial} cannot be read"):
-        cert = certs.read(card.certificate)
-    if not certs.issued_by(cert.der, session.home.trust_anchors()):
-        raise refuse(session, "issuer-not-trusted", f"the certificate on card {serial} is not issued by a "
-                     f"CA this station trusts ({cert.issuer})", serial)
-    if now() > cert.not_after:
-        raise refuse(session, "certificate-expired", f"the certificate on card {serial} expired on "
-                     f"{cert.not_after:%Y-%m-%d}", serial, "renew the card's certificate first")
-    if now() < cert.not_before:
-        raise refuse(session, "certificate-not-yet-valid", f"the certificate on card {serial} is valid only "
-                     f"from {cert.not_before:%Y-%m-%d}", serial)
-    if not cert.may_sign:
-        raise refuse(session, "wrong-key-usage", f"the certificate on card {serial} does not allow "
-                     "digitalSignature or nonRepudiation", serial)
+    cert = _check_certificate(session, serial, card.certificate)
     matched = _applicant(session, serial, cert.der, cert.subject, app)
     try:
         prove_possession(card, session.config)
@@ -137,6 +125,52 @@ def _applicant(session: Session, serial: str, der: bytes, subject: str, app: App
     return str(found)
 
 
+def _check_certificate(session: Session, serial: str, der: bytes) -> certs.CertificateFacts:
+    """The seal card's certificate: trusted, valid now, allowed to sign."""
+    with crypto_errors(CardError, f"the certificate on card {serial} cannot be read"):
+        cert = certs.read(der)
+    if not certs.issued_by(cert.der, session.home.trust_anchors()):
+        raise refuse(session, "issuer-not-trusted", f"the certificate on card {serial} is not issued by a "
+                      f"CA this station trusts ({cert.issuer})", serial)
+    if now() > cert.not_after:
+        raise refuse(session, "certificate-expired", f"the certificate on card {serial} expired on "
+                      f"{cert.not_after:%Y-%m-%d}", serial, "renew the card's certificate first")
+    if now() < cert.not_before:
+        raise refuse(session, "certificate-not-yet-valid", f"the certificate on card {serial} is valid only "
+                      f"from {cert.not_before:%Y-%m-%d}", serial)
+    if not cert.may_sign:
+        raise refuse(session, "wrong-key-usage", f"the certificate on card {serial} does not allow "
+                      "digitalSignature or nonRepudiation", serial)
+    return cert
+
+
+def precheck_seal_card(session: Session, serial: str, application_id: int | None = None) -> None:
+    """Every refusal known before the seal card's PIN is asked: the certificate is public,
+    the approved applications are in the store. :func:`review` repeats them with the PIN."""
+    _check_officer(session)
+    if serial in session.home.keyslots().serials():
+        raise refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
+                      "station, not a seal card", serial)
+    if application_id is not None:
+        app = applications.get(session, application_id)
+        if app.state is not ApplicationState.APPROVED:
+            raise refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
+                          "not approved", str(application_id))
+    elif not applications.list_(session, state="approved"):
+        raise refuse(session, "no-approved-application", "no approved application is waiting to be made",
+                      serial, "a supervisor approves an application first")
+    with device_errors(serial):
+        info = session.module.info(serial)
+    if info.certificate is None:
+        raise CardError(f"card {serial} holds no certificate", hint="use a seal card issued by the CA")
+    cert = _check_certificate(session, serial, info.certificate)
+    if application_id is not None:
+        _applicant(session, serial, cert.der, cert.subject, app)
+    if SEAL_LABEL in info.data_labels or session.home.card_marks().get(serial) == "sealed":
+        raise refuse(session, "card-already-sealed", f"card {serial} already holds a seal", serial,
+                      "use a blank seal card; revoke the old seal first to reuse a card")
+
+
 @dataclass(frozen=True)
 class Review:
     """Everything the officer sees before signing: what will be signed, and onto what."""
@@ -147,6 +181,16 @@ class Review:
     card: SealCardCheck = field(repr=False)
     valid_start: datetime
     valid_end: datetime
+    esid: str = ""  # the esID the seal will get unless another is made first
+
+
+def expected_esid(session: Session) -> str:
+    """The esID the next seal gets (read, not taken: :func:`_esid` takes it when signing)."""
+    from station.store.counters import Meta
+
+    year = now().year
+    current = Meta(session.store).get(f"esid-seq-{year}")
+    return f"{session.config.station_id}-{year}-{int(current or 0) + 1:06d}"
 
 
 def review(session: Session, application_id: int, seal_card: str, seal_pin: str) -> Review:
@@ -164,7 +208,7 @@ def review(session: Session, application_id: int, seal_card: str, seal_pin: str)
     imp = impressions.get(session, app.impression_id)
     picture = impressions.plaintext(session, imp.id)
     start = now().replace(microsecond=0)
-    return Review(app, imp, picture, check, start, check.not_after)
+    return Review(app, imp, picture, check, start, check.not_after, expected_esid(session))
 
 
 def next_application(session: Session, unit: str) -> Application | None:

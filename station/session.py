@@ -119,9 +119,9 @@ def unlock_card(home: Home, config: Config, module: Module, serial: str, pin: st
     if failures >= config.max_pin_tries:
         record("card locked")
         raise PinLockedError(f"card {serial} is locked after {failures} wrong PINs", hint=UNBLOCK_HINT)
-    card = open_card(module, serial)
     try:
-        with device_errors(serial):
+        with module.hold(), device_errors(serial):  # no re-initialisation between finding and login
+            card = open_card(module, serial)
             card.login(pin)
     except WrongPinError as exc:
         failures += 1
