@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 else:
     _Node = object
 
-__all__ = ["StationApp", "Work", "StationScreen", "StationModal", "as_station_error", "failure_text"]
+__all__ = ["StationApp", "Work", "Relabel", "StationScreen", "StationModal", "as_station_error", "failure_text"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -135,9 +135,18 @@ class Work(_Node):
             self.station.show_error(as_station_error(event.worker.error, self.station.tr))
 
 
-class StationScreen(Work, Screen[R]):
+class Relabel:
+    """Texts in the current language. F2 calls :meth:`relabel` on every open screen
+    (``SealStationApp.retranslate``), so a screen puts each text it shows there.
+    F1 shows ``help.screen.<class name>`` from the i18n tables with the screen's keys."""
+
+    def relabel(self) -> None:
+        """Show every text again in ``self.station.tr``'s language."""
+
+
+class StationScreen(Relabel, Work, Screen[R]):
     """A full screen of the station."""
 
 
-class StationModal(Work, ModalScreen[R]):
+class StationModal(Relabel, Work, ModalScreen[R]):
     """A dialog of the station."""
