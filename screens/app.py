@@ -179,6 +179,10 @@ class SealStationApp(Work, App[None]):
 
         self.run_work(close, group="close", exclusive=False)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Lock only when someone is logged in (help, palette and footer follow)."""
+        return self.session is not None if action == "lock" else True
+
     def action_lock(self) -> None:
         self.lock("lock")
 

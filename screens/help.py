@@ -23,14 +23,25 @@ from screens.widgets.base import StationModal
 __all__ = ["HelpScreen", "screen_bindings", "screen_keys"]
 
 
+def _ours(node: DOMNode, binding: Binding) -> bool:
+    """A station binding: its description, before translation, is an i18n key."""
+    if binding.action in ("command_palette", "app.command_palette"):
+        return True
+    original = getattr(node, "_i18n_bindings", None) or node._bindings
+    return any(b.action == binding.action and b.description.startswith("key.")
+               for b in original.key_to_bindings.get(binding.key, []))
+
+
 def screen_bindings(app: Any, screen: Screen[Any]) -> list[tuple[DOMNode, Binding, str]]:
-    """(node, binding, what it does, translated) for every described key active on ``screen``:
-    the app's, the screen's and the station's widgets' (``key.*``), not Textual's internals."""
+    """(node, binding, what it does, translated) for every station key on ``screen``: the
+    screen's (also where a focused widget takes the same key), its widgets' and the app's
+    (those the app allows now, see ``SealStationApp.check_action``)."""
     found: list[tuple[DOMNode, Binding, str]] = []
     seen: set[str] = set()
-    for node, binding, enabled, _tip in screen.active_bindings.values():
-        own = node is app or node is screen or binding.description.startswith("key.")
-        if not enabled or not binding.description or not own or binding.action in seen:
+    active = [(node, binding) for node, binding, enabled, _tip in screen.active_bindings.values() if enabled]
+    own = [(screen, binding) for _key, binding in screen._bindings]
+    for node, binding in own + [(n, b) for n, b in active if n is not screen]:
+        if binding.action in seen or not binding.description or not _ours(node, binding):
             continue
         seen.add(binding.action)
         found.append((node, binding, app.tr(binding.description)))
@@ -43,7 +54,8 @@ def screen_keys(app: Any, screen: Screen[Any]) -> list[tuple[str, str]]:
 
 
 class HelpScreen(StationModal[None]):
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "key.close")]
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "key.close"),
+                Binding("f2", "app.toggle_language", "key.lang")]  # a modal hides the app's keys
 
     def __init__(self, screen: Screen[Any]) -> None:
         """``screen``: the one F1 was pressed on (help is about it, not about itself)."""
