@@ -292,9 +292,21 @@ class SealStationApp(Work, App[None]):
             return self.tr("key.palette")
         return self.tr(binding.description) if binding.description else ""
 
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=self.tr("palette.search"), id="--command-palette"))
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette lists every action: Textual's own, the station's, the screen's keys."""
-        yield from super().get_system_commands(screen)
+        english = Translator("en")
+        for command in super().get_system_commands(screen):  # Textual's own, in the UI's language
+            key = f"palette.{command.title.lower()}"
+            if english(key) == command.title:
+                said = english(f"{key}.help") == command.help
+                command = command._replace(title=self.tr(key), help=self.tr(f"{key}.help") if said else command.help)
+            yield command
         yield SystemCommand(self.tr("key.help"), "F1", self.action_help)
         yield SystemCommand(self.tr("key.lang"), "F2", self.action_toggle_language)
         if self.session is not None:

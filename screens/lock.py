@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.markup import escape
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from screens.widgets.base import StationScreen
 from screens.widgets.cards import CardTable
+from screens.widgets.footer import StationFooter
 from station.model import CardView
 
 __all__ = ["LockScreen"]
@@ -30,7 +31,7 @@ class LockScreen(StationScreen[None]):
             yield Label(tr("cards.title"), id="lock-cards-label", classes="section")
             yield CardTable(tr, id="lock-cards")
             yield Label("", id="lock-empty")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         self.station.localize(self)

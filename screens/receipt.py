@@ -18,9 +18,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from screens.widgets.base import StationScreen, Work
+from screens.widgets.footer import StationFooter
 from station.receipts.claims import IssuedSeal
 
 __all__ = ["QrCode", "ReceiptScreen", "ReceiptCodeScreen", "ReceiptListScreen", "open_receipt"]
@@ -80,7 +81,7 @@ class ReceiptScreen(StationScreen[None]):
             with Vertical(id="receipt-side"):
                 yield Static("", id="receipt-summary")
                 yield Static("", id="receipt-hint")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         self.station.localize(self)
@@ -226,7 +227,7 @@ class ReceiptListScreen(StationScreen[None]):
         yield Label("", id="receipts-title", classes="screen-title")
         yield DataTable(id="receipts-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="receipts-status")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         self.station.localize(self)

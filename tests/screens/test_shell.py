@@ -185,3 +185,17 @@ async def test_wrong_pin_is_said_once_and_the_locked_card_message_wraps(demo_wor
         hint = modal.query_one("#pin-hint")
         assert hint.region.height >= 2 and hint.region.right <= modal.query_one("#pin-box").region.right
         assert CARDS[0].serial in _text(modal, "#pin-hint")
+
+
+async def test_home_opens_with_the_first_action_highlighted_and_keeps_it_on_f2(demo_world):
+    from textual.widgets import OptionList
+
+    app = make_app(demo_world.home, lang="en", start_monitor=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _home(pilot, app)
+        options = app.screen.query_one(OptionList)
+        assert app.focused is options and options.highlighted == 0
+        await pilot.press("down", "down")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert options.highlighted == 2 and "印模库" in str(options.get_option_at_index(2).prompt)
