@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Header, Label, Static
 
@@ -78,7 +78,7 @@ class ReceiptScreen(StationScreen[None]):
         with Horizontal(id="receipt-body"):
             if self.seal.receipt:
                 yield QrCode(self.seal.receipt, id="receipt-qr")
-            with Vertical(id="receipt-side"):
+            with VerticalScroll(id="receipt-side"):
                 yield Static("", id="receipt-summary")
                 yield Static("", id="receipt-hint")
         yield StationFooter()
