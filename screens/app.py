@@ -293,37 +293,15 @@ class SealStationApp(Work, App[None]):
         return self.tr(binding.description) if binding.description else ""
 
     def action_command_palette(self) -> None:
-        from textual.command import CommandPalette
+        from screens.palette import open_palette
 
-        if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(placeholder=self.tr("palette.search"), id="--command-palette"))
+        open_palette(self)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The palette lists every action: Textual's own, the station's, the screen's keys."""
-        english = Translator("en")
-        for command in super().get_system_commands(screen):  # Textual's own, in the UI's language
-            key = f"palette.{command.title.lower()}"
-            if english(key) == command.title:
-                said = english(f"{key}.help") == command.help
-                command = command._replace(title=self.tr(key), help=self.tr(f"{key}.help") if said else command.help)
-            yield command
-        yield SystemCommand(self.tr("key.help"), "F1", self.action_help)
-        yield SystemCommand(self.tr("key.lang"), "F2", self.action_toggle_language)
-        if self.session is not None:
-            yield SystemCommand(self.tr("key.lock"), "Ctrl+L", self.action_lock)
-        from screens.help import screen_bindings
+        """The palette lists every action (DESIGN §5): see :mod:`screens.palette`."""
+        from screens.palette import station_commands
 
-        station = {"help", "toggle_language", "lock", "quit", "command_palette"}  # listed above or by Textual
-        for node, binding, what in screen_bindings(self, screen):
-            if binding.action.removeprefix("app.") not in station:
-                yield SystemCommand(what, self.get_key_display(binding),
-                                    lambda n=node, a=binding.action: n.run_action(a))
-        from screens.home import ACTIONS, HomeScreen
-
-        if self.session is not None and isinstance(screen, HomeScreen):  # what the home's list offers
-            for action, key in ACTIONS[self.session.actor.role]:
-                if action != "lock":
-                    yield SystemCommand(self.tr(key), "", lambda a=action: self.run_home_action(a))
+        return station_commands(self, screen, super().get_system_commands(screen))
 
 
 def make_app(home: Home | Path, *, lang: str | None = None, **kwargs: Any) -> SealStationApp:
