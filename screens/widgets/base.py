@@ -18,6 +18,7 @@ from __future__ import annotations
 import traceback
 from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, cast
 
+from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -149,4 +150,6 @@ class StationScreen(Relabel, Work, Screen[R]):
 
 
 class StationModal(Relabel, Work, ModalScreen[R]):
-    """A dialog of the station."""
+    """A dialog of the station. A modal hides the app's keys: F1 is brought back."""
+
+    BINDINGS = [Binding("f1", "app.help", "key.help", show=False)]

@@ -199,3 +199,18 @@ async def test_home_opens_with_the_first_action_highlighted_and_keeps_it_on_f2(d
         await pilot.press("f2")
         await pilot.pause()
         assert options.highlighted == 2 and "印模库" in str(options.get_option_at_index(2).prompt)
+
+
+async def test_f1_in_the_pin_dialog_helps_with_the_pin(demo_world):
+    from screens.pin import PinModal
+
+    app = make_app(demo_world.home, lang="en", start_monitor=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(PinModal(CARDS[0]))
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "Type the card's PIN" in _text(app.screen, "#help-screen")
+        assert "Cancel" in _text(app.screen, "#help-keys")
+        await pilot.press("escape")
+        assert isinstance(app.screen, PinModal)
