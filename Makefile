@@ -44,3 +44,4 @@ bench: venv
 	$(PY) -m tests.bench.making
 	$(PY) -m tests.bench.receipts
 	$(PY) -m tests.bench.store
+	$(PY) -m tests.bench.backup

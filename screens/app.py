@@ -91,6 +91,15 @@ class SealStationApp(Work, App[None]):
     def _monitor_error(self, message: str) -> None:
         self.notify(message, severity="error")
 
+    def station_changed(self) -> None:
+        """The home holds another station now (a restore): read it again, watch its cards."""
+        self._status = None
+        if self.monitor is None and self._start_monitor and self.station_info().initialised:
+            self._start_watching()
+        for screen in self.screen_stack:
+            if isinstance(screen, LockScreen) and screen.is_mounted:
+                screen.relabel()
+
     def on_unmount(self) -> None:
         if self.monitor is not None:
             self.monitor.stop()
@@ -217,6 +226,10 @@ class SealStationApp(Work, App[None]):
             self.push_screen(ReceiptListScreen())
         elif action == "audit_verify":
             self._audit_worker()
+        elif action == "backup":
+            from screens.backup import BackupScreen
+
+            self.push_screen(BackupScreen())
 
     def show_receipt(self, esid: str) -> None:
         """The receipt of a seal as a QR (the ceremony calls this at its end)."""
