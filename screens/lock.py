@@ -9,7 +9,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.markup import escape
 from textual.widgets import DataTable, Header, Label, Static
 
 from screens.widgets.base import StationScreen
@@ -50,10 +49,10 @@ class LockScreen(StationScreen[None]):
         tr = app.tr
         info = app.station_info()
         station = tr("lock.station", station_id=info.station_id) if info.initialised else tr("lock.not_initialised")
-        lines = [f"🔒 [b $warning]{escape(tr('lock.title'))}[/]", f"[$text-muted]{escape(station)}[/]", "",
-                 escape(tr("lock.prompt"))]
+        lines = [f"🔒 [b $warning]{tr('lock.title')}[/]", f"[$text-muted]{station}[/]", "",  # tr escapes values
+                 tr("lock.prompt")]
         if info.demo_pin:
-            lines.append(f"[$success]{escape(tr('lock.demo', pin=info.demo_pin, so_pin=info.demo_so_pin))}[/]")
+            lines.append(f"[$success]{tr('lock.demo', pin=info.demo_pin, so_pin=info.demo_so_pin)}[/]")
         return "\n".join(lines)
 
     def relabel(self) -> None:

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Header, Label, Static
 
-from screens.widgets.base import StationScreen, Work
+from screens.widgets.base import StationScreen, Work, escape, plain_row
 from screens.widgets.footer import StationFooter
 from station.receipts.claims import IssuedSeal
 
@@ -126,11 +126,11 @@ class ReceiptScreen(StationScreen[None]):
             (tr("receipt.station"), s.station_id),
         ]
         width = max(cell_len(k) for k, _ in rows) + 2  # CJK labels are two cells per character
-        text = "\n".join(k + " " * (width - cell_len(k)) + v for k, v in rows)
+        text = "\n".join(k + " " * (width - cell_len(k)) + escape(v) for k, v in rows)
         if s.receipt:
             qr = self.query_one(QrCode)
             text += "\n\n" + tr("receipt.size", chars=len(s.receipt), version=qr.version)
-        self.query_one("#receipt-summary", Static).update(Text(text))
+        self.query_one("#receipt-summary", Static).update(text)
         self._hint()
 
     def action_code(self) -> None:
@@ -199,9 +199,9 @@ class ReceiptCodeScreen(StationScreen[None]):
         line = number + " " * max(2, w - cell_len(number) - cell_len(keys)) + keys
         label = self.query_one("#code-number", Label)
         label.styles.width = w
-        label.update(Text(line if cell_len(line) <= w else number))
-        self.query_one("#code-small", Static).update(Text(
-            tr("code.too_small", w=w, h=h, cw=self.size.width, ch=self.size.height) + "\n\n" + number))
+        label.update(line if cell_len(line) <= w else number)  # tr escapes what it fills in
+        self.query_one("#code-small", Static).update(
+            tr("code.too_small", w=w, h=h, cw=self.size.width, ch=self.size.height) + "\n\n" + number)
 
     def action_export(self) -> None:
         from screens.export import ExportScreen
@@ -261,8 +261,8 @@ class ReceiptListScreen(StationScreen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for s in self.rows:
-            table.add_row(str(s.number) if s.number is not None else "—", s.esid, s.seal_name, s.unit,
-                          s.recipient, _time(s.issued_at), key=s.esid)
+            table.add_row(*plain_row(s.number if s.number is not None else "—", s.esid, s.seal_name, s.unit,
+                                     s.recipient, _time(s.issued_at)), key=s.esid)
         self.query_one("#receipts-status", Static).update(tr("receipts.count", n=len(self.rows)))
 
     @on(DataTable.RowSelected, "#receipts-table")

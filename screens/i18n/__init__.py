@@ -8,6 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 __all__ = ["LANGUAGES", "Translator", "default_language", "kind_name"]
 
 LANGUAGES = ("zh_CN", "en")
@@ -45,7 +47,9 @@ class Translator:
         if values.get("n") == 1 and f"{key}.one" in _table(self.lang):
             key = f"{key}.one"
         text = self._text(key) or key
-        return text.format(**values) if values else text
+        # the values are user data (seal names, units, card labels, messages) and every
+        # text goes to a widget that reads markup: escaped, "[/b]" is shown, never obeyed
+        return text.format(**{k: escape(str(v)) for k, v in values.items()}) if values else text
 
     def label(self, key: str, value: object) -> str:
         """``Label: value`` with the language's colon (Chinese uses the full-width ``：``)."""

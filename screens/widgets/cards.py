@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from screens.widgets.base import plain_row
 from station.model import CardView
 
 __all__ = ["CardTable"]
@@ -16,7 +16,7 @@ __all__ = ["CardTable"]
 class CardTable(DataTable):
     """A table of :class:`CardView` rows keyed by serial; keeps the cursor on refresh.
 
-    Cells are :class:`rich.text.Text`, never markup: a card label is whatever its issuer
+    Cells are plain text (:func:`plain_row`), never markup: a card label is whatever its issuer
     wrote (``[`` included). Home and End go to the first and last card.
     """
 
@@ -56,8 +56,7 @@ class CardTable(DataTable):
             if card.pin_locked:
                 state += f" · {self.tr('cards.locked')}"
             role = self.tr(f"role.{card.role.value}") if card.role else self.tr("role.none")
-            self.add_row(Text(card.label), Text(card.serial), Text(state), Text(role), Text(card.subject[:48]),
-                         key=card.serial)
+            self.add_row(*plain_row(card.label, card.serial, state, role, card.subject[:48]), key=card.serial)
         row = next((i for i, card in enumerate(cards) if card.serial == current), 0)
         if cards:
             self.move_cursor(row=row, animate=False)

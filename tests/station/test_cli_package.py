@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 COMMANDS = {"tui", "demo", "init", "enroll", "cards", "card", "audit", "make", "seal", "apply",
             "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle", "backup"}
-SUBCOMMANDS = {"card": {"unblock"}, "audit": {"verify"}, "seal": {"verify"},
+SUBCOMMANDS = {"card": {"unblock"}, "audit": {"verify", "export"}, "seal": {"verify"},
                "receipt": {"verify", "export"}, "bundle": {"export"}, "backup": {"create", "verify", "restore"}}
 
 
