@@ -151,11 +151,11 @@ class _ApplicationList(_StoreScreen):
         lines = [tr("apps.detail", id=a.id, kind=kind_name(tr, a.seal_kind), unit=a.unit, name=a.seal_name,
                     purpose=a.purpose or "—", entered=a.entered_by_name, state=tr(f"apps.state.{a.state}"))]
         if a.credit_code:
-            lines.append(tr("apps.credit_code") + f": {escape(a.credit_code)}")
+            lines.append(tr.label("apps.credit_code", a.credit_code))
         if a.holder_name:
-            lines.append(tr("apps.holder") + escape(f": {a.holder_name} ({a.holder_id_type} {a.holder_id})"))
+            lines.append(tr.label("apps.holder", f"{a.holder_name} ({a.holder_id_type} {a.holder_id})"))
         if a.reason:
-            lines.append(tr("apps.reason") + f": {escape(a.reason)}")
+            lines.append(tr.label("apps.reason", a.reason))
         if a.impression_id:
             lines.append(tr("apps.impression", id=a.impression_id))
         detail.update("\n".join(lines))

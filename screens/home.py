@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Label, OptionList, Static
+from textual.widgets import Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.widgets.base import StationScreen
+from screens.widgets.footer import StationFooter
 from screens.widgets.cards import CardTable
 from station.errors import StationError
 from station.model import CardView, Role
@@ -48,7 +49,7 @@ class HomeScreen(StationScreen[None]):
             with Vertical(id="home-side"):
                 yield Label("", id="home-cards-label", classes="section")
                 yield CardTable(self.station.tr, id="home-cards")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         self.station.localize(self)
@@ -71,8 +72,10 @@ class HomeScreen(StationScreen[None]):
         self.query_one("#home-actions-label", Label).update(tr("home.actions"))
         self.query_one("#home-cards-label", Label).update(tr("cards.title"))
         options = self.query_one(OptionList)
+        highlighted = options.highlighted or 0  # F2 keeps the place; a new home opens on the first
         options.clear_options()
         options.add_options([Option(tr(key), id=action) for action, key in ACTIONS[actor.role]])
+        options.highlighted = highlighted
         self.query_one(CardTable).relabel()
 
     def _backup_line(self, session: Session) -> str:

@@ -85,8 +85,8 @@ class PinModal(StationModal[str | None]):
 
     def show_error(self, title: str, message: str, hint: str, tries_left: int | None) -> None:
         self.busy(False)
-        self.query_one("#pin-error", Label).update(f"{title}: {message}")
-        tr = self.station.tr
+        tr = self.station.tr  # a wrong PIN is said once, in the UI's language, with the tries left below
+        self.query_one("#pin-error", Label).update(tr("pin.wrong") if tries_left else f"{title}: {message}")
         self.query_one("#pin-hint", Label).update(tr("pin.tries", n=tries_left) if tries_left else hint)
         self.query_one(Input).focus()
 

@@ -89,11 +89,11 @@ async def test_language_toggle_changes_screen_and_footer(demo_world):
     app = make_app(demo_world.home, lang="en", watch_interval=0.1)
     async with app.run_test(size=(130, 40)) as pilot:
         await pilot.pause()
-        assert "Station locked" in str(app.screen.query_one("#lock-title").render())
+        assert "Station locked" in str(app.screen.query_one("#lock-intro").render())
         await pilot.press("f2")
         await pilot.pause()
         assert app.tr.lang == "zh_CN"
-        assert "终端已锁定" in str(app.screen.query_one("#lock-title").render())
+        assert "终端已锁定" in str(app.screen.query_one("#lock-intro").render())
         descriptions = {b.description for _, b, _, _ in app.active_bindings.values()}
         assert "帮助" in descriptions
         await pilot.press("f1")
