@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import directory, emit, home_of, read_pin, session_for
+from station.cli.common import directory, emit, home_of, one_line, read_pin, session_for
 from station.errors import UsageError
 from station.vocabulary import SealFunction, values
 
@@ -88,5 +88,5 @@ def _seal(args: argparse.Namespace) -> int:
     emit(args, result, text)
     if not result["valid"]:  # CLI.md: every non-zero exit says what and why in one stderr line
         why = ", ".join(result["problems"]) or "see the verdict"
-        print(f"seal-station: Invalid: the seal is NOT valid ({why})", file=sys.stderr)
+        print(one_line(f"seal-station: Invalid: the seal is NOT valid ({why})"), file=sys.stderr)
     return 0 if result["valid"] else 1

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import directory, emit, session_for
+from station.cli.common import directory, emit, one_line, session_for
 from station.errors import InputError, UsageError
 from station.inputs import read_file
 
@@ -84,7 +84,7 @@ def _verify(args: argparse.Namespace) -> int:
     lines += [f"  problem: {p}" for p in result["problems"]]
     emit(args, result, "\n".join(lines))
     if not result["valid"]:
-        print(f"seal-station: Invalid: the receipt is NOT valid ({'; '.join(result['problems'])})",
+        print(one_line(f"seal-station: Invalid: the receipt is NOT valid ({'; '.join(result['problems'])})"),
               file=sys.stderr)
     return 0 if result["valid"] else 1
 
