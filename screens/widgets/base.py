@@ -114,8 +114,8 @@ class Work(_Node):
                 if not worker.is_cancelled:  # its screen has gone, or newer work replaced it
                     self.from_thread(self._work_failed, exc, failed)
 
-        return self.run_worker(job, name=name or group, group=group, exclusive=exclusive, thread=True,
-                               exit_on_error=False)
+        return self.run_worker(job, exit_on_error=False, name=name or group, group=group,
+                               exclusive=exclusive, thread=True)
 
     def from_thread(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` on the UI thread from a worker (results, progress, failures)."""
