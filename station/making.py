@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 
 from crypto import seseal
 from devices.pkcs11 import Card
-from station import applications, faults, impressions
+from station import applications, faults, impressions, lifecycle
 from station.cards import cert_sha256, device_errors, now
 from station.errors import PolicyError, StateError, StationError
 from station.model import Role
@@ -366,6 +366,7 @@ def _record(session: Session, m: MadeSeal, app: Any, functions: Sequence[str]) -
             (m.esid, m.recipient, now().isoformat(), session.actor.cert_sha256, json.dumps(sup),
              issuance_digest(m.seal_der, m.card_serial, m.application_id, m.recipient).hex()))
         applications.mark_made(session, m.application_id, m.esid)
+        lifecycle.record_made(session, m.esid, app, functions)
         session.log("make", m.esid, "ok", card=m.card_serial, application=m.application_id,
                     seal_sha256=m.seal_sha256)
         session.log("issue", m.esid, "ok", recipient=m.recipient, supervisors=[s["name"] for s in sup])

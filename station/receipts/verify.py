@@ -103,6 +103,7 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
     """The verdict on one receipt text; raises InputError only when it is malformed."""
     from crypto import receipt as cose
     from crypto.algorithms import UnsupportedAlgorithm, algorithm_for_certificate, verify_signature
+    from station.receipts.events import EVENT, check_event
     from station.setup import check_chain
 
     try:
@@ -122,11 +123,18 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
     signed = False
     if why:
         problems.append(f"officer: {why}")
+    if EVENT in claims:  # a life event: signed by the officer who recorded it
+        out["event"], event_cert, found = check_event(claims, bundle)
+        problems += found
+        signed = event_cert is not None and cose.verify(rec, event_cert)
+        if not signed:
+            problems.append("the receipt's signature does not verify with the event officer's certificate")
     if officer is not None:
         out["officer"] = officer.name
-        signed = cose.verify(rec, officer.certificate)
-        if not signed:
-            problems.append("the receipt's signature does not verify with the officer's certificate")
+        if EVENT not in claims:
+            signed = cose.verify(rec, officer.certificate)
+            if not signed:
+                problems.append("the receipt's signature does not verify with the officer's certificate")
         if not check_chain(officer.certificate, list(bundle.anchors)):
             problems.append("officer: certificate not issued by the bundle's trust anchors")
         if not _valid_at(officer.certificate, at):

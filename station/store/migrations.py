@@ -69,6 +69,33 @@ MIGRATIONS: list[str] = [
         impression_id INTEGER PRIMARY KEY REFERENCES impressions (id),
         wrapped_key BLOB, blob BLOB);
     """,
+    # the life of a seal: state events with their receipts, renewal links, authorizations
+    # of use; a covering index per registry search so a search never reads a seal's DER
+    """
+    ALTER TABLE seals ADD COLUMN renews TEXT;
+    ALTER TABLE seals ADD COLUMN renewed_by TEXT;
+    ALTER TABLE seals ADD COLUMN state_reason TEXT;
+    ALTER TABLE seals ADD COLUMN state_at TEXT;
+    CREATE INDEX seals_registry_made ON seals (made_at, esid, unit, name, state, card_serial);
+    CREATE INDEX seals_registry_state ON seals (state, made_at, esid, unit, name, card_serial);
+    CREATE INDEX seals_registry_card ON seals (card_serial, made_at, esid, unit, name, state);
+    CREATE INDEX seals_unit_name ON seals (unit, name, state);
+    CREATE INDEX issuances_esid ON issuances (esid);
+    CREATE TABLE seal_events (
+        id INTEGER PRIMARY KEY, esid TEXT NOT NULL REFERENCES seals (esid), action TEXT NOT NULL,
+        from_state TEXT NOT NULL, to_state TEXT NOT NULL, reason_code TEXT NOT NULL, reason TEXT NOT NULL,
+        time TEXT NOT NULL, actor_cert_sha256 TEXT NOT NULL, actor_name TEXT NOT NULL,
+        supervisors TEXT NOT NULL DEFAULT '[]', receipt TEXT);
+    CREATE INDEX seal_events_esid ON seal_events (esid, id);
+    CREATE TABLE renewals (
+        application_id INTEGER PRIMARY KEY REFERENCES applications (id),
+        old_esid TEXT NOT NULL UNIQUE REFERENCES seals (esid), new_esid TEXT UNIQUE);
+    CREATE TABLE authorizations (
+        id INTEGER PRIMARY KEY, esid TEXT NOT NULL REFERENCES seals (esid), person TEXT, person_id TEXT,
+        role TEXT, functions TEXT NOT NULL, granted_at TEXT NOT NULL, granted_by TEXT NOT NULL,
+        automatic INTEGER NOT NULL DEFAULT 0, removed_at TEXT, removed_by TEXT);
+    CREATE INDEX authorizations_esid ON authorizations (esid, id);
+    """,
 ]
 
 

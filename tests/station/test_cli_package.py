@@ -13,9 +13,11 @@ from station.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 COMMANDS = {"tui", "demo", "init", "enroll", "cards", "card", "audit", "make", "seal", "apply",
-            "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle"}
-SUBCOMMANDS = {"card": {"unblock"}, "audit": {"verify"}, "seal": {"verify"},
-               "receipt": {"verify", "export"}, "bundle": {"export"}}
+            "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle",
+            "seals", "freeze", "unfreeze", "report-lost", "revoke", "renew", "authorize", "deauthorize",
+            "revocations"}
+SUBCOMMANDS = {"card": {"unblock"}, "audit": {"verify"}, "seal": {"verify", "status"},
+               "receipt": {"verify", "export"}, "bundle": {"export"}, "revocations": {"export"}}
 
 
 def _choices(out: str) -> set[str]:
