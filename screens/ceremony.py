@@ -16,8 +16,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import (Button, ContentSwitcher, Footer, Header, Input, Label, OptionList, ProgressBar,
-                             Static)
+from textual.widgets import (Button, Checkbox, ContentSwitcher, Footer, Header, Input, Label, OptionList,
+                             ProgressBar, Static)
 from textual.widgets.option_list import Option
 
 from screens.pin import PinModal
@@ -64,6 +64,10 @@ class CeremonyScreen(Screen):
                     yield Static("", id="cer-review")
                     yield Static("", id="cer-preview")
                     yield Input(placeholder=tr("cer.f.recipient"), id="cer-recipient")
+                    yield Label(tr("cer.f.functions"), classes="section")
+                    with Horizontal(id="cer-functions"):  # nothing granted unless ticked
+                        for f in making.FUNCTIONS:
+                            yield Checkbox(tr(f"function.{f}"), False, id=f"cer-fn-{f}")
                     yield Button(tr("cer.review.confirm"), variant="primary", id="cer-confirm")
                 with Vertical(id="supervisor"):
                     yield Label(tr("cer.sup.prompt"), classes="section")
@@ -236,6 +240,10 @@ class CeremonyScreen(Screen):
             self.error(self.app.tr("cer.f.recipient_needed"))  # type: ignore[attr-defined]
             self.query_one("#cer-recipient").focus()
             return
+        if not self.functions():
+            self.error(self.app.tr("cer.f.functions_needed"))  # type: ignore[attr-defined]
+            self.query_one("#cer-fn-office").focus()
+            return
         self.goto("supervisor")
         self._sup_status()
 
@@ -293,7 +301,7 @@ class CeremonyScreen(Screen):
             made = making.make_seal(
                 session, application_id=self.application_id, seal_card=self.seal_card.serial,
                 seal_pin=self.seal_pin, supervisors=[(s, (lambda p=p: p)) for s, p in self.cosigners],
-                recipient=self.recipient(), progress=lambda step: self.app.call_from_thread(self._progress, step))
+                recipient=self.recipient(), functions=self.functions(), progress=lambda step: self.app.call_from_thread(self._progress, step))
         except StationError as exc:
             self.app.call_from_thread(self._write_failed, exc)
             return
@@ -301,6 +309,10 @@ class CeremonyScreen(Screen):
 
     def recipient(self) -> str:
         return self.query_one("#cer-recipient", Input).value.strip()
+
+    def functions(self) -> list[str]:
+        """The functions the officer ticked: the seal carries these and no others."""
+        return [f for f in making.FUNCTIONS if self.query_one(f"#cer-fn-{f}", Checkbox).value]
 
     def _progress(self, step: str) -> None:
         self.query_one(ProgressBar).update(progress=making.STEPS.index(step) + 1)

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from station.model import RegistrySeal, SealEvent
 from station.store.db import Store
 
-__all__ = ["SealRegistry", "SealEvents", "Renewals", "MAX_LINES"]
+__all__ = ["SealRegistry", "SealEvents", "Renewals", "MAX_LINES", "enrolled_rows"]
 
 MAX_LINES = 500
 
@@ -187,3 +187,10 @@ class Renewals:
         row = self.store.one("SELECT id FROM impressions WHERE unit = ? AND seal_name = ? AND state = 'active'",
                              (unit, name))
         return None if row is None else int(row[0])
+
+
+def enrolled_rows(store: Store) -> list[tuple]:
+    """Every enrollment, removed ones too (cert_sha256, serial, role, name, certificate,
+    enrolled_at, removed_at): what a bundle built inside the station holds."""
+    return [tuple(r) for r in store.all("SELECT cert_sha256, serial, role, name, certificate, enrolled_at,"
+                                        " removed_at FROM enrollments ORDER BY enrolled_at, cert_sha256")]
