@@ -43,3 +43,4 @@ bench: venv
 	$(PY) -m tests.bench.library
 	$(PY) -m tests.bench.making
 	$(PY) -m tests.bench.receipts
+	$(PY) -m tests.bench.lifecycle

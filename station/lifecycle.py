@@ -202,6 +202,7 @@ def record_made(session: Session, esid: str, app: Any, functions: Sequence[str])
     authorized to its holder, and a renewal links both seals and revokes the old one."""
     from station.authorization import grant_holder
 
+    SealRegistry(session.store).add(esid)
     grant_holder(session, esid, app, functions)
     renewals = Renewals(session.store)
     old = renewals.renews(app.id)

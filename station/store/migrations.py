@@ -69,17 +69,21 @@ MIGRATIONS: list[str] = [
         impression_id INTEGER PRIMARY KEY REFERENCES impressions (id),
         wrapped_key BLOB, blob BLOB);
     """,
-    # the life of a seal: state events with their receipts, renewal links, authorizations
-    # of use; a covering index per registry search so a search never reads a seal's DER
+    # the life of a seal: the registry (a narrow projection of seals, so a search never
+    # reads a seal's DER; its words index answers substring searches), state events with
+    # their receipts, renewal links, authorizations of use
     """
-    ALTER TABLE seals ADD COLUMN renews TEXT;
-    ALTER TABLE seals ADD COLUMN renewed_by TEXT;
-    ALTER TABLE seals ADD COLUMN state_reason TEXT;
-    ALTER TABLE seals ADD COLUMN state_at TEXT;
-    CREATE INDEX seals_registry_made ON seals (made_at, esid, unit, name, state, card_serial);
-    CREATE INDEX seals_registry_state ON seals (state, made_at, esid, unit, name, card_serial);
-    CREATE INDEX seals_registry_card ON seals (card_serial, made_at, esid, unit, name, state);
-    CREATE INDEX seals_unit_name ON seals (unit, name, state);
+    CREATE TABLE registry (
+        id INTEGER PRIMARY KEY, esid TEXT NOT NULL UNIQUE REFERENCES seals (esid), unit TEXT NOT NULL,
+        name TEXT NOT NULL, seal_kind TEXT NOT NULL, card_serial TEXT NOT NULL, state TEXT NOT NULL,
+        made_at TEXT NOT NULL, valid_end TEXT NOT NULL, recipient TEXT NOT NULL, renews TEXT, renewed_by TEXT,
+        state_reason TEXT, state_at TEXT, functions TEXT NOT NULL, application_id INTEGER NOT NULL,
+        indexed INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX registry_state ON registry (state);
+    CREATE INDEX registry_card ON registry (card_serial);
+    CREATE INDEX registry_unit_name ON registry (unit, name, state);
+    CREATE INDEX registry_unindexed ON registry (id) WHERE indexed = 0;
+    CREATE VIRTUAL TABLE registry_words USING fts5(unit, name, content='', prefix='2,6');
     CREATE INDEX issuances_esid ON issuances (esid);
     CREATE TABLE seal_events (
         id INTEGER PRIMARY KEY, esid TEXT NOT NULL REFERENCES seals (esid), action TEXT NOT NULL,

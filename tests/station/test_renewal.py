@@ -47,8 +47,11 @@ def _renew_args(world: DemoWorld, esid: str, card: DemoCard) -> list[str]:
 
 
 def _invariants(world: DemoWorld, home: Home, unit: str, name: str) -> list[tuple]:
-    rows = store_query(home, world, "SELECT esid, state, renews, renewed_by, state_reason FROM seals"
-                       " WHERE unit = ? AND name = ? ORDER BY made_at, esid", (unit, name))
+    rows = store_query(home, world, "SELECT s.esid, s.state, r.renews, r.renewed_by, r.state_reason FROM seals s"
+                       " JOIN registry r ON r.esid = s.esid WHERE s.unit = ? AND s.name = ?"
+                       " ORDER BY s.made_at, s.esid", (unit, name))
+    assert store_query(home, world, "SELECT count(*) FROM seals WHERE unit = ? AND name = ?",
+                       (unit, name))[0][0] == len(rows)
     assert sum(r[1] == "active" for r in rows) == 1, rows  # never two active, never none
     esids = {r[0] for r in rows}
     for esid, state, renews, renewed_by, _ in rows:
