@@ -186,13 +186,16 @@ class SealDetailScreen(_Sourced):
             yield Label(tr("seal.events"), classes="section")
             yield DataTable(id="seal-events", cursor_type="row", show_cursor=False)
             yield Label(tr("seal.authorizations"), classes="section")
-            yield DataTable(id="seal-auths", cursor_type="row", show_cursor=False)
+            yield DataTable(id="seal-auths", cursor_type="row")
             yield Static("", id="seal-receipts")
             with Horizontal(id="seal-actions"):
                 for action, _ in EVENT_BUTTONS:
                     yield Button(tr(f"seal.action.{action}"), id=f"seal-{action}", disabled=True,
                                  variant="error" if action == "revoke" else "default")
                 yield Button(tr("seal.action.wipe"), id="seal-wipe", disabled=True, variant="warning")
+            with Horizontal(id="seal-auth-actions"):
+                yield Button(tr("seal.action.authorize"), id="seal-authorize", disabled=True)
+                yield Button(tr("seal.action.deauthorize"), id="seal-deauthorize", disabled=True)
             yield Static("", id="seal-sup-status")
             yield OptionList(id="seal-sups")
         yield Static("", id="seal-error")
@@ -263,6 +266,9 @@ class SealDetailScreen(_Sourced):
         for action, _ in EVENT_BUTTONS:
             allowed = state is not None and state in TRANSITIONS[action][0]
             self.query_one(f"#seal-{action}", Button).disabled = self.busy or not (self._officer() and allowed)
+        may = self._officer() and not self.busy and state not in (None, SealState.REVOKED)
+        self.query_one("#seal-authorize", Button).disabled = not may
+        self.query_one("#seal-deauthorize", Button).disabled = not (may and self.info.authorizations)
         self.show_cards(self.app.cards)  # type: ignore[attr-defined]
 
     def show_cards(self, cards: list[CardView]) -> None:
@@ -361,6 +367,41 @@ class SealDetailScreen(_Sourced):
         self.error(self.app.tr("seal.done", action=self.app.tr(f"seal.action.{event.action}"),  # type: ignore[attr-defined]
                                state=self.app.tr(f"seal.state.{event.to_state}")))  # type: ignore[attr-defined]
         self.action_reload()
+
+    # -- authorizations of use ------------------------------------------------------------------
+    @on(Button.Pressed, "#seal-authorize")
+    def _authorize(self) -> None:
+        from screens.authorize import AuthorizeModal
+
+        def got(value: dict[str, Any] | None) -> None:
+            if value:
+                self._auth_worker("authorize", value)
+
+        self.app.push_screen(AuthorizeModal(self.info.seal.functions), got)
+
+    @on(Button.Pressed, "#seal-deauthorize")
+    def _deauthorize(self) -> None:
+        table = self.query_one("#seal-auths", DataTable)
+        auths = self.info.authorizations if self.info else ()
+        if table.cursor_row is not None and 0 <= table.cursor_row < len(auths):
+            self._auth_worker("deauthorize", {"id": auths[table.cursor_row].id})
+
+    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
+    def _auth_worker(self, what: str, value: dict[str, Any]) -> None:
+        from station import authorization
+
+        session = self.app.session  # type: ignore[attr-defined]
+        try:
+            if what == "authorize":
+                authorization.authorize(session, self.esid, value["functions"], person=value["person"],
+                                        person_id=value["person_id"], role=value["role"])
+            else:
+                authorization.deauthorize(session, self.esid, value["id"])
+        except StationError as exc:
+            self.app.call_from_thread(self.fail, exc)
+            return
+        self.app.call_from_thread(self.error, "")
+        self.app.call_from_thread(self.action_reload)
 
     # -- wipe a revoked seal's card ---------------------------------------------------------------
     @on(Button.Pressed, "#seal-wipe")

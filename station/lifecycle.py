@@ -153,7 +153,11 @@ def _quorum(session: Session, esid: str, digest: bytes, supervisors: Sequence[tu
 
     done: list[Any] = []
     for serial, pin in supervisors:
-        done.append(co_authorize(session, serial, pin(), digest, done))
+        try:
+            done.append(co_authorize(session, serial, pin(), digest, done))
+        except PolicyError as exc:  # the supervisor's refusal, recorded against the seal too
+            session.log("revoke", esid, "refused", reason=exc.reason, supervisor=serial)
+            raise
     if len(done) < session.config.quorum:
         raise _refuse(session, "revoke", esid, "quorum", f"{len(done)} of {session.config.quorum} supervisors "
                       "have co-authorized the revocation", "each supervisor inserts their card (--supervisor)")

@@ -10,6 +10,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Select
 
 from screens.app import make_app
+from screens.authorize import AuthorizeModal
 from screens.pin import PinModal
 from screens.reason import ReasonModal
 from screens.seals import SealDetailScreen, SealsScreen
@@ -62,6 +63,21 @@ async def test_registry_search_revoke_with_a_supervisor_then_wipe(world, module,
 
         detail = await _open_seal(pilot, app, made.esid)
         assert not detail.query_one("#seal-revoke").disabled and detail.query_one("#seal-unfreeze").disabled
+
+        # authorize a role for one function, chosen explicitly; then withdraw it
+        await pilot.click("#seal-authorize")
+        await until(pilot, lambda: isinstance(app.screen, AuthorizeModal))
+        modal = app.screen
+        assert not any(modal.query_one(f"#auth-fn-{f}").value for f in ("office", "web", "login"))
+        modal.query_one("#auth-role").value = "财务主管"
+        modal.query_one("#auth-fn-office").value = True
+        await pilot.click("#auth-ok")
+        await until(pilot, lambda: detail.info is not None and len(detail.info.authorizations) == 1, seconds=10)
+        assert (detail.info.authorizations[0].role, detail.info.authorizations[0].functions) == ("财务主管", ("office",))
+        await settle(pilot, app)
+        await pilot.click("#seal-deauthorize")
+        await until(pilot, lambda: detail.info is not None and not detail.info.authorizations, seconds=10)
+        await settle(pilot, app)
         await pilot.click("#seal-revoke")
         await until(pilot, lambda: isinstance(app.screen, ReasonModal))
         app.screen.query_one(Select).value = "unit-closed"

@@ -102,7 +102,9 @@ def test_revoke_needs_the_supervisor_quorum(life: Life, monkeypatch, capsys) -> 
     assert [e["details"]["reason"] for e in audit_entries(life.world, life.home, esid)] == ["quorum"]
     code, _, err = _cli(life, monkeypatch, capsys, "revoke", esid, "--reason", "unit-closed", "--by",
                         life.world.card("officer").serial, "--supervisor", life.world.card("officer").serial)
-    assert code == 1, err  # the officer cannot co-authorize their own revocation
+    assert code == 1 and "officer" in err  # the officer cannot co-authorize their own revocation
+    reasons = [e["details"]["reason"] for e in audit_entries(life.world, life.home, esid)]
+    assert reasons == ["quorum", "officer-as-supervisor"]
 
 
 def test_a_reason_is_required_and_audited(life: Life, monkeypatch, capsys) -> None:
