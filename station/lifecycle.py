@@ -8,7 +8,7 @@ claim beside them, verifiable offline by ``receipt verify``. Revoking needs the
 supervisor quorum, as making does: the supervisors sign the event digest.
 
 The receipt is signed after the change is committed: a card pulled at that moment leaves
-the change made and the receipt to be signed at the next event or ``seal status``.
+the change made and its receipt unsigned, and the same officer's next event signs it.
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ def check_reason(text: str) -> tuple[str, str]:
     if any(not c.isprintable() for c in text):
         raise InputError("the reason contains a control character")
     head = text.split(":", 1)[0].strip()
+    if head == "renewed":
+        raise InputError("the reason \"renewed\" is the renewal's own", hint="renew the seal with `seal-station renew`")
     return (head if head in REASONS else "other"), text
 
 
@@ -182,9 +184,12 @@ def _signed(session: Session, esid: str, event_id: int) -> SealEvent:
 
     try:
         sign_event_receipt(session, event_id)
+        sign_pending_receipts(session)
     except StationError as exc:
         session.log("receipt", esid, "failed", event=event_id, reason=exc.message)
-    return next(e for e in SealEvents(session.store).of(esid) if e.id == event_id)
+    event = SealEvents(session.store).get(event_id)
+    assert event is not None
+    return event
 
 
 def sign_pending_receipts(session: Session) -> int:
@@ -192,7 +197,7 @@ def sign_pending_receipts(session: Session) -> int:
     from station.receipts.events import sign_event_receipt
 
     done = 0
-    for event_id in SealEvents(session.store).unsigned():
+    for event_id in SealEvents(session.store).unsigned(session.actor.cert_sha256):
         try:
             sign_event_receipt(session, event_id)
             done += 1

@@ -234,9 +234,10 @@ class SealEvents:
         row = self.store.one(_EVENT + " WHERE id = ?", (int(event_id),))
         return _event(row) if row else None
 
-    def unsigned(self) -> list[int]:
-        """Events whose receipt the card could not sign yet."""
-        return [int(r[0]) for r in self.store.all("SELECT id FROM seal_events WHERE receipt IS NULL ORDER BY id")]
+    def unsigned(self, actor_cert_sha256: str) -> list[int]:
+        """This officer's events whose receipt the card could not sign yet."""
+        return [int(r[0]) for r in self.store.all("SELECT id FROM seal_events WHERE receipt IS NULL"
+                                                  " AND actor_cert_sha256 = ? ORDER BY id", (actor_cert_sha256,))]
 
 
 class Renewals:
