@@ -13,7 +13,8 @@ from screens.app import make_app
 from screens.authorize import AuthorizeModal
 from screens.pin import PinModal
 from screens.reason import ReasonModal
-from screens.seals import SealDetailScreen, SealsScreen
+from screens.seal_detail import SealDetailScreen
+from screens.seals import SealsScreen
 from screens.verify import VerifyScreen
 from station.lifecycle import SealStatus
 from station.model import Actor, Authorization, RegistrySeal, Role, SealEvent
