@@ -34,6 +34,7 @@ __all__ = ["FORMAT", "QR_PREFIX", "StatusList", "export_status_list", "load_stat
 FORMAT = "seal-station status list v1"
 QR_PREFIX = "SSL1:"
 _MAX_BYTES = 64 * 1024 * 1024
+_MAX_QR = 1024 * 1024  # a list that fits one QR code inflates to a few KiB
 _STATES = ("frozen", "lost", "revoked")
 
 
@@ -105,8 +106,10 @@ def _read(path: Path) -> dict[str, Any]:
             raise InputError(f"{path}: too large for a status list")
         data = Path(path).read_bytes()
         if data.lstrip().startswith(QR_PREFIX.encode()):
-            data = zlib.decompress(base45.b45decode(data.strip()[len(QR_PREFIX):].decode("ascii")),
-                                   bufsize=1 << 16)
+            inflate = zlib.decompressobj()
+            data = inflate.decompress(base45.b45decode(data.strip()[len(QR_PREFIX):].decode("ascii")), _MAX_QR)
+            if inflate.unconsumed_tail or not inflate.eof:
+                raise ValueError("not one whole compressed list")
         doc = json.loads(data.decode("utf-8"))
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise ValueError("not a status list")

@@ -278,3 +278,42 @@ def test_registry_search(life: Life, monkeypatch, capsys) -> None:
         assert life.esid in [s["esid"] for s in found["seals"]], flag
     code, _, err = _cli(life, monkeypatch, capsys, "seals", "--state", "gone", "--by", auditor)
     assert code == 2
+
+
+def test_malformed_status_lists_are_bad_input_never_a_crash(tmp_path: Path) -> None:
+    """Whatever a stick holds, loading it as a status list is exit 2 (malformed) or 1 (untrusted)."""
+    import base45
+    import zlib
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from station.errors import InputError, InvalidError
+    from station.receipts.bundle import Bundle
+    from station.revocations import FORMAT, load_status_list
+
+    bundle = Bundle("DEMO-0001", (), (), 1, None, "", True, ())
+    path = tmp_path / "list"
+    json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                               lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
+                               max_leaves=8)
+    docs = st.fixed_dictionaries({"format": st.just(FORMAT)}, optional={
+        "station_id": json_values, "sequence": json_values, "time": json_values, "entries": json_values,
+        "signature": json_values})
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.one_of(st.binary(max_size=200), docs.map(lambda d: json.dumps(d).encode()),
+                     docs.map(lambda d: b"SSL1:" + base45.b45encode(zlib.compress(json.dumps(d).encode())))))
+    def check(data: bytes) -> None:
+        path.write_bytes(data)
+        try:
+            load_status_list(path, bundle)
+        except (InputError, InvalidError):
+            return
+        raise AssertionError("an unsigned list was accepted")
+
+    check()
+    bomb = b"SSL1:" + base45.b45encode(zlib.compress(b" " * (80 * 1024 * 1024)))
+    path.write_bytes(bomb)
+    with pytest.raises(InputError):
+        load_status_list(path, bundle)
