@@ -62,6 +62,7 @@ class SealDetailScreen(SourcedScreen):
                 for action, _ in EVENT_BUTTONS:
                     yield Button(tr(f"seal.action.{action}"), id=f"seal-{action}", disabled=True,
                                  variant="error" if action == "revoke" else "default")
+                yield Button(tr("seal.action.renew"), id="seal-renew", disabled=True)
                 yield Button(tr("seal.action.wipe"), id="seal-wipe", disabled=True, variant="warning")
             with Horizontal(id="seal-auth-actions"):
                 yield Button(tr("seal.action.authorize"), id="seal-authorize", disabled=True)
@@ -89,6 +90,10 @@ class SealDetailScreen(SourcedScreen):
     @work(thread=True, exclusive=True, group="store", exit_on_error=False)
     def _load(self) -> None:
         try:
+            if self._officer():  # a renewal's revocation, or a receipt a pulled card left unsigned
+                from station.lifecycle import sign_pending_receipts
+
+                sign_pending_receipts(self.app.session)  # type: ignore[attr-defined]
             info = self.source.status(self.esid)
         except StationError as exc:
             self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
@@ -137,6 +142,7 @@ class SealDetailScreen(SourcedScreen):
             allowed = state is not None and state in TRANSITIONS[action][0]
             self.query_one(f"#seal-{action}", Button).disabled = self.busy or not (self._officer() and allowed)
         may = self._officer() and not self.busy and state not in (None, SealState.REVOKED)
+        self.query_one("#seal-renew", Button).disabled = not (may and not self.info.seal.renewed_by)
         self.query_one("#seal-authorize", Button).disabled = not may
         self.query_one("#seal-deauthorize", Button).disabled = not (may and self.info.authorizations)
         self.show_cards(self.app.cards)  # type: ignore[attr-defined]
@@ -237,6 +243,31 @@ class SealDetailScreen(SourcedScreen):
         self.error(self.app.tr("seal.done", action=self.app.tr(f"seal.action.{event.action}"),  # type: ignore[attr-defined]
                                state=self.app.tr(f"seal.state.{event.to_state}")))  # type: ignore[attr-defined]
         self.action_reload()
+
+    # -- renewal: the same making ceremony, on the renewal's application ----------------------------
+    @on(Button.Pressed, "#seal-renew")
+    def _renew(self) -> None:
+        self._renew_worker()
+
+    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
+    def _renew_worker(self) -> None:
+        from station.renewal import renewal_application
+
+        try:
+            app_id = renewal_application(self.app.session, self.esid)  # type: ignore[attr-defined]
+        except StationError as exc:
+            self.app.call_from_thread(self.fail, exc)
+            return
+        self.app.call_from_thread(self._open_ceremony, app_id)
+
+    def _open_ceremony(self, app_id: int) -> None:
+        from screens.ceremony import CeremonyScreen
+
+        self.app.push_screen(CeremonyScreen(app_id))
+
+    def on_screen_resume(self) -> None:
+        if self.info is not None:
+            self.action_reload()
 
     # -- authorizations of use ------------------------------------------------------------------
     @on(Button.Pressed, "#seal-authorize")

@@ -207,3 +207,47 @@ def test_seal_detail_snapshot(snap_compare, demo_world):
 
     assert snap_compare(app, terminal_size=(130, 40), run_before=run_before)
 
+
+
+async def test_renew_from_the_detail_runs_the_making_ceremony(world, module, blank_seal_card) -> None:
+    from screens.ceremony import CeremonyScreen
+    from tests.screens.test_ceremony import _pick
+    from tests.station.test_making import wipe
+
+    new_card = world.card("seal", 3)
+    wipe(world, module, new_card, [world.home])
+    (app_id,) = approved_applications(world.home, world)
+    old = make_real_seal(world, world.home, blank_seal_card, app_id)
+    supervisor = world.card("supervisor", 1)
+    app = make_app(world.home, lang="en", watch_interval=0.1)
+    try:
+        async with app.run_test(size=(140, 45)) as pilot:
+            await open_action(pilot, app, world, "officer", "seals")
+            detail = await _open_seal(pilot, app, old.esid)
+            await until(pilot, lambda: not detail.query_one("#seal-renew").disabled)
+            await pilot.click("#seal-renew")
+            await until(pilot, lambda: isinstance(app.screen, CeremonyScreen))
+            wizard = app.screen
+            assert wizard.preset_application is not None
+            await _pick(pilot, wizard, "#cer-cards", new_card.serial)
+            await until(pilot, lambda: isinstance(app.screen, PinModal))
+            await type_pin(pilot, app, new_card.pin)
+            await until(pilot, lambda: wizard.review_data is not None, seconds=10)
+            wizard.query_one("#cer-recipient").value = "赵六"
+            wizard.query_one("#cer-fn-office").value = True
+            await pilot.click("#cer-confirm")
+            await _pick(pilot, wizard, "#cer-sups", supervisor.serial)
+            await until(pilot, lambda: isinstance(app.screen, PinModal))
+            await type_pin(pilot, app, supervisor.pin)
+            await until(pilot, lambda: not wizard.query_one("#cer-write").disabled)
+            await pilot.click("#cer-write")
+            await until(pilot, lambda: wizard.made is not None, seconds=15)
+            new = wizard.made.esid
+            await pilot.click("#cer-close")
+            await until(pilot, lambda: app.screen is detail)
+            await until(pilot, lambda: detail.info.seal.renewed_by == new, seconds=10)
+            assert detail.info.seal.state == "revoked"
+            assert [(e.action, e.reason_code) for e in detail.info.events] == [("revoke", "renewed")]
+            await until(pilot, lambda: detail.info.events[0].receipt is not None, seconds=10)
+    finally:
+        wipe(world, module, new_card, [world.home])
