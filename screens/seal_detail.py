@@ -249,7 +249,7 @@ class SealDetailScreen(SourcedScreen):
     def _renew(self) -> None:
         self._renew_worker()
 
-    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="renew", exit_on_error=False)
     def _renew_worker(self) -> None:
         from station.renewal import renewal_application
 
@@ -287,7 +287,7 @@ class SealDetailScreen(SourcedScreen):
         if table.cursor_row is not None and 0 <= table.cursor_row < len(auths):
             self._auth_worker("deauthorize", {"id": auths[table.cursor_row].id})
 
-    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
+    @work(thread=True, group="authorize", exit_on_error=False)  # never cancelled by a reload
     def _auth_worker(self, what: str, value: dict[str, Any]) -> None:
         from station import authorization
 
