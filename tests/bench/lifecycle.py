@@ -1,9 +1,10 @@
 """Seal registry and status list benchmarks: `python -m tests.bench.lifecycle`.
 
 1. Registry search over 100,000 seals (goal: every query shape < 20 ms): rows written
-   straight into a demo station's encrypted store (each with a 1 KB stand-in DER: the registry reads none), then
-   ``lifecycle.search`` with every filter the registry screen and ``seals`` offer;
-   median of warm runs.
+   straight into a demo station's encrypted store (each with a 1 KB stand-in DER, which
+   the registry never reads), its registry lines and words index built as the first
+   search after an upgrade would, then ``lifecycle.search`` with every filter the
+   registry screen and ``seals`` offer; median of warm runs.
 2. The signed status list with 10,000 seals that are not active: exported (signed by
    the officer's card) and verified against the admin-signed enrollment bundle; time and
    size.
