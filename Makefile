@@ -43,4 +43,6 @@ bench: venv
 	$(PY) -m tests.bench.library
 	$(PY) -m tests.bench.making
 	$(PY) -m tests.bench.receipts
+	$(PY) -m tests.bench.store
+	$(PY) -m tests.bench.backup
 	$(PY) -m tests.bench.lifecycle

@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from crypto.errors import CryptoError
+
 __all__ = [
     "SM2_SM3",
     "ECDSA_SHA256",
@@ -39,6 +41,7 @@ __all__ = [
     "UnsupportedAlgorithm",
     "SoftwareSigner",
     "verify_signature",
+    "verify_with_public_key",
     "raw_to_der",
     "der_to_raw",
     "algorithm_for_certificate",
@@ -71,7 +74,7 @@ class Signer(Protocol):
     def sign(self, data: bytes, *, pss: bool = False) -> bytes: ...
 
 
-class UnsupportedAlgorithm(ValueError):
+class UnsupportedAlgorithm(CryptoError):
     """An algorithm OID or key type the station does not speak.
 
     A ``ValueError`` so callers that treat bad input uniformly still catch it, but its
@@ -148,6 +151,48 @@ def _spki(cert_der: bytes) -> tuple[bytes, str, str | None, bytes]:
     """
     cert = x509.Certificate.load(bytes(cert_der), strict=True)
     spki_der = cert["tbs_certificate"]["subject_public_key_info"].dump()
+    return (spki_der, *_spki_fields(spki_der))
+
+
+# The AlgorithmIdentifier of the three keys the station meets, as DER: a key whose
+# SPKI starts with one of these is read without a parser (the common case, and the
+# one a registry verifying thousands of seals pays for each time).
+_KNOWN_KEY_ALGORITHMS = {
+    bytes.fromhex("301306072a8648ce3d020106082a8648ce3d030107"): (_EC_PUBLIC_KEY, _P256_CURVE),
+    bytes.fromhex("301306072a8648ce3d020106082a811ccf5501822d"): (_EC_PUBLIC_KEY, _SM2_CURVE),
+    bytes.fromhex("300d06092a864886f70d0101010500"): (_RSA_ENCRYPTION, None),
+}
+
+
+def _der_header(buf: bytes, pos: int, tag: int) -> tuple[int, int] | None:
+    """(content start, content end) of the ``tag`` element at ``pos``; None when the
+    element is not that plain (a short or one/two-byte length)."""
+    if pos + 2 > len(buf) or buf[pos] != tag:
+        return None
+    first = buf[pos + 1]
+    if first < 0x80:
+        return pos + 2, pos + 2 + first
+    if first not in (0x81, 0x82) or pos + 2 + (first & 0x7F) > len(buf):
+        return None
+    start = pos + 2 + (first & 0x7F)
+    return start, start + int.from_bytes(buf[pos + 2 : start], "big")
+
+
+def _spki_fields(spki_der: bytes) -> tuple[str, str | None, bytes]:
+    """(key algorithm OID, curve OID or None, public key bits) of a DER SPKI.
+
+    A P-256, SM2 or RSA key in the plain layout is read from its bytes; anything else
+    goes through asn1crypto, which gives the same answer or the same error.
+    """
+    outer = _der_header(spki_der, 0, 0x30)
+    if outer is not None and outer[1] == len(spki_der):
+        for algid, (alg, curve) in _KNOWN_KEY_ALGORITHMS.items():
+            if spki_der.startswith(algid, outer[0]):
+                bits = _der_header(spki_der, outer[0] + len(algid), 0x03)
+                if bits is not None and bits[1] == len(spki_der) and bits[1] > bits[0] \
+                        and spki_der[bits[0]] == 0:
+                    return alg, curve, spki_der[bits[0] + 1 : bits[1]]
+                break
     spki = _SubjectPublicKeyInfo.load(spki_der, strict=True)
     alg = spki["algorithm"]["algorithm"].dotted
     params = spki["algorithm"]["parameters"]
@@ -159,7 +204,7 @@ def _spki(cert_der: bytes) -> tuple[bytes, str, str | None, bytes]:
     raw = spki["public_key"].contents
     if not raw or raw[0] != 0:
         raise ValueError("public key BIT STRING has unused bits")
-    return spki_der, alg, curve, raw[1:]
+    return alg, curve, raw[1:]
 
 
 def _is_sm2(alg: str, curve: str | None) -> bool:
@@ -191,11 +236,11 @@ def _sm2_public_key(point: bytes) -> Any:
     return sm_ec.EllipticCurvePublicKey.from_encoded_point(sm_ec.SM2(), point)
 
 
-def _verify_sm2(cert_der: bytes, data: bytes, signature: bytes) -> bool:
+def _verify_sm2(spki_der: bytes, data: bytes, signature: bytes) -> bool:
     from tongsuopy.crypto import hashes as sm_hashes
     from tongsuopy.crypto.asymciphers import ec as sm_ec
 
-    _, alg, curve, point = _spki(cert_der)
+    alg, curve, point = _spki_fields(spki_der)
     if not _is_sm2(alg, curve):
         return False
     der = _normalised_der(signature, 32)
@@ -209,8 +254,8 @@ def _verify_sm2(cert_der: bytes, data: bytes, signature: bytes) -> bool:
     return True
 
 
-def _verify_ecdsa(cert_der: bytes, data: bytes, signature: bytes) -> bool:
-    spki_der, alg, curve, _ = _spki(cert_der)
+def _verify_ecdsa(spki_der: bytes, data: bytes, signature: bytes) -> bool:
+    alg, curve, _ = _spki_fields(spki_der)
     if alg != _EC_PUBLIC_KEY or curve == _SM2_CURVE:
         return False
     key = serialization.load_der_public_key(spki_der)
@@ -230,8 +275,8 @@ def _pss() -> padding.PSS:
     return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 
 
-def _verify_rsa(cert_der: bytes, data: bytes, signature: bytes, pss: bool) -> bool:
-    spki_der, alg, _, _ = _spki(cert_der)
+def _verify_rsa(spki_der: bytes, data: bytes, signature: bytes, pss: bool) -> bool:
+    alg, _, _ = _spki_fields(spki_der)
     if alg != _RSA_ENCRYPTION:
         return False
     key = serialization.load_der_public_key(spki_der)
@@ -255,16 +300,37 @@ def verify_signature(
     garbage signature, wrong key type, malformed certificate - is ``False``.
     ``pss=True`` checks RSASSA-PSS/SHA-256 (salt 32) instead of PKCS#1 v1.5.
     """
-    if algorithm_oid not in (SM2_SM3, ECDSA_SHA256, RSA_SHA256):
-        raise UnsupportedAlgorithm(f"unsupported signature algorithm {algorithm_oid}")
+    _check_algorithm(algorithm_oid)
     try:
-        if algorithm_oid == SM2_SM3:
-            return _verify_sm2(cert_der, data, signature)
-        if algorithm_oid == ECDSA_SHA256:
-            return _verify_ecdsa(cert_der, data, signature)
-        return _verify_rsa(cert_der, data, signature, pss)
+        spki_der = _spki(cert_der)[0]
     except Exception:
         return False
+    return verify_with_public_key(spki_der, algorithm_oid, data, signature, pss=pss)
+
+
+def verify_with_public_key(
+    spki_der: bytes, algorithm_oid: str, data: bytes, signature: bytes, *, pss: bool = False
+) -> bool:
+    """:func:`verify_signature` with the key given as its DER SubjectPublicKeyInfo.
+
+    For callers that have already parsed the certificate (a seal verifier reads its
+    maker's certificate anyway): the key is taken as it is, without a second parse of
+    the certificate around it. Same answers, same single exception.
+    """
+    _check_algorithm(algorithm_oid)
+    try:
+        if algorithm_oid == SM2_SM3:
+            return _verify_sm2(spki_der, data, signature)
+        if algorithm_oid == ECDSA_SHA256:
+            return _verify_ecdsa(spki_der, data, signature)
+        return _verify_rsa(spki_der, data, signature, pss)
+    except Exception:
+        return False
+
+
+def _check_algorithm(algorithm_oid: str) -> None:
+    if algorithm_oid not in (SM2_SM3, ECDSA_SHA256, RSA_SHA256):
+        raise UnsupportedAlgorithm(f"unsupported signature algorithm {algorithm_oid}")
 
 
 # --- software keys ---------------------------------------------------------------

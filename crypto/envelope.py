@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from crypto.errors import CryptoError
+
 __all__ = [
     "KEY_SIZE",
     "RECOVERY_ALPHABET",
@@ -68,7 +70,7 @@ _ARGON2_MAX = (16, 1024 * 1024, 16)
 _RECOVERY_AAD = b"seal-station/keyslot/recovery"
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(CryptoError):
     """Encryption or a key slot failed. Decryption failures all carry one message."""
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
+from crypto.errors import CryptoError
+
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
@@ -34,7 +36,7 @@ HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
-class ProofError(ValueError):
+class ProofError(CryptoError):
     """A proof was asked for that cannot exist (index or size out of range)."""
 
 

@@ -71,10 +71,8 @@ def _is_mass_storage(dev: object) -> bool:
 
 def mass_storage_devices() -> tuple[list[UsbDevice], str]:
     """Plugged-in USB mass-storage devices and a note when they cannot be listed."""
-    try:
-        import usb.core
-    except ImportError:
-        return [], "pyusb is not installed"
+    import usb.core
+
     try:
         found = list(usb.core.find(find_all=True) or [])
     except usb.core.NoBackendError:

@@ -1,9 +1,10 @@
 """SealStationApp: the station's terminal UI, built by :func:`make_app`.
 
 The app holds the session (a ``station.session.Session``) and the live card list; the
-screens render them and call back into the app, which runs every card operation in a
-thread worker (group "card") and brings the result back as a call on the UI thread.
-Removing the logged-in card, or leaving the station idle, locks it at once.
+screens render them and call back into the app (typed for them as
+``screens.widgets.base.StationApp``). Card work runs through ``run_work`` (group "card"),
+the one worker helper, so a failure is shown and the app keeps running. Removing the
+logged-in card, or leaving the station idle, locks it at once.
 """
 
 from __future__ import annotations
@@ -12,30 +13,29 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from textual import events, work
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from screens.help import HelpScreen
-from screens.home import HomeScreen
 from screens.i18n import Translator
 from screens.lock import LockScreen
-from screens.pin import PinModal
+from screens.widgets.base import StationModal, StationScreen, Work
 from station.errors import PinLockedError, StationError, WrongPinError
 from station.home import Home
 from station.model import CardState, CardView
 from station.idle import IdleTimer
 from station.status import StationStatus, station_status
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the lock screen is the first frame: the rest loads when first shown
+    from screens.pin import PinModal
     from station.session import Session
 
 __all__ = ["SealStationApp", "make_app"]
 
 
-class SealStationApp(App[None]):
+class SealStationApp(Work, App[None]):
     CSS_PATH = "station.tcss"
     TITLE = "seal-station"
     BINDINGS = [
@@ -77,18 +77,28 @@ class SealStationApp(App[None]):
             self._start_watching()
         self.set_interval(0.5, self._check_idle)
 
-    @work(thread=True, exclusive=True, group="monitor")
     def _start_watching(self) -> None:
-        from station.monitor import CardMonitor
+        def start() -> None:
+            from station.monitor import CardMonitor
 
-        try:
             monitor = CardMonitor(self.home, self._cards_from_thread, interval=self._watch_interval,
-                                  on_error=lambda m: self.call_from_thread(self.notify, m, severity="error"))
-        except StationError as exc:
-            self.call_from_thread(self.show_error, exc)
-            return
-        self.monitor = monitor
-        monitor.start()
+                                  on_error=lambda m: self.from_thread(self._monitor_error, m))
+            self.monitor = monitor
+            monitor.start()
+
+        self.run_work(start, group="monitor")
+
+    def _monitor_error(self, message: str) -> None:
+        self.notify(message, severity="error", markup=False)
+
+    def station_changed(self) -> None:
+        """The home holds another station now (a restore): read it again, watch its cards."""
+        self._status = None
+        if self.monitor is None and self._start_monitor and self.station_info().initialised:
+            self._start_watching()
+        for screen in self.screen_stack:
+            if isinstance(screen, LockScreen) and screen.is_mounted:
+                screen.relabel()
 
     def on_unmount(self) -> None:
         if self.monitor is not None:
@@ -99,19 +109,17 @@ class SealStationApp(App[None]):
 
     # -- cards -----------------------------------------------------------------------------
     def _cards_from_thread(self, cards: list[CardView]) -> None:
-        try:
-            self.call_from_thread(self.apply_cards, cards)
-        except RuntimeError:
-            pass  # the app is closing
+        self.from_thread(self.apply_cards, cards)
 
     def apply_cards(self, cards: list[CardView]) -> None:
         self.cards = cards
         if self.session is not None and self.session.card.serial not in {c.serial for c in cards}:
             self.lock("card-removed")
         for screen in self.screen_stack:
-            if hasattr(screen, "show_cards") and screen.is_mounted:
+            show_cards = getattr(screen, "show_cards", None)
+            if show_cards is not None and screen.is_mounted:
                 try:
-                    screen.show_cards(cards)  # type: ignore[attr-defined]
+                    show_cards(cards)
                 except NoMatches:
                     pass  # still composing: it reads app.cards when it mounts
 
@@ -124,22 +132,18 @@ class SealStationApp(App[None]):
         if card.state is not CardState.AUTHORIZATION:
             self.notify(self.tr("pin.not_authorization"), severity="warning")
             return
+        from screens.pin import PinModal
+
         self._pin_modal = PinModal(card)
         self.push_screen(self._pin_modal)
 
     def attempt_login(self, card: CardView, pin: str) -> None:
-        self._login_worker(card.serial, pin)
+        def login() -> Session:
+            from station.session import login  # the card stack loads on first use, not at start
 
-    @work(thread=True, exclusive=True, group="card")
-    def _login_worker(self, serial: str, pin: str) -> None:
-        from station.session import login  # the card stack loads on first use, not at start
+            return login(self.home, card.serial, pin)
 
-        try:
-            session = login(self.home, serial, pin)
-        except StationError as exc:
-            self.call_from_thread(self._login_failed, exc)
-            return
-        self.call_from_thread(self._logged_in, session)
+        self.run_work(login, self._logged_in, failed=self._login_failed, group="card")
 
     def _login_failed(self, exc: StationError) -> None:
         modal = self._pin_modal
@@ -159,6 +163,8 @@ class SealStationApp(App[None]):
         self._pin_modal = None
         self.session = session
         self.idle.touch()
+        from screens.home import HomeScreen
+
         self.push_screen(HomeScreen())
         self.rescan()
 
@@ -175,10 +181,16 @@ class SealStationApp(App[None]):
                     severity="warning" if reason != "lock" else "information")
         self._close_session(session, reason)
 
-    @work(thread=True, group="close")
     def _close_session(self, session: Session, reason: str) -> None:
-        session.close(reason)
-        self.rescan()
+        def close() -> None:
+            session.close(reason)
+            self.rescan()
+
+        self.run_work(close, group="close", exclusive=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Lock only when someone is logged in (help, palette and footer follow)."""
+        return self.session is not None if action == "lock" else True
 
     def action_lock(self) -> None:
         self.lock("lock")
@@ -219,6 +231,10 @@ class SealStationApp(App[None]):
             self.push_screen(SealsScreen() if action == "seals" else VerifyScreen())
         elif action == "audit_verify":
             self._audit_worker()
+        elif action == "backup":
+            from screens.backup import BackupScreen
+
+            self.push_screen(BackupScreen())
 
     def show_receipt(self, esid: str) -> None:
         """The receipt of a seal as a QR (the ceremony calls this at its end)."""
@@ -226,66 +242,84 @@ class SealStationApp(App[None]):
 
         open_receipt(self, esid)
 
-    @work(thread=True, exclusive=True, group="card")
     def _audit_worker(self) -> None:
         session = self.session
         if session is None:
             return
-        from station.audit import verify_and_record
 
-        report = verify_and_record(session)
-        if report.ok:
-            text = self.tr("home.audit_ok", size=report.size, signed=report.signed_size)
-        else:
-            text = self.tr("home.audit_bad", problems="; ".join(f"#{s} {p}" for s, p in report.problems[:5]))
-        self.call_from_thread(self._show_home_result, text)
+        def verify() -> str:
+            from station.audit import verify_and_record
+
+            report = verify_and_record(session)
+            if report.ok:
+                return self.tr("home.audit_ok", n=report.size, signed=report.signed_size)
+            return self.tr("home.audit_bad", problems="; ".join(f"#{s} {p}" for s, p in report.problems[:5]))
+
+        self.run_work(verify, self._show_home_result, group="card")
 
     def _show_home_result(self, text: str) -> None:
+        from screens.home import HomeScreen
+
         if isinstance(self.screen, HomeScreen):
             self.screen.show_result(text)
 
     # -- errors, help, language ----------------------------------------------------------
     def show_error(self, exc: StationError) -> None:
+        """Every failure the screens do not show in place ends up here: title, message, hint."""
         text = f"{exc.message}\n{exc.hint}" if exc.hint else exc.message
-        self.notify(text, title=exc.title, severity="error", timeout=10)
+        self.notify(text, title=exc.title, severity="error", timeout=10, markup=False)
 
     def action_help(self) -> None:
+        from screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.screen))
 
     def action_toggle_language(self) -> None:
         self.tr.toggle()
+        self.retranslate()
+        self.notify(self.tr("notice.lang"))
+
+    def retranslate(self) -> None:
+        """Every open screen, not only the top one, shows the new language at once."""
         self.title = self.tr("app.title")
         self.localize(self)
         for screen in self.screen_stack:
             self.localize(screen)
-            if hasattr(screen, "relabel"):
-                screen.relabel()  # type: ignore[attr-defined]
+            if isinstance(screen, (StationScreen, StationModal)) and screen.is_mounted:
+                screen.relabel()
         self.refresh_bindings()
-        self.notify(self.tr("notice.lang"))
 
     def localize(self, node: App[Any] | Screen[Any]) -> None:
-        """Binding descriptions are i18n keys in the class; show them translated."""
-        base = type(node)._merged_bindings
-        if base is None:
-            return
-        bindings = base.copy()
+        """Binding descriptions are i18n keys; show them translated.
+
+        The untranslated bindings are kept the first time, as the node has them then —
+        for the app that includes the command palette key Textual adds at start-up.
+        """
+        original = getattr(node, "_i18n_bindings", None)
+        if original is None:
+            original = node._bindings.copy()
+            node._i18n_bindings = original  # type: ignore[union-attr]
+        bindings = original.copy()
         for key, items in bindings.key_to_bindings.items():
-            bindings.key_to_bindings[key] = [
-                dataclasses.replace(b, description=self.tr(b.description)) if b.description else b
-                for b in items]
+            bindings.key_to_bindings[key] = [dataclasses.replace(b, description=self._describe(b)) for b in items]
         node._bindings = bindings
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand(self.tr("key.help"), "F1", self.action_help)
-        yield SystemCommand(self.tr("key.lang"), "F2", self.action_toggle_language)
-        if self.session is not None:
-            yield SystemCommand(self.tr("key.lock"), "Ctrl+L", self.action_lock)
-            from screens.home import ACTIONS
+    def _describe(self, binding: Binding) -> str:
+        if binding.action in ("command_palette", "app.command_palette"):
+            return self.tr("key.palette")
+        return self.tr(binding.description) if binding.description else ""
 
-            for action, key in ACTIONS[self.session.actor.role]:
-                yield SystemCommand(self.tr(key), "", lambda a=action: self.run_home_action(a))
+    def action_command_palette(self) -> None:
+        from screens.palette import open_palette
+
+        open_palette(self)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette lists every action (DESIGN §5): see :mod:`screens.palette`."""
+        from screens.palette import station_commands
+
+        return station_commands(self, screen, super().get_system_commands(screen))
 
 
 def make_app(home: Home | Path, *, lang: str | None = None, **kwargs: Any) -> SealStationApp:

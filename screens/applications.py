@@ -2,51 +2,45 @@
 
 Screens only collect input and show results: the form's rules (check digits, which
 fields a seal type needs), the image checks, who may approve — all in
-:mod:`station.applications`. Every store call runs in a thread worker; the refusal or
-bad input it raises is shown with its title, message and hint.
+:mod:`station.applications`. Every store call runs through the screens' one worker
+helper; the refusal or bad input it raises is shown with its title, message and hint.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
-from screens.library import ConfirmModal, kind_name
+from screens.i18n import kind_name
+from screens.widgets.base import StationScreen, escape, failure_text, plain_row
+from screens.widgets.confirm import ConfirmModal
 from screens.widgets.impression import ImpressionPreview
 from station.errors import StationError
 from station.model import Application
+from station.vocabulary import SealKind, values
 
 __all__ = ["ApplicationsScreen", "ApplyScreen", "ApprovalsScreen"]
 
-_KINDS = ("official", "department", "contract", "finance", "special", "personal-name", "personal-signature")
+_KINDS = tuple(values(SealKind))
 _ID_TYPES = ("resident-id", "passport", "hk-macao-permit", "taiwan-permit", "other")
 
 
-class _StoreScreen(Screen):
-    """Shared plumbing: run a service call in a worker, hand the result to the UI thread."""
+class _StoreScreen(StationScreen[None]):
+    """Shared plumbing: a service call on the session, in a worker, its result on the UI thread."""
 
     CSS_PATH = "library.tcss"
 
-    @work(thread=True, group="store")
-    def run_service(self, call: Callable[[Any], Any], then: Callable[[Any], None]) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+    def run_service(self, call: Callable[[Any], Any], then: Callable[[Any], Any], *, group: str = "store",
+                    exclusive: bool = False) -> None:
+        session = self.station.session
         if session is None:
             return
-        try:
-            result = call(session)
-        except StationError as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.app.call_from_thread(then, result)
-
-    def failed(self, exc: StationError) -> None:
-        self.app.show_error(exc)  # type: ignore[attr-defined]
+        self.run_work(lambda: call(session), then, group=group, exclusive=exclusive)
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -62,10 +56,11 @@ class _ApplicationList(_StoreScreen):
         super().__init__()
         self.rows: list[Application] = []
         self._shown: int | None = None
+        self.deciding = False  # a decision is in flight: the list and pictures wait for it
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        yield Label(self.app.tr(self.TITLE_KEY), classes="screen-title")  # type: ignore[attr-defined]
+        yield Label(self.station.tr(self.TITLE_KEY), classes="screen-title")
         with Horizontal(id="apps-body"):
             yield DataTable(id="apps-table", cursor_type="row", zebra_stripes=True)
             with Vertical(id="apps-side"):
@@ -74,13 +69,13 @@ class _ApplicationList(_StoreScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self._columns()
         self.query_one(DataTable).focus()
         self.action_refresh()
 
     def _columns(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         table = self.query_one(DataTable)
         table.clear(columns=True)
         for key in ("id", "state", "kind", "unit", "name", "entered", "submitted"):
@@ -88,27 +83,50 @@ class _ApplicationList(_StoreScreen):
 
     def relabel(self) -> None:
         """After a language switch: title, headers and cells in the new language."""
-        self.query_one(".screen-title", Label).update(self.app.tr(self.TITLE_KEY))  # type: ignore[attr-defined]
+        self.query_one(".screen-title", Label).update(self.station.tr(self.TITLE_KEY))
         self._columns()
         self.show_rows(self.rows)
 
     def on_screen_resume(self) -> None:
-        self.action_refresh()
+        if not self.deciding:  # else the decision refreshes when it is done
+            self.action_refresh()
 
     def action_refresh(self) -> None:
         from station import applications
 
         state = self.STATE
-        self.run_service(lambda s: list(reversed(applications.list_(s, state=state))), self.show_rows)
+        self.run_service(lambda s: list(reversed(applications.list_(s, state=state))), self.show_rows,
+                         group="list", exclusive=True)
+
+    def decide(self, call: Callable[[Any], Any], then: Callable[[Any], Any]) -> None:
+        """Approve or return: a list read or picture load still running would see the old
+        state (a picture the decision destroys), so they are dropped and redone after."""
+        self.deciding = True
+        self.workers.cancel_group(self, "list")
+        self.workers.cancel_group(self, "preview")
+
+        def done(result: Any) -> None:
+            self.deciding = False
+            then(result)
+            self.action_refresh()
+
+        def failed(exc: StationError) -> None:
+            self.deciding = False
+            self.show_failure(exc)
+            self.action_refresh()
+
+        session = self.station.session
+        if session is not None:
+            self.run_work(lambda: call(session), done, failed=failed, group="decision")
 
     def show_rows(self, rows: list[Application]) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         table = self.query_one(DataTable)
         self.rows = rows
         table.clear()
         for a in rows:
-            table.add_row(str(a.id), tr(f"apps.state.{a.state}"), kind_name(tr, a.seal_kind), a.unit, a.seal_name,
-                          a.entered_by_name, a.submitted_at[:10], key=str(a.id))
+            table.add_row(*plain_row(a.id, tr(f"apps.state.{a.state}"), kind_name(tr, a.seal_kind), a.unit,
+                                     a.seal_name, a.entered_by_name, a.submitted_at[:10]), key=str(a.id))
         self._shown = None
         self.show_selected()
 
@@ -122,7 +140,7 @@ class _ApplicationList(_StoreScreen):
     def show_selected(self) -> None:
         from station import applications
 
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         a = self.selected()
         detail = self.query_one("#apps-detail", Static)
         preview = self.query_one(ImpressionPreview)
@@ -133,11 +151,11 @@ class _ApplicationList(_StoreScreen):
         lines = [tr("apps.detail", id=a.id, kind=kind_name(tr, a.seal_kind), unit=a.unit, name=a.seal_name,
                     purpose=a.purpose or "—", entered=a.entered_by_name, state=tr(f"apps.state.{a.state}"))]
         if a.credit_code:
-            lines.append(tr("apps.credit_code") + f": {a.credit_code}")
+            lines.append(tr.label("apps.credit_code", a.credit_code))
         if a.holder_name:
-            lines.append(tr("apps.holder") + f": {a.holder_name} ({a.holder_id_type} {a.holder_id})")
+            lines.append(tr.label("apps.holder", f"{a.holder_name} ({a.holder_id_type} {a.holder_id})"))
         if a.reason:
-            lines.append(tr("apps.reason") + f": {a.reason}")
+            lines.append(tr.label("apps.reason", a.reason))
         if a.impression_id:
             lines.append(tr("apps.impression", id=a.impression_id))
         detail.update("\n".join(lines))
@@ -148,7 +166,7 @@ class _ApplicationList(_StoreScreen):
             preview.show(None, tr("library.loading"))
             app_id = a.id
             self.run_service(lambda s: (app_id, applications.pending_picture(s, app_id)),
-                             lambda r: self._shown == r[0] and preview.show(r[1]))
+                             lambda r: self._shown == r[0] and preview.show(r[1]), group="preview", exclusive=True)
         else:
             preview.show(None, tr("apps.no_picture"))
 
@@ -187,7 +205,7 @@ class ApprovalsScreen(_ApplicationList):
         self.run_service(gather, self._ask_approve)
 
     def _ask_approve(self, found: tuple[Application, bytes, Any, bytes | None]) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         a, new, current, old = found
         pictures = [(new, tr("approvals.new", id=a.id))]
         body = tr("approvals.body", id=a.id, unit=a.unit, name=a.seal_name, entered=a.entered_by_name)
@@ -196,25 +214,28 @@ class ApprovalsScreen(_ApplicationList):
             body += "\n" + tr("approvals.replaces", id=current.id)
         modal = ConfirmModal(tr("approvals.confirm_title", id=a.id), body, confirm=tr("approvals.approve"),
                              pictures=pictures)
-        self.app.push_screen(modal, lambda r: r is not None and self._approve(a.id))
+        self.deciding = True  # until the modal answers; its closing must not reload the list
+        self.app.push_screen(modal, lambda r: self._approve(a.id) if r is not None else self._undecided())
+
+    def _undecided(self) -> None:
+        self.deciding = False
 
     def _approve(self, app_id: int) -> None:
         from station import applications
 
-        self.run_service(lambda s: applications.approve(s, app_id), self._approved)
+        self.decide(lambda s: applications.approve(s, app_id), self._approved)
 
     def _approved(self, result: Any) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         text = tr("approvals.done", id=result.application.id, impression=result.impression.id)
         if result.replaced is not None:
             text += " " + tr("approvals.disabled", id=result.replaced.id)
         self.notify(text)
-        self.action_refresh()
 
     def action_return(self) -> None:
         from station import applications
 
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         a = self.selected()
         if a is None:
             return
@@ -224,9 +245,12 @@ class ApprovalsScreen(_ApplicationList):
 
         def done(reason: str | None) -> None:
             if reason:
-                self.run_service(lambda s: applications.reject(s, a.id, reason),
-                                 lambda r: (self.notify(tr("approvals.returned", id=r.id)), self.action_refresh()))
+                self.decide(lambda s: applications.reject(s, a.id, reason),
+                            lambda r: self.notify(tr("approvals.returned", id=r.id)))
+            else:
+                self._undecided()
 
+        self.deciding = True
         self.app.push_screen(modal, done)
 
 
@@ -236,7 +260,7 @@ class ApplyScreen(_StoreScreen):
     BINDINGS = [Binding("escape", "back", "key.cancel"), Binding("ctrl+s", "submit", "key.submit")]
 
     def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         yield Header(show_clock=False)
         yield Label(tr("apply.title"), classes="screen-title", name="apply.title")
         with Horizontal(id="apply-body"):
@@ -274,13 +298,13 @@ class ApplyScreen(_StoreScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self._fields_for("official")
         self.query_one("#apply-unit", Input).focus()
 
     def relabel(self) -> None:
         """After a language switch: each label carries its i18n key as its name."""
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         for label in self.query(Label):
             if label.name:
                 label.update(tr(label.name))
@@ -309,7 +333,7 @@ class ApplyScreen(_StoreScreen):
         self.query_one("#apply-unit-fields").display = not personal
         self.query_one("#apply-holder-fields").display = personal
         key = "apply.holder_unit" if personal else "apply.unit"
-        self.query_one("#apply-unit-label", Label).update(self.app.tr(key))  # type: ignore[attr-defined]
+        self.query_one("#apply-unit-label", Label).update(self.station.tr(key))
 
     def _value(self, name: str) -> str:
         return self.query_one(f"#apply-{name}", Input).value
@@ -326,7 +350,7 @@ class ApplyScreen(_StoreScreen):
                          self._preview)
 
     def _preview(self, image: Any) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.query_one("#apply-error", Static).update("")
         self.query_one(ImpressionPreview).show(image.png, tr("apply.preview_size", w=image.width_mm,
                                                               h=image.height_mm))
@@ -349,17 +373,31 @@ class ApplyScreen(_StoreScreen):
             image = applications.load_impression(path, form.seal_kind, applications.parse_size(size))
             return applications.submit(session, form, image)
 
-        self.query_one("#apply-error", Static).update(self.app.tr("apply.checking"))  # type: ignore[attr-defined]
+        self.query_one("#apply-error", Static).update(self.station.tr("apply.checking"))
         self.run_service(enter, self._submitted)
 
-    def failed(self, exc: StationError) -> None:
-        text = f"{exc.title}: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
-        self.query_one("#apply-error", Static).update(text)
+    def show_failure(self, exc: StationError) -> None:
+        """A form's refusal stays on the form, beside the fields."""
+        self.query_one("#apply-error", Static).update(failure_text(exc))
 
     def _submitted(self, app: Application) -> None:
-        self.notify(self.app.tr("apply.done", id=app.id))  # type: ignore[attr-defined]
+        self.notify(self.station.tr("apply.done", id=app.id))
         self.app.pop_screen()
 
     @on(Button.Pressed, "#apply-cancel")
     def _cancel(self) -> None:
         self.action_back()
+
+    def typed(self) -> bool:
+        """Whether leaving would throw away something the officer typed."""
+        return any(field.value.strip() for field in self.query(Input))
+
+    def action_back(self) -> None:
+        """Escape on a half-filled form asks first; an empty form just closes."""
+        if not self.typed():
+            self.app.pop_screen()
+            return
+        tr = self.station.tr
+        modal = ConfirmModal(tr("apply.discard_title"), tr("apply.discard_body"), confirm=tr("apply.discard"),
+                             danger=True)
+        self.app.push_screen(modal, lambda r: r is not None and self.app.pop_screen())

@@ -9,15 +9,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label
+
+from screens.widgets.base import StationModal
 
 __all__ = ["AuthorizeModal"]
 
 FUNCTIONS = ("office", "web", "login")
 
 
-class AuthorizeModal(ModalScreen["dict[str, Any] | None"]):
+class AuthorizeModal(StationModal["dict[str, Any] | None"]):
     """Returns {"person", "person_id", "role", "functions"}; the service checks every field."""
 
     DEFAULT_CSS = """
@@ -36,7 +37,7 @@ class AuthorizeModal(ModalScreen["dict[str, Any] | None"]):
         self.allowed = allowed
 
     def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         with Vertical(id="auth-box"):
             yield Label(tr("auth.title"), id="auth-title")
             yield Input(placeholder=tr("auth.person"), id="auth-person", max_length=64)
@@ -51,7 +52,7 @@ class AuthorizeModal(ModalScreen["dict[str, Any] | None"]):
                 yield Button(tr("pin.cancel"), id="auth-cancel")
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self.query_one("#auth-person").focus()
 
     @on(Button.Pressed, "#auth-ok")
@@ -60,7 +61,7 @@ class AuthorizeModal(ModalScreen["dict[str, Any] | None"]):
                  for k in ("person", "person_id", "role")}
         functions = [f for f in FUNCTIONS if self.query_one(f"#auth-fn-{f}", Checkbox).value]
         if not functions:
-            self.query_one("#auth-error", Label).update(self.app.tr("cer.f.functions_needed"))  # type: ignore[attr-defined]
+            self.query_one("#auth-error", Label).update(self.station.tr("cer.f.functions_needed"))
             return
         self.dismiss({**value, "functions": functions})
 

@@ -1,7 +1,8 @@
-"""Export a receipt bundle to removable storage (USB) or an extra target directory.
+"""Export a receipt bundle to removable storage (USB), an extra target, or a typed folder.
 
 Lists where it can write (station.receipts.export.list_targets: removable mounts, plus
-SEAL_STATION_EXPORT_DIRS), writes the text, QR PNG, signed PDF and SHA256SUMS with a
+SEAL_STATION_EXPORT_DIRS) and takes any folder typed below the list (checked by
+station.receipts.export.folder_target before anything is signed); writes the text, QR PNG, signed PDF and SHA256SUMS with a
 progress bar, and says plainly when the stick is full, read-only or was pulled — in which
 case nothing half-written is left on it.
 """
@@ -11,29 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
+from screens.widgets.base import StationScreen, failure_text, plain_row
+from screens.widgets.sizes import human_size
 from station.errors import StationError
 
 __all__ = ["ExportScreen"]
 
 
-def _size(free: int | None) -> str:
-    if free is None:
-        return "?"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if free < 1024 or unit == "GiB":
-            return f"{free:.0f} {unit}" if unit == "B" else f"{free:.1f} {unit}"
-        free /= 1024  # type: ignore[assignment]
-    return "?"
-
-
-class ExportScreen(Screen):
+class ExportScreen(StationScreen[None]):
     """Targets on top; Enter (or W) writes the receipt bundle of ``esid`` to the chosen one."""
 
     CSS_PATH = "receipt.tcss"
@@ -53,19 +45,24 @@ class ExportScreen(Screen):
         with Vertical(id="export-body"):
             yield DataTable(id="export-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="export-notes")
+            yield Label("", id="export-folder-label")
+            yield Input(id="export-folder")
             yield ProgressBar(total=5, show_eta=False, id="export-progress")
             yield Static("", id="export-status")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
+        self.query_one(ProgressBar).display = False  # shown only while something is written
         self.relabel()
         self.query_one(DataTable).focus()
         self.action_rescan()
 
     def relabel(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.query_one("#export-title", Label).update(tr("export.title", esid=self.esid))
+        self.query_one("#export-folder-label", Label).update(tr("export.folder.label"))
+        self.query_one("#export-folder", Input).placeholder = tr("export.folder.placeholder")
         table = self.query_one(DataTable)
         table.clear(columns=True)
         for key in ("kind", "path", "free", "state"):
@@ -76,30 +73,29 @@ class ExportScreen(Screen):
     def action_rescan(self) -> None:
         self._scan()
 
-    @work(thread=True, exclusive=True, group="usb")
     def _scan(self) -> None:
         from station.receipts.export import list_targets
 
-        found = list_targets()
-        self.app.call_from_thread(self.show_targets, found)
+        self.run_work(list_targets, self.show_targets, group="usb")
 
     def show_targets(self, found: Any) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.targets = list(found.targets)
         self._fill()
         notes = [tr("export.devices", names=", ".join(found.devices))] if found.devices else []
         notes += list(found.notes)
         if not self.targets:
-            notes.insert(0, tr("export.none"))
+            notes.insert(0, tr("export.none_folder"))
+            self.query_one("#export-folder", Input).focus()
         self.query_one("#export-notes", Static).update("\n".join(notes))
 
     def _fill(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         table = self.query_one(DataTable)
         table.clear()
         for i, t in enumerate(self.targets):
             state = tr("export.read_only") if t.read_only else tr("export.writable")
-            table.add_row(tr(f"export.kind.{t.kind}"), str(t.path), _size(t.free), state, key=str(i))
+            table.add_row(*plain_row(tr(f"export.kind.{t.kind}"), t.path, human_size(t.free), state), key=str(i))
 
     # -- writing ------------------------------------------------------------------------------
     @on(DataTable.RowSelected, "#export-table")
@@ -111,43 +107,50 @@ class ExportScreen(Screen):
         row = table.cursor_row
         if not self.targets or row is None or not 0 <= row < len(self.targets):
             return
-        tr = self.app.tr  # type: ignore[attr-defined]
-        self.error = None
-        self.query_one(ProgressBar).update(total=5, progress=0)
-        self.query_one("#export-status", Static).update(tr("export.signing"))
-        self._write(self.targets[row].path)
+        self._start(self.targets[row].path)
 
-    @work(thread=True, exclusive=True, group="card")
+    @on(Input.Submitted, "#export-folder")
+    def _folder(self, event: Input.Submitted) -> None:
+        from station.receipts.export import folder_target
+
+        try:
+            target = folder_target(event.value)
+        except StationError as exc:
+            self.query_one(ProgressBar).display = False
+            self.query_one("#export-status", Static).update(failure_text(exc))
+            return
+        self._start(target.path)
+
+    def _start(self, directory: Path) -> None:
+        tr = self.station.tr
+        self.error = None
+        bar = self.query_one(ProgressBar)
+        bar.update(total=5, progress=0)
+        bar.display = True
+        self.query_one("#export-status", Static).update(tr("export.signing"))
+        self._write(directory)
+
     def _write(self, directory: Path) -> None:
         from station.receipts.export import export_receipt
 
-        session = self.app.session  # type: ignore[attr-defined]
+        session, esid = self.station.session, self.esid
         if session is None:
             return
 
         def progress(name: str, i: int, count: int) -> None:
-            self.app.call_from_thread(self._progress, name, i, count)
+            self.from_thread(self._progress, name, i, count)
 
-        try:
-            paths = export_receipt(session, self.esid, directory, progress)
-        except StationError as exc:
-            self.app.call_from_thread(self._failed, exc)
-            return
-        except Exception as exc:  # never a traceback on the counter's screen
-            from station.errors import StateError
-
-            self.app.call_from_thread(self._failed, StateError(f"export failed: {type(exc).__name__}: {exc}"))
-            return
-        self.app.call_from_thread(self._done, paths)
+        self.run_work(lambda: export_receipt(session, esid, directory, progress), self._done,
+                      failed=self._failed, group="card")
 
     def _progress(self, name: str, i: int, count: int) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.query_one(ProgressBar).update(total=count + 1, progress=i + 1)
         if name:
             self.query_one("#export-status", Static).update(tr("export.writing", name=name))
 
     def _done(self, paths: list[Path]) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.written = list(paths)
         bar = self.query_one(ProgressBar)
         bar.update(progress=bar.total)
@@ -159,10 +162,9 @@ class ExportScreen(Screen):
 
     def _failed(self, exc: StationError) -> None:
         self.error = exc
-        self.query_one(ProgressBar).update(progress=0)
-        text = f"{exc.title}: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
-        self.query_one("#export-status", Static).update(text)
-        self.app.show_error(exc)  # type: ignore[attr-defined]
+        self.query_one(ProgressBar).display = False
+        self.query_one("#export-status", Static).update(failure_text(exc))
+        self.station.show_error(exc)
 
     def action_back(self) -> None:
         self.app.pop_screen()

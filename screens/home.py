@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, OptionList, Static
+from textual.widgets import Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from screens.widgets.base import StationScreen
+from screens.widgets.footer import StationFooter
 from screens.widgets.cards import CardTable
+from station.errors import StationError
 from station.model import CardView, Role
+
+if TYPE_CHECKING:
+    from station.session import Session
 
 __all__ = ["HomeScreen", "ACTIONS"]
 
 # role -> (action id, i18n key); later features add their screens here.
 ACTIONS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [("audit_verify", "home.action.audit_verify"), ("library", "home.action.library"),
-                 ("seals", "home.action.seals"), ("lock", "home.action.lock")],
+                 ("seals", "home.action.seals"), ("backup", "home.action.backup"), ("lock", "home.action.lock")],
     Role.OFFICER: [("applications", "home.action.applications"), ("make", "home.action.make"),
                    ("library", "home.action.library"), ("receipts", "home.action.receipts"),
                    ("seals", "home.action.seals"), ("verify", "home.action.verify"), ("lock", "home.action.lock")],
@@ -28,7 +35,7 @@ ACTIONS: dict[Role, list[tuple[str, str]]] = {
 }
 
 
-class HomeScreen(Screen):
+class HomeScreen(StationScreen[None]):
     BINDINGS = [Binding("ctrl+l", "app.lock", "key.lock")]
 
     def compose(self) -> ComposeResult:
@@ -42,35 +49,55 @@ class HomeScreen(Screen):
                 yield Static("", id="home-result")
             with Vertical(id="home-side"):
                 yield Label("", id="home-cards-label", classes="section")
-                yield CardTable(self.app.tr, id="home-cards")  # type: ignore[attr-defined]
-        yield Footer()
+                yield CardTable(self.station.tr, id="home-cards")
+        yield StationFooter()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self.relabel()
-        self.show_cards(self.app.cards)  # type: ignore[attr-defined]
+        self.show_cards(self.station.cards)
         self.query_one(OptionList).focus()
 
     def relabel(self) -> None:
-        app = self.app
-        tr = app.tr  # type: ignore[attr-defined]
-        actor = app.session.actor  # type: ignore[attr-defined]
+        app = self.station
+        tr = app.tr
+        if app.session is None:
+            return  # locked: this screen is about to go
+        actor = app.session.actor
         self.query_one("#home-title", Label).update(
             tr("home.title", name=actor.name, role=tr(f"role.{actor.role.value}")))
-        self.query_one("#home-session", Static).update(
-            tr("home.session", serial=actor.serial, minutes=app.station_info().idle_minutes))  # type: ignore[attr-defined]
+        session_text = tr("home.session", serial=actor.serial, minutes=app.station_info().idle_minutes)
+        if actor.role is Role.ADMIN:
+            session_text += "\n" + self._backup_line(app.session)
+        self.query_one("#home-session", Static).update(session_text)
         self.query_one("#home-actions-label", Label).update(tr("home.actions"))
         self.query_one("#home-cards-label", Label).update(tr("cards.title"))
         options = self.query_one(OptionList)
+        highlighted = options.highlighted or 0  # F2 keeps the place; a new home opens on the first
         options.clear_options()
         options.add_options([Option(tr(key), id=action) for action, key in ACTIONS[actor.role]])
+        options.highlighted = highlighted
         self.query_one(CardTable).relabel()
+
+    def _backup_line(self, session: Session) -> str:
+        """Days since the last backup; a warning once they reach ``backup_warn_days``."""
+        from station.backup import backup_reminder
+
+        tr = self.station.tr
+        try:
+            due = backup_reminder(session)
+        except StationError:
+            return ""
+        if due.days is None:
+            return tr("home.backup_never")
+        key = "home.backup_due" if due.due else "home.backup_days"
+        return tr(key, days=due.days, warn=due.warn_days)
 
     def show_cards(self, cards: list[CardView]) -> None:
         self.query_one(CardTable).show(cards)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.app.run_home_action(event.option.id)  # type: ignore[attr-defined]
+        self.station.run_home_action(event.option.id)
 
     def show_result(self, text: str) -> None:
         self.query_one("#home-result", Static).update(text)

@@ -8,32 +8,27 @@ injectable so that a snapshot can show fixed rows and a fixed picture.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
+from screens.i18n import kind_name
+from screens.widgets.base import StationApp, StationScreen, plain_row
+from screens.widgets.confirm import ConfirmModal
 from screens.widgets.impression import ImpressionPreview
-from station.errors import StationError
 from station.model import Impression
+from station.vocabulary import ImpressionState, values
 
-__all__ = ["LibraryScreen", "ConfirmModal", "LibrarySource", "SessionLibrary", "kind_name"]
+if TYPE_CHECKING:
+    from station.session import Session
 
-STATES = ("active", "disabled", "destroyed")
+__all__ = ["LibraryScreen", "LibrarySource", "SessionLibrary"]
 
-
-def kind_name(tr: Any, kind: str) -> str:
-    """A seal kind in the UI language (names from station.validation)."""
-    from station.validation import seal_kind_name
-
-    try:
-        return seal_kind_name(kind, "zh" if tr.lang == "zh_CN" else "en")
-    except StationError:
-        return kind
+STATES = tuple(values(ImpressionState))
 
 
 class LibrarySource(Protocol):
@@ -46,10 +41,12 @@ class LibrarySource(Protocol):
 
 
 class SessionLibrary:
-    def __init__(self, app: Any) -> None:
+    """The library of the logged-in session."""
+
+    def __init__(self, app: StationApp) -> None:
         self.app = app
 
-    def _session(self) -> Any:
+    def _session(self) -> Session:
         if self.app.session is None:
             from station.errors import StateError
 
@@ -79,61 +76,7 @@ class SessionLibrary:
         return fn(self._session(), impression_id, reason)
 
 
-class ConfirmModal(ModalScreen[str | None]):
-    """Yes/no with pictures side by side; dismisses with the reason ("" if none), or None.
-
-    ``reason`` is "none", "optional" or "required"; Escape always cancels. For a
-    destructive action the Cancel button has the focus, so Enter alone destroys nothing.
-    """
-
-    CSS_PATH = "library.tcss"
-    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
-
-    def __init__(self, title: str, body: str, *, confirm: str, pictures: list[tuple[bytes | None, str]] = (),
-                 danger: bool = False, reason: str = "none") -> None:  # type: ignore[assignment]
-        super().__init__()
-        self.title_text, self.body, self.confirm_label = title, body, confirm
-        self.pictures, self.danger, self.reason_mode = list(pictures), danger, reason
-
-    def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
-        with Vertical(id="confirm-box", classes="danger" if self.danger else ""):
-            yield Label(self.title_text, id="confirm-title")
-            yield Static(self.body, id="confirm-body")
-            if self.pictures:
-                with Horizontal(id="confirm-pictures"):
-                    for png, caption in self.pictures:
-                        yield ImpressionPreview(png, cells=28, caption=caption)
-            if self.reason_mode != "none":
-                yield Input(placeholder=tr("confirm.reason"), id="confirm-reason", max_length=200)
-            with Horizontal(id="confirm-buttons"):
-                yield Button(self.confirm_label, variant="error" if self.danger else "primary", id="confirm-ok")
-                yield Button(tr("confirm.cancel"), id="confirm-cancel")
-
-    def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
-        if self.danger:
-            self.query_one("#confirm-cancel", Button).focus()
-        elif self.reason_mode != "none":
-            self.query_one("#confirm-reason", Input).focus()
-        else:
-            self.query_one("#confirm-ok", Button).focus()
-
-    @on(Button.Pressed, "#confirm-ok")
-    @on(Input.Submitted, "#confirm-reason")
-    def confirm(self) -> None:
-        reason = self.query_one("#confirm-reason", Input).value.strip() if self.reason_mode != "none" else ""
-        if self.reason_mode == "required" and not reason:
-            self.query_one("#confirm-reason", Input).placeholder = self.app.tr("confirm.reason_required")  # type: ignore[attr-defined]
-            return
-        self.dismiss(reason)
-
-    @on(Button.Pressed, "#confirm-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class LibraryScreen(Screen):
+class LibraryScreen(StationScreen[None]):
     """印模库: filters on top, results on the left, the selected impression on the right."""
 
     CSS_PATH = "library.tcss"
@@ -147,7 +90,7 @@ class LibraryScreen(Screen):
         self._shown: int | None = None
 
     def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         yield Header(show_clock=False)
         yield Label(tr("library.title"), id="lib-title", classes="screen-title")
         with Horizontal(id="lib-filters"):
@@ -169,18 +112,18 @@ class LibraryScreen(Screen):
     @property
     def source(self) -> LibrarySource:
         if self._source is None:
-            self._source = SessionLibrary(self.app)
+            self._source = SessionLibrary(self.station)
         return self._source
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self._columns()
         self.query_one(DataTable).focus()
         self.action_search()
 
     def _columns(self) -> None:
         table = self.query_one(DataTable)
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         table.clear(columns=True)
         for key in ("id", "state", "unit", "name", "kind", "size", "imported"):
             table.add_column(tr(f"library.col.{key}"), key=key)
@@ -200,25 +143,20 @@ class LibraryScreen(Screen):
     def action_search(self) -> None:
         self._search(self.filters())
 
-    @work(thread=True, exclusive=True, group="store")
     def _search(self, filters: dict[str, Any]) -> None:
-        try:
-            rows = self.source.search(**filters)
-        except StationError as exc:
-            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
-            return
-        self.app.call_from_thread(self.show_rows, rows)
+        source = self.source
+        self.run_work(lambda: source.search(**filters), self.show_rows)
 
     def show_rows(self, rows: list[Impression]) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         table = self.query_one(DataTable)
         current = self.selected()
         self.rows = list(rows)
         table.clear()
         for imp in rows:
-            table.add_row(str(imp.id), tr(f"impression.state.{imp.state}"), imp.unit, imp.seal_name,
-                          kind_name(tr, imp.seal_kind), f"{imp.width_mm}×{imp.height_mm}",
-                          imp.imported_at[:16].replace("T", " "), key=str(imp.id))
+            table.add_row(*plain_row(imp.id, tr(f"impression.state.{imp.state}"), imp.unit, imp.seal_name,
+                                     kind_name(tr, imp.seal_kind), f"{imp.width_mm}×{imp.height_mm}",
+                                     imp.imported_at[:16].replace("T", " ")), key=str(imp.id))
         if current is not None:
             for i, imp in enumerate(rows):
                 if imp.id == current.id:
@@ -239,7 +177,7 @@ class LibraryScreen(Screen):
 
     def show_selected(self) -> None:
         imp = self.selected()
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         detail = self.query_one("#lib-detail", Static)
         preview = self.query_one(ImpressionPreview)
         if imp is None:
@@ -250,7 +188,7 @@ class LibraryScreen(Screen):
                          kind=kind_name(tr, imp.seal_kind), w=imp.width_mm, h=imp.height_mm,
                          imported=imp.imported_at, app=imp.application_id,
                          state=tr(f"impression.state.{imp.state}"), original=imp.original_sha256[:16],
-                         png=imp.png_sha256[:16]) + (f"\n{tr('library.reason')}: {imp.reason}" if imp.reason else ""))
+                         png=imp.png_sha256[:16]) + ("\n" + tr.label("library.reason", imp.reason) if imp.reason else ""))
         if imp.id == self._shown:
             return
         self._shown = imp.id
@@ -260,14 +198,11 @@ class LibraryScreen(Screen):
             preview.show(None, tr("library.loading"))
             self._load_preview(imp.id)
 
-    @work(thread=True, exclusive=True, group="preview")
     def _load_preview(self, impression_id: int) -> None:
-        try:
-            png = self.source.preview(impression_id)
-        except StationError as exc:
-            self.app.call_from_thread(self._preview_loaded, impression_id, None, exc.message)
-            return
-        self.app.call_from_thread(self._preview_loaded, impression_id, png, "")
+        source = self.source
+        self.run_work(lambda: source.preview(impression_id),
+                      lambda png: self._preview_loaded(impression_id, png, ""),
+                      failed=lambda exc: self._preview_loaded(impression_id, None, exc.message), group="preview")
 
     def _preview_loaded(self, impression_id: int, png: bytes | None, caption: str) -> None:
         if impression_id == self._shown:
@@ -275,7 +210,7 @@ class LibraryScreen(Screen):
 
     # -- disable / destroy -------------------------------------------------------------------
     def _confirm(self, action: str) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         imp = self.selected()
         if imp is None:
             return
@@ -296,23 +231,24 @@ class LibraryScreen(Screen):
 
         self.app.push_screen(modal, done)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Disable and destroy show only for a role that may do them (an admin only looks)."""
+        if action in ("disable", "destroy"):
+            return self.source.may_manage()
+        return True
+
     def action_disable(self) -> None:
         self._confirm("disable")
 
     def action_destroy(self) -> None:
         self._confirm("destroy")
 
-    @work(thread=True, exclusive=True, group="store")
     def _change(self, action: str, impression_id: int, reason: str) -> None:
-        try:
-            imp = self.source.change(action, impression_id, reason)
-        except StationError as exc:
-            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
-            return
-        self.app.call_from_thread(self._changed, imp)
+        source = self.source
+        self.run_work(lambda: source.change(action, impression_id, reason), self._changed)
 
     def _changed(self, imp: Impression) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.notify(tr("library.changed", id=imp.id, state=tr(f"impression.state.{imp.state}")))
         self._shown = None
         self.action_search()
@@ -322,7 +258,7 @@ class LibraryScreen(Screen):
 
     def relabel(self) -> None:
         """After a language switch: every label, header and cell in the new language."""
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.query_one("#lib-title", Label).update(tr("library.title"))
         for key in ("unit", "name", "since", "until"):
             self.query_one(f"#lib-{key}", Input).placeholder = tr(f"library.{key}")

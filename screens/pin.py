@@ -2,34 +2,44 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, LoadingIndicator
+from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
+from screens.widgets.base import StationModal
 from station.model import CardView
 
 __all__ = ["PinModal"]
 
 
-class PinModal(ModalScreen[str | None]):
+class PinModal(StationModal[str | None]):
     """Asks for a card's PIN. The app keeps it open while the card checks the PIN."""
 
+    DEFAULT_CSS = """
+    #pin-summary { margin-top: 1; padding: 0 1; border-left: thick $warning; height: auto; }
+    """
     BINDINGS = [Binding("escape", "cancel", "key.cancel")]
 
-    def __init__(self, card: CardView, *, collect: bool = False) -> None:
-        """``collect``: hand the PIN back with ``dismiss(pin)`` instead of logging in."""
+    def __init__(self, card: CardView, *, collect: bool = False,
+                 summary: list[tuple[str, str]] | None = None) -> None:
+        """``collect``: hand the PIN back with ``dismiss(pin)`` instead of logging in.
+        ``summary``: what this PIN authorizes, kept in sight while it is typed."""
         super().__init__()
         self.card = card
         self.collect = collect
+        self.summary = list(summary or ())
 
     def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         with Vertical(id="pin-box"):
             yield Label(tr("pin.title", label=self.card.label), id="pin-title")
             yield Label(tr("pin.serial", serial=self.card.serial), id="pin-serial")
+            if self.summary:
+                lines = [f"[b]{tr('pin.summary')}[/b]", *(f"{escape(k)}: {escape(v)}" for k, v in self.summary)]
+                yield Static("\n".join(lines), id="pin-summary")
             yield Input(placeholder=tr("pin.placeholder"), password=True, id="pin-input",
                         max_length=64)
             yield Label("", id="pin-error")
@@ -40,12 +50,12 @@ class PinModal(ModalScreen[str | None]):
                 yield Button(tr("pin.cancel"), id="pin-cancel")
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self.query_one("#pin-busy").display = False
         if self.card.pin_locked:
             self.show_locked()
         elif self.card.tries_left is not None:
-            self.query_one("#pin-hint", Label).update(self.app.tr("pin.tries", n=self.card.tries_left))  # type: ignore[attr-defined]
+            self.query_one("#pin-hint", Label).update(self.station.tr("pin.tries", n=self.card.tries_left))
         self.query_one(Input).focus()
 
     @on(Input.Submitted, "#pin-input")
@@ -60,7 +70,7 @@ class PinModal(ModalScreen[str | None]):
             self.dismiss(pin)
             return
         self.busy(True)
-        self.app.attempt_login(self.card, pin)  # type: ignore[attr-defined]
+        self.station.attempt_login(self.card, pin)
 
     @on(Button.Pressed, "#pin-cancel")
     def action_cancel(self) -> None:
@@ -71,17 +81,17 @@ class PinModal(ModalScreen[str | None]):
         self.query_one(Input).disabled = on_
         self.query_one("#pin-ok", Button).disabled = on_
         if on_:
-            self.query_one("#pin-error", Label).update(self.app.tr("pin.checking"))  # type: ignore[attr-defined]
+            self.query_one("#pin-error", Label).update(self.station.tr("pin.checking"))
 
     def show_error(self, title: str, message: str, hint: str, tries_left: int | None) -> None:
         self.busy(False)
-        self.query_one("#pin-error", Label).update(f"{title}: {message}")
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr  # a wrong PIN is said once, in the UI's language, with the tries left below
+        self.query_one("#pin-error", Label).update(tr("pin.wrong") if tries_left else f"{title}: {message}")
         self.query_one("#pin-hint", Label).update(tr("pin.tries", n=tries_left) if tries_left else hint)
         self.query_one(Input).focus()
 
     def show_locked(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.card = CardView(**{**self.card.__dict__, "pin_locked": True})
         self.busy(False)
         self.query_one("#pin-error", Label).update(tr("pin.locked"))

@@ -6,13 +6,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
+
+from screens.widgets.base import StationModal
 
 __all__ = ["ReasonModal"]
 
 
-class ReasonModal(ModalScreen[str | None]):
+class ReasonModal(StationModal[str | None]):
     """Returns "code" or "code: text" (:func:`station.lifecycle.check_reason` reads it)."""
 
     DEFAULT_CSS = """
@@ -33,7 +34,7 @@ class ReasonModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         from station.lifecycle import REASONS
 
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         with Vertical(id="reason-box"):
             yield Label(tr("reason.title", action=tr(f"seal.action.{self.action}")), id="reason-title")
             yield Select([(tr(f"reason.{r}"), r) for r in REASONS if r != "renewed"], prompt=tr("reason.choose"),
@@ -45,7 +46,7 @@ class ReasonModal(ModalScreen[str | None]):
                 yield Button(tr("pin.cancel"), id="reason-cancel")
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self.query_one(Select).focus()
 
     @on(Input.Submitted, "#reason-text")
@@ -54,7 +55,7 @@ class ReasonModal(ModalScreen[str | None]):
         code = self.query_one(Select).value
         text = self.query_one(Input).value.strip()
         if not isinstance(code, str):
-            self.query_one("#reason-error", Label).update(self.app.tr("reason.needed"))  # type: ignore[attr-defined]
+            self.query_one("#reason-error", Label).update(self.station.tr("reason.needed"))
             return
         self.dismiss(f"{code}: {text}" if text else code)
 

@@ -13,18 +13,18 @@ from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
-from station.errors import StationError
+from screens.widgets.base import StationScreen, Work, escape, plain_row
+from screens.widgets.footer import StationFooter
 from station.receipts.claims import IssuedSeal
 
-__all__ = ["QrCode", "ReceiptScreen", "ReceiptListScreen", "open_receipt"]
+__all__ = ["QrCode", "ReceiptScreen", "ReceiptCodeScreen", "ReceiptListScreen", "open_receipt"]
 
 
 class QrCode(Widget):
@@ -41,6 +41,11 @@ class QrCode(Widget):
         self.lines = qr.half_blocks(qr.matrix(text))
         self.version = qr.version_of(text)
 
+    @property
+    def size_needed(self) -> tuple[int, int]:
+        """Cells (columns, lines) the whole code takes, quiet zone included."""
+        return (len(self.lines[0]) if self.lines else 0), len(self.lines)
+
     def render(self) -> Text:
         return Text("\n".join(self.lines), style="#000000 on #ffffff", no_wrap=True, overflow="crop")
 
@@ -55,11 +60,13 @@ def _time(iso: str) -> str:
     return iso[:19].replace("T", " ") + " UTC"
 
 
-class ReceiptScreen(Screen):
+class ReceiptScreen(StationScreen[None]):
     """One receipt: the QR on the left, what it says on the right; E exports it to USB."""
 
     CSS_PATH = "receipt.tcss"
-    BINDINGS = [Binding("escape", "back", "key.back"), Binding("e", "export", "key.export")]
+    BINDINGS = [Binding("escape", "back", "key.back"), Binding("enter", "code", "key.code"),
+                Binding("e", "export", "key.export")]
+    SIDE = 32  # the least width the summary beside the code needs
 
     def __init__(self, seal: IssuedSeal) -> None:
         super().__init__()
@@ -69,20 +76,44 @@ class ReceiptScreen(Screen):
         yield Header(show_clock=False)
         yield Label("", id="receipt-title", classes="screen-title")
         with Horizontal(id="receipt-body"):
-            with VerticalScroll(id="receipt-qr-box"):
-                if self.seal.receipt:
-                    yield QrCode(self.seal.receipt, id="receipt-qr")
-            with Vertical(id="receipt-side"):
+            if self.seal.receipt:
+                yield QrCode(self.seal.receipt, id="receipt-qr")
+            with VerticalScroll(id="receipt-side"):
                 yield Static("", id="receipt-summary")
                 yield Static("", id="receipt-hint")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self.relabel()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._place_code()
+
+    def _place_code(self) -> None:
+        """The code beside the summary only whole: otherwise Enter shows it full screen."""
+        if not self.seal.receipt:
+            return
+        qr = self.query_one(QrCode)
+        w, h = qr.size_needed
+        size = self.size
+        qr.display = w + self.SIDE <= size.width - 2 and h <= size.height - 4  # header, title, footer
+        self._hint()
+
+    def _hint(self) -> None:
+        tr = self.station.tr
+        if not self.seal.receipt:
+            hint = tr("receipt.missing")
+        else:
+            qr = self.query_one(QrCode)
+            hint = tr("receipt.scan")
+            if not qr.display:
+                w, h = ReceiptCodeScreen.needed(self.seal)
+                hint = tr("receipt.code_elsewhere", w=w, h=h) + "\n\n" + hint
+        self.query_one("#receipt-hint", Static).update(hint)
+
     def relabel(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         s = self.seal
         self.query_one("#receipt-title", Label).update(tr("receipt.title", esid=s.esid))
         rows = [
@@ -95,15 +126,16 @@ class ReceiptScreen(Screen):
             (tr("receipt.station"), s.station_id),
         ]
         width = max(cell_len(k) for k, _ in rows) + 2  # CJK labels are two cells per character
-        text = "\n".join(k + " " * (width - cell_len(k)) + v for k, v in rows)
+        text = "\n".join(k + " " * (width - cell_len(k)) + escape(v) for k, v in rows)
         if s.receipt:
             qr = self.query_one(QrCode)
             text += "\n\n" + tr("receipt.size", chars=len(s.receipt), version=qr.version)
-            hint = tr("receipt.scan")
-        else:
-            hint = tr("receipt.missing")
         self.query_one("#receipt-summary", Static).update(text)
-        self.query_one("#receipt-hint", Static).update(hint)
+        self._hint()
+
+    def action_code(self) -> None:
+        if self.seal.receipt:
+            self.app.push_screen(ReceiptCodeScreen(self.seal))
 
     def action_export(self) -> None:
         from screens.export import ExportScreen
@@ -114,7 +146,73 @@ class ReceiptScreen(Screen):
         self.app.pop_screen()
 
 
-class ReceiptListScreen(Screen):
+class ReceiptCodeScreen(StationScreen[None]):
+    """Nothing but the code and its number, for a phone at the counter.
+
+    A cut code cannot be scanned, so when the terminal is smaller than the code the view
+    draws no code at all: it says the size it needs and offers the export instead.
+    """
+
+    CSS_PATH = "receipt.tcss"
+    BINDINGS = [Binding("escape", "back", "key.back"), Binding("e", "export", "key.export")]
+
+    def __init__(self, seal: IssuedSeal) -> None:
+        super().__init__()
+        self.seal = seal
+
+    @staticmethod
+    def needed(seal: IssuedSeal) -> tuple[int, int]:
+        """The least terminal (columns, lines) that shows the whole code and its number line."""
+        from station.receipts import qr
+
+        width = len(qr.matrix(seal.receipt))
+        return width, (width + 1) // 2 + 1
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="code-box"):
+            yield QrCode(self.seal.receipt, id="code-qr")
+            yield Label("", id="code-number")
+        yield Static("", id="code-small")
+
+    def on_mount(self) -> None:
+        self.station.localize(self)
+        self.relabel()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.relabel()
+
+    @property
+    def fits(self) -> bool:
+        w, h = self.needed(self.seal)
+        return self.size.width >= w and self.size.height >= h
+
+    def relabel(self) -> None:
+        tr = self.station.tr
+        s = self.seal
+        w, h = self.needed(s)
+        fits = self.fits
+        self.set_class(fits, "-fits")
+        self.query_one("#code-box").display = fits
+        self.query_one("#code-small").display = not fits
+        number = tr("code.title", number=s.number if s.number is not None else "—", esid=s.esid)
+        keys = tr("code.keys")
+        line = number + " " * max(2, w - cell_len(number) - cell_len(keys)) + keys
+        label = self.query_one("#code-number", Label)
+        label.styles.width = w
+        label.update(line if cell_len(line) <= w else number)  # tr escapes what it fills in
+        self.query_one("#code-small", Static).update(
+            tr("code.too_small", w=w, h=h, cw=self.size.width, ch=self.size.height) + "\n\n" + number)
+
+    def action_export(self) -> None:
+        from screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.seal.esid))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class ReceiptListScreen(StationScreen[None]):
     """The seals issued at this station, newest first; Enter shows the receipt."""
 
     CSS_PATH = "receipt.tcss"
@@ -129,16 +227,16 @@ class ReceiptListScreen(Screen):
         yield Label("", id="receipts-title", classes="screen-title")
         yield DataTable(id="receipts-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="receipts-status")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         self.relabel()
         self.query_one(DataTable).focus()
         self.action_reload()
 
     def relabel(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.query_one("#receipts-title", Label).update(tr("receipts.title"))
         table = self.query_one(DataTable)
         table.clear(columns=True)
@@ -149,53 +247,46 @@ class ReceiptListScreen(Screen):
     def action_reload(self) -> None:
         self._load()
 
-    @work(thread=True, exclusive=True, group="store")
     def _load(self) -> None:
         from station.receipts.issue import issued
 
-        session = self.app.session  # type: ignore[attr-defined]
+        session = self.station.session
         if session is None:
             return
-        try:
-            rows = issued(session)
-        except StationError as exc:
-            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
-            return
-        self.app.call_from_thread(self.show_rows, rows)
+        self.run_work(lambda: issued(session), self.show_rows)
 
     def show_rows(self, rows: list[IssuedSeal]) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.rows = list(rows)
         table = self.query_one(DataTable)
         table.clear()
         for s in self.rows:
-            table.add_row(str(s.number) if s.number is not None else "—", s.esid, s.seal_name, s.unit,
-                          s.recipient, _time(s.issued_at), key=s.esid)
+            table.add_row(*plain_row(s.number if s.number is not None else "—", s.esid, s.seal_name, s.unit,
+                                     s.recipient, _time(s.issued_at)), key=s.esid)
         self.query_one("#receipts-status", Static).update(tr("receipts.count", n=len(self.rows)))
 
     @on(DataTable.RowSelected, "#receipts-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            open_receipt(self.app, str(event.row_key.value))
+            self.station.show_receipt(str(event.row_key.value))
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
 
-def open_receipt(app: Any, esid: str) -> None:
-    """Show a seal's receipt, as the ceremony signed it."""
+def open_receipt(node: Work, esid: str) -> None:
+    """Show a seal's receipt, as the ceremony signed it (export signs one it could not).
 
-    def run() -> None:
-        from station.receipts.issue import issued_seal
+    ``node`` (the app) owns the worker, so it outlives the screen that asked.
+    """
+    from station.receipts.issue import issued_seal
 
-        session = app.session
-        if session is None:
-            return
-        try:
-            seal = issued_seal(session, esid)
-        except StationError as exc:
-            app.call_from_thread(app.show_error, exc)
-            return
-        app.call_from_thread(app.push_screen, ReceiptScreen(seal))
+    session = node.station.session
+    if session is None:
+        return
 
-    app.run_worker(run, thread=True, exclusive=True, group="receipt", name=f"receipt {esid}")
+    def run() -> IssuedSeal:
+        return issued_seal(session, esid)
+
+    node.run_work(run, lambda seal: node.app.push_screen(ReceiptScreen(seal)), group="receipt",
+                  name=f"receipt {esid}")

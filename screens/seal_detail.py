@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.markup import escape
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -22,9 +22,10 @@ from textual.widgets.option_list import Option
 
 from screens.pin import PinModal
 from screens.reason import ReasonModal
-from screens.seals import RegistrySource, SourcedScreen, short_time
+from screens.sourced import RegistrySource, SourcedScreen, short_time
 from station.errors import StationError
-from station.model import CardState, CardView, RegistrySeal, Role, SealState
+from station.model import CardState, CardView, RegistrySeal, Role
+from station.vocabulary import SealState
 from station.validation import seal_kind_name
 
 __all__ = ["SealDetailScreen", "EVENT_BUTTONS"]
@@ -48,7 +49,7 @@ class SealDetailScreen(SourcedScreen):
         self.busy = False
 
     def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         yield Header(show_clock=False)
         yield Label(tr("seal.title", esid=self.esid), classes="screen-title")
         with VerticalScroll(id="seal-body"):
@@ -73,8 +74,8 @@ class SealDetailScreen(SourcedScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
-        tr = self.app.tr  # type: ignore[attr-defined]
+        self.station.localize(self)
+        tr = self.station.tr
         events = self.query_one("#seal-events", DataTable)
         for key in ("time", "action", "state", "reason", "by", "receipt"):
             events.add_column(tr(f"seal.ev.{key}"), key=key)
@@ -87,21 +88,20 @@ class SealDetailScreen(SourcedScreen):
     def action_reload(self) -> None:
         self._load()
 
-    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
     def _load(self) -> None:
-        try:
-            if self._officer():  # a renewal's revocation, or a receipt a pulled card left unsigned
+        source, esid, session, officer = self.source, self.esid, self.station.session, self._officer()
+
+        def load() -> Any:
+            if officer:  # a renewal's revocation, or a receipt a pulled card left unsigned
                 from station.lifecycle import sign_pending_receipts
 
-                sign_pending_receipts(self.app.session)  # type: ignore[attr-defined]
-            info = self.source.status(self.esid)
-        except StationError as exc:
-            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
-            return
-        self.app.call_from_thread(self.show, info)
+                sign_pending_receipts(session)
+            return source.status(esid)
+
+        self.run_work(load, self.show)
 
     def show(self, info: Any) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.info = info
         s: RegistrySeal = info.seal
         rows = [(tr("seal.f.state"), tr(f"seal.state.{s.state}") + (f" — {s.state_reason}" if s.state_reason else "")),
@@ -145,7 +145,7 @@ class SealDetailScreen(SourcedScreen):
         self.query_one("#seal-renew", Button).disabled = not (may and not self.info.seal.renewed_by)
         self.query_one("#seal-authorize", Button).disabled = not may
         self.query_one("#seal-deauthorize", Button).disabled = not (may and self.info.authorizations)
-        self.show_cards(self.app.cards)  # type: ignore[attr-defined]
+        self.show_cards(self.station.cards)
 
     def show_cards(self, cards: list[CardView]) -> None:
         revoked = self.info is not None and self.info.seal.state == SealState.REVOKED.value
@@ -189,14 +189,14 @@ class SealDetailScreen(SourcedScreen):
         self.app.push_screen(ReasonModal(action), got)
 
     def _sup_status(self) -> None:
-        quorum = self.app.session.config.quorum  # type: ignore[attr-defined]
+        quorum = self.station.session.config.quorum
         self.query_one("#seal-sup-status", Static).update(
-            self.app.tr("seal.sup.status", n=len(self.cosigners), quorum=quorum))  # type: ignore[attr-defined]
-        self.show_cards(self.app.cards)  # type: ignore[attr-defined]
+            self.station.tr("seal.sup.status", n=len(self.cosigners), quorum=quorum))
+        self.show_cards(self.station.cards)
 
     @on(OptionList.OptionSelected, "#seal-sups")
     def _sup_chosen(self, event: OptionList.OptionSelected) -> None:
-        card = next((c for c in self.app.cards if c.serial == event.option.id), None)  # type: ignore[attr-defined]
+        card = next((c for c in self.station.cards if c.serial == event.option.id), None)
         if card is None or self.pending is None or card.serial in {s for s, _ in self.cosigners}:
             return
 
@@ -205,7 +205,7 @@ class SealDetailScreen(SourcedScreen):
                 return
             self.cosigners.append((card.serial, pin))
             self._sup_status()
-            if len(self.cosigners) >= self.app.session.config.quorum:  # type: ignore[attr-defined]
+            if len(self.cosigners) >= self.station.session.config.quorum:
                 action, reason = self.pending
                 self._run(action, reason, list(self.cosigners))
 
@@ -213,21 +213,17 @@ class SealDetailScreen(SourcedScreen):
 
     def _run(self, action: str, reason: str, cosigners: list[tuple[str, str]]) -> None:
         self.busy = True
-        self.error(self.app.tr("seal.working"))  # type: ignore[attr-defined]
+        self.error(self.station.tr("seal.working"))
         self._enable()
         self._event_worker(action, reason, cosigners)
 
-    @work(thread=True, exclusive=True, group="card", exit_on_error=False)
     def _event_worker(self, action: str, reason: str, cosigners: list[tuple[str, str]]) -> None:
         from station.lifecycle import change_state
 
-        try:
-            done = change_state(self.app.session, self.esid, action, reason,  # type: ignore[attr-defined]
-                                supervisors=[(s, (lambda p=p: p)) for s, p in cosigners])
-        except StationError as exc:
-            self.app.call_from_thread(self._failed, exc)
-            return
-        self.app.call_from_thread(self._done, done)
+        session, esid = self.station.session, self.esid
+        supervisors = [(s, (lambda p=p: p)) for s, p in cosigners]
+        self.run_work(lambda: change_state(session, esid, action, reason, supervisors=supervisors), self._done,
+                      failed=self._failed, group="card")
 
     def _failed(self, exc: StationError) -> None:
         self.pending, self.cosigners = None, []
@@ -240,8 +236,8 @@ class SealDetailScreen(SourcedScreen):
         self.pending, self.cosigners = None, []
         self.query_one("#seal-sups").display = False
         self.query_one("#seal-sup-status", Static).update("")
-        self.error(self.app.tr("seal.done", action=self.app.tr(f"seal.action.{event.action}"),  # type: ignore[attr-defined]
-                               state=self.app.tr(f"seal.state.{event.to_state}")))  # type: ignore[attr-defined]
+        self.error(self.station.tr("seal.done", action=self.station.tr(f"seal.action.{event.action}"),
+                               state=self.station.tr(f"seal.state.{event.to_state}")))
         self.action_reload()
 
     # -- renewal: the same making ceremony, on the renewal's application ----------------------------
@@ -249,16 +245,12 @@ class SealDetailScreen(SourcedScreen):
     def _renew(self) -> None:
         self._renew_worker()
 
-    @work(thread=True, exclusive=True, group="renew", exit_on_error=False)
     def _renew_worker(self) -> None:
         from station.renewal import renewal_application
 
-        try:
-            app_id = renewal_application(self.app.session, self.esid)  # type: ignore[attr-defined]
-        except StationError as exc:
-            self.app.call_from_thread(self.fail, exc)
-            return
-        self.app.call_from_thread(self._open_ceremony, app_id)
+        session, esid = self.station.session, self.esid
+        self.run_work(lambda: renewal_application(session, esid), self._open_ceremony, failed=self.fail,
+                      group="renew")
 
     def _open_ceremony(self, app_id: int) -> None:
         from screens.ceremony import CeremonyScreen
@@ -287,27 +279,29 @@ class SealDetailScreen(SourcedScreen):
         if table.cursor_row is not None and 0 <= table.cursor_row < len(auths):
             self._auth_worker("deauthorize", {"id": auths[table.cursor_row].id})
 
-    @work(thread=True, group="authorize", exit_on_error=False)  # never cancelled by a reload
     def _auth_worker(self, what: str, value: dict[str, Any]) -> None:
         from station import authorization
 
-        session = self.app.session  # type: ignore[attr-defined]
-        try:
+        session, esid = self.station.session, self.esid
+
+        def change() -> None:
             if what == "authorize":
-                authorization.authorize(session, self.esid, value["functions"], person=value["person"],
+                authorization.authorize(session, esid, value["functions"], person=value["person"],
                                         person_id=value["person_id"], role=value["role"])
             else:
-                authorization.deauthorize(session, self.esid, value["id"])
-        except StationError as exc:
-            self.app.call_from_thread(self.fail, exc)
-            return
-        self.app.call_from_thread(self.error, "")
-        self.app.call_from_thread(self.action_reload)
+                authorization.deauthorize(session, esid, value["id"])
+
+        self.run_work(change, self._authorized, failed=self.fail, group="authorize",  # never cancelled by a reload
+                      exclusive=False)
+
+    def _authorized(self, _: None) -> None:
+        self.error("")
+        self.action_reload()
 
     # -- wipe a revoked seal's card ---------------------------------------------------------------
     @on(Button.Pressed, "#seal-wipe")
     def _wipe(self) -> None:
-        card = next((c for c in self.app.cards if self.info and c.serial == self.info.seal.card_serial), None)  # type: ignore[attr-defined]
+        card = next((c for c in self.station.cards if self.info and c.serial == self.info.seal.card_serial), None)
         if card is None:
             return
 
@@ -319,21 +313,17 @@ class SealDetailScreen(SourcedScreen):
 
         self.app.push_screen(PinModal(card, collect=True), got)
 
-    @work(thread=True, exclusive=True, group="card", exit_on_error=False)
     def _wipe_worker(self, serial: str, pin: str) -> None:
         from station.lifecycle import wipe_revoked
 
-        try:
-            wipe_revoked(self.app.session, serial, pin)  # type: ignore[attr-defined]
-        except StationError as exc:
-            self.app.call_from_thread(self.fail, exc)
-            return
-        self.app.call_from_thread(self._wiped, serial)
+        session = self.station.session
+        self.run_work(lambda: wipe_revoked(session, serial, pin), lambda _: self._wiped(serial), failed=self.fail,
+                      group="card")
 
     def _wiped(self, serial: str) -> None:
         self.busy = False
-        self.error(self.app.tr("seal.wiped", card=serial))  # type: ignore[attr-defined]
-        self.app.rescan()  # type: ignore[attr-defined]
+        self.error(self.station.tr("seal.wiped", card=serial))
+        self.station.rescan()
         self._enable()
 
     def action_back(self) -> None:

@@ -8,58 +8,23 @@ the service's (:mod:`station.lifecycle`); store work runs in thread workers.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
+from screens.seal_detail import SealDetailScreen
+from screens.sourced import RegistrySource, SourcedScreen, short_time
 from station.errors import StationError
-from station.model import CardState, CardView, RegistrySeal, SealState
+from station.model import CardState, CardView, RegistrySeal
+from station.vocabulary import SealState
 
-__all__ = ["RegistrySource", "SessionRegistry", "SourcedScreen", "SealsScreen", "short_time"]
+__all__ = ["SealsScreen"]
 
 STATES = tuple(s.value for s in SealState)
-
-
-class RegistrySource(Protocol):
-    """Where the screens read seals from (the session; a fixed set in snapshot tests)."""
-
-    def search(self, **filters: Any) -> list[RegistrySeal]: ...
-
-    def status(self, esid: str) -> Any: ...
-
-
-class SessionRegistry:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    def search(self, **filters: Any) -> list[RegistrySeal]:
-        from station import lifecycle
-
-        return lifecycle.search(self.app.session, **filters)
-
-    def status(self, esid: str) -> Any:
-        from station import lifecycle
-
-        return lifecycle.status(self.app.session, esid)
-
-
-def short_time(iso: str | None) -> str:
-    return (iso or "")[:16].replace("T", " ")
-
-
-class SourcedScreen(Screen):
-    _source: RegistrySource | None
-
-    @property
-    def source(self) -> RegistrySource:
-        if self._source is None:
-            self._source = SessionRegistry(self.app)
-        return self._source
 
 
 class SealsScreen(SourcedScreen):
@@ -75,7 +40,7 @@ class SealsScreen(SourcedScreen):
         self._offered: set[str] = set()
 
     def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         yield Header(show_clock=False)
         yield Label(tr("seals.title"), classes="screen-title")
         with Horizontal(id="seals-filters"):
@@ -88,10 +53,10 @@ class SealsScreen(SourcedScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
+        self.station.localize(self)
         table = self.query_one(DataTable)
         for key in ("esid", "state", "unit", "name", "card", "made", "recipient"):
-            table.add_column(self.app.tr(f"seals.col.{key}"), key=key)  # type: ignore[attr-defined]
+            table.add_column(self.station.tr(f"seals.col.{key}"), key=key)
         self.query_one("#seals-text").focus()
         self.action_search()
 
@@ -106,17 +71,12 @@ class SealsScreen(SourcedScreen):
     def action_search(self) -> None:
         self._search(self.filters())
 
-    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
     def _search(self, filters: dict[str, Any]) -> None:
-        try:
-            rows = self.source.search(**filters)
-        except StationError as exc:
-            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
-            return
-        self.app.call_from_thread(self.show_rows, rows)
+        source = self.source
+        self.run_work(lambda: source.search(**filters), self.show_rows)
 
     def show_rows(self, rows: list[RegistrySeal]) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         self.rows = list(rows)
         table = self.query_one(DataTable)
         table.clear()
@@ -128,8 +88,6 @@ class SealsScreen(SourcedScreen):
     @on(DataTable.RowSelected, "#seals-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            from screens.seal_detail import SealDetailScreen
-
             self.app.push_screen(SealDetailScreen(str(event.row_key.value), self.source))
 
     def show_cards(self, cards: list[CardView]) -> None:
@@ -138,19 +96,28 @@ class SealsScreen(SourcedScreen):
         if sealed and getattr(self.app, "session", None) is not None:
             self._offer_wipes(sealed)
 
-    @work(thread=True, group="offer", exit_on_error=False)
     def _offer_wipes(self, serials: list[str]) -> None:
         from station.lifecycle import revoked_card_seal
 
-        for serial in serials:
-            try:
-                seal = revoked_card_seal(self.app.session, serial)  # type: ignore[attr-defined]
-            except StationError:
-                return
-            if seal is not None:
-                self._offered.add(serial)
-                self.app.call_from_thread(self.app.notify, self.app.tr(  # type: ignore[attr-defined]
-                    "seals.offer_wipe", card=serial, esid=seal.esid), severity="warning", timeout=15)
+        session = self.station.session
+
+        def revoked() -> list[tuple[str, str]]:
+            found = []
+            for serial in serials:
+                try:
+                    seal = revoked_card_seal(session, serial)
+                except StationError:
+                    break
+                if seal is not None:
+                    found.append((serial, seal.esid))
+            return found
+
+        self.run_work(revoked, self._offer, group="offer", exclusive=False)
+
+    def _offer(self, found: list[tuple[str, str]]) -> None:
+        for serial, esid in found:
+            self._offered.add(serial)
+            self.notify(self.station.tr("seals.offer_wipe", card=serial, esid=esid), severity="warning", timeout=15)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -9,24 +9,25 @@ each verification is audited by the service (:mod:`station.checking`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.pin import PinModal
+from screens.widgets.base import StationScreen
 from station.errors import StationError
 from station.model import CardState, CardView
 
 __all__ = ["VerifyScreen"]
 
 
-class VerifyScreen(Screen):
+class VerifyScreen(StationScreen[None]):
     CSS_PATH = "seals.tcss"
     BINDINGS = [Binding("escape", "back", "key.back")]
 
@@ -35,7 +36,7 @@ class VerifyScreen(Screen):
         self.verdict = None
 
     def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.station.tr
         yield Header(show_clock=False)
         yield Label(tr("verify.title"), classes="screen-title")
         with VerticalScroll(id="verify-body"):
@@ -49,8 +50,8 @@ class VerifyScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.localize(self)  # type: ignore[attr-defined]
-        self.show_cards(self.app.cards)  # type: ignore[attr-defined]
+        self.station.localize(self)
+        self.show_cards(self.station.cards)
         self.query_one("#verify-path").focus()
 
     def show_cards(self, cards: list[CardView]) -> None:
@@ -78,7 +79,7 @@ class VerifyScreen(Screen):
 
     @on(OptionList.OptionSelected, "#verify-cards")
     def _card(self, event: OptionList.OptionSelected) -> None:
-        card = next((c for c in self.app.cards if c.serial == event.option.id), None)  # type: ignore[attr-defined]
+        card = next((c for c in self.station.cards if c.serial == event.option.id), None)
         if card is None:
             return
 
@@ -89,40 +90,37 @@ class VerifyScreen(Screen):
         self.app.push_screen(PinModal(card, collect=True), got)
 
     def _run(self, kind: str, target: str, pin: str = "") -> None:
-        self.query_one("#verify-result", Static).update(self.app.tr("verify.working"))  # type: ignore[attr-defined]
+        self.query_one("#verify-result", Static).update(self.station.tr("verify.working"))
         self._worker(kind, target, pin)
 
-    @work(thread=True, exclusive=True, group="card", exit_on_error=False)
     def _worker(self, kind: str, target: str, pin: str) -> None:
         from station import checking
 
-        session = self.app.session  # type: ignore[attr-defined]
-        try:
+        session = self.station.session
+
+        def check() -> checking.Verdict:
             if kind == "seal-card":
-                verdict = checking.verify_seal_card(session, target, pin)
-            elif kind == "receipt":
-                verdict = checking.verify_receipt_text(session, target)
-            else:
-                verdict = checking.verify_seal_file(session, Path(target))
-        except StationError as exc:
-            self.app.call_from_thread(self._failed, exc)
-            return
-        self.app.call_from_thread(self.show, verdict)
+                return checking.verify_seal_card(session, target, pin)
+            if kind == "receipt":
+                return checking.verify_receipt_text(session, target)
+            return checking.verify_seal_file(session, Path(target))
+
+        self.run_work(check, self.show, failed=self._failed, group="card")
 
     def _failed(self, exc: StationError) -> None:
         self.query_one("#verify-result", Static).update("")
-        self.app.show_error(exc)  # type: ignore[attr-defined]
+        self.station.show_error(exc)
 
-    def show(self, v: object) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+    def show(self, v: Any) -> None:
+        tr = self.station.tr
         self.verdict = v
-        head = tr("verify.valid") if v.valid else tr("verify.invalid")  # type: ignore[attr-defined]
-        rows = [(tr("verify.f.kind"), tr(f"verify.kind.{v.kind}")), (tr("verify.f.signer"), v.signer),  # type: ignore[attr-defined]
-                (tr("verify.f.name"), v.name), (tr("verify.f.time"), v.time),  # type: ignore[attr-defined]
-                (tr("verify.f.method"), v.method), (tr("verify.f.status"), v.status)]  # type: ignore[attr-defined]
+        head = tr("verify.valid") if v.valid else tr("verify.invalid")
+        rows = [(tr("verify.f.kind"), tr(f"verify.kind.{v.kind}")), (tr("verify.f.signer"), v.signer),
+                (tr("verify.f.name"), v.name), (tr("verify.f.time"), v.time),
+                (tr("verify.f.method"), v.method), (tr("verify.f.status"), v.status)]
         lines = [f"[b]{escape(head)}[/b]"] + [f"[b]{escape(k)}[/b]  {escape(str(x))}" for k, x in rows]
-        lines += [f"[red]{escape(tr('verify.problem'))}[/red]  {escape(p)}" for p in v.problems]  # type: ignore[attr-defined]
-        lines += [f"[yellow]{escape(tr('verify.warning'))}[/yellow]  {escape(w)}" for w in v.warnings]  # type: ignore[attr-defined]
+        lines += [f"[red]{escape(tr('verify.problem'))}[/red]  {escape(p)}" for p in v.problems]
+        lines += [f"[yellow]{escape(tr('verify.warning'))}[/yellow]  {escape(w)}" for w in v.warnings]
         self.query_one("#verify-result", Static).update("\n".join(lines))
 
     def action_back(self) -> None:

@@ -23,23 +23,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from station import impressions
-from station.audit import now_utc
+from station.clock import now_text
 from station.errors import InputError, StateError
 from station.images import MAX_FILE_BYTES, ImpressionImage, normalise_impression
-from station.model import Application, ApplicationState, Impression, Role
+from station.inputs import check_regular
+from station.model import Application, Impression, Role
+from station.store.applications import Applications
+from station.vocabulary import ApplicationState
 from station.validation import (PERSONAL_SEAL_KINDS, check_credit_code, check_identity, check_seal_kind,
                                 check_seal_name)
 
 if TYPE_CHECKING:  # pragma: no cover
     from station.session import Session
 
-__all__ = ["Application", "ApplicationState", "ApplicationForm", "Approval", "check_form", "load_impression",
+__all__ = ["Application", "ApplicationForm", "Approval", "check_form", "load_impression",
            "parse_size", "submit", "approve", "reject", "get", "list_", "mark_made", "pending_picture",
-           "may_enter", "may_decide", "demo_samples"]
+           "may_enter", "may_decide"]
 
-_COLUMNS = ("id, seal_kind, unit, credit_code, seal_name, purpose, holder_name, holder_id_type, holder_id,"
-            " state, impression_id, entered_by, entered_by_name, submitted_at, decided_by, decided_by_name,"
-            " decided_at, reason, esid, made_at, width_mm, height_mm, original_sha256, png_sha256")
 _BAD = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
@@ -135,9 +135,7 @@ def load_impression(path: str | Path, seal_kind: str, size_mm: tuple[int, int] |
     """Read and normalise an impression file; every problem is one InputError naming the file."""
     p = Path(path)
     try:
-        if not p.is_file():
-            raise InputError(f"{p}: no such file")
-        if p.stat().st_size > MAX_FILE_BYTES:
+        if check_regular(p, "impression").st_size > MAX_FILE_BYTES:
             raise InputError(f"{p.name}: file is larger than 10 MB", hint="scan at a lower resolution")
         with p.open("rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
@@ -151,29 +149,19 @@ def load_impression(path: str | Path, seal_kind: str, size_mm: tuple[int, int] |
 
 # -- reading -----------------------------------------------------------------------------
 def get(session: Session, app_id: int) -> Application:
-    row = session.store.one(f"SELECT {_COLUMNS} FROM applications WHERE id = ?", (int(app_id),))
-    if row is None:
+    app = Applications(session.store).get(app_id)
+    if app is None:
         raise InputError(f"there is no application {app_id}", hint="list them with `seal-station applications`")
-    return Application(*row)
+    return app
 
 
 def list_(session: Session, state: str | None = None, unit: str | None = None,
           limit: int | None = None) -> list[Application]:
     """Oldest first (the approval queue's order); ``unit`` matches exactly."""
-    where, params = [], []
-    if state:
-        if state not in {s.value for s in ApplicationState}:
-            raise InputError(f"unknown application state {state!r}",
-                             hint="use submitted, approved, rejected or made")
-        where.append("state = ?")
-        params.append(state)
-    if unit:
-        where.append("unit = ?")
-        params.append(unicodedata.normalize("NFC", unit).strip())
-    sql = f"SELECT {_COLUMNS} FROM applications {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id"
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    return [Application(*r) for r in session.store.all(sql, tuple(params))]
+    if state and state not in {s.value for s in ApplicationState}:
+        raise InputError(f"unknown application state {state!r}", hint="use submitted, approved, rejected or made")
+    return Applications(session.store).list(state or None, unicodedata.normalize("NFC", unit).strip() if unit
+                                            else None, limit)
 
 
 def pending_picture(session: Session, app_id: int) -> bytes:
@@ -182,8 +170,8 @@ def pending_picture(session: Session, app_id: int) -> bytes:
     if session.actor.role not in impressions.VIEWERS:
         raise impressions.refusal(session, "application-view", str(app.id), "role",
                                   f"{session.actor.role.value}s may not view impressions")
-    row = session.store.one("SELECT upload_key, upload FROM applications WHERE id = ?", (app.id,))
-    png = impressions.decrypt(session, "application", app.id, row[0], row[1], app.png_sha256)
+    png = impressions.decrypt(session, "application", app.id, *Applications(session.store).upload(app.id),
+                              app.png_sha256)
     session.log("application-view", str(app.id), "ok")
     return png
 
@@ -196,20 +184,17 @@ def submit(session: Session, form: ApplicationForm, image: ImpressionImage) -> A
                                   f"{session.actor.role.value}s may not enter applications",
                                   hint="an officer enters applications at the counter")
     actor = session.actor
+    repo = Applications(session.store)
     with session.store.transaction():
-        cur = session.store.execute(
-            "INSERT INTO applications (seal_kind, unit, credit_code, seal_name, purpose, holder_name,"
-            " holder_id_type, holder_id, state, entered_by, entered_by_name, submitted_at, width_mm, height_mm,"
-            " width_px, height_px, original_sha256, png_sha256, source_format)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (form.seal_kind, form.unit, form.credit_code, form.seal_name, form.purpose, form.holder_name,
-             form.holder_id_type, form.holder_id, actor.cert_sha256, actor.name, now_utc(), image.width_mm,
-             image.height_mm, image.width_px, image.height_px, image.original_sha256, image.png_sha256,
-             image.source_format))
-        app_id = int(cur.lastrowid)
-        wrapped, blob = impressions.encrypt(session, "application", app_id, image.png)
-        session.store.execute("UPDATE applications SET upload_key = ?, upload = ? WHERE id = ?",
-                              (wrapped, blob, app_id))
+        app_id = repo.add(Application(
+            id=0, seal_kind=form.seal_kind, unit=form.unit, credit_code=form.credit_code, seal_name=form.seal_name,
+            purpose=form.purpose, holder_name=form.holder_name, holder_id_type=form.holder_id_type,
+            holder_id=form.holder_id, state=ApplicationState.SUBMITTED.value, impression_id=None,
+            entered_by=actor.cert_sha256, entered_by_name=actor.name, submitted_at=now_text(),
+            width_mm=image.width_mm, height_mm=image.height_mm, original_sha256=image.original_sha256,
+            png_sha256=image.png_sha256, width_px=image.width_px, height_px=image.height_px,
+            source_format=image.source_format))
+        repo.set_upload(app_id, *impressions.encrypt(session, "application", app_id, image.png))
         session.log("application-submit", str(app_id), "ok", seal_kind=form.seal_kind, unit=form.unit,
                     seal_name=form.seal_name, original_sha256=image.original_sha256, png_sha256=image.png_sha256)
     return get(session, app_id)
@@ -222,7 +207,7 @@ def _decidable(session: Session, app_id: int, action: str) -> Application:
                                   f"{session.actor.role.value}s may not decide on applications",
                                   hint="a supervisor approves or returns applications")
     app = get(session, app_id)
-    if app.state != ApplicationState.SUBMITTED.value:
+    if app.state is not ApplicationState.SUBMITTED:
         raise impressions.refusal(session, action, str(app.id), "not-submitted",
                                   f"application {app.id} is {app.state}, not waiting for a decision")
     if app.entered_by == session.actor.cert_sha256:
@@ -232,30 +217,20 @@ def _decidable(session: Session, app_id: int, action: str) -> Application:
     return app
 
 
-def _shred_upload(session: Session, app_id: int) -> None:
-    session.store.execute("UPDATE applications SET upload_key = zeroblob(length(upload_key)),"
-                          " upload = zeroblob(length(upload)) WHERE id = ?", (app_id,))
-    session.store.execute("UPDATE applications SET upload_key = NULL, upload = NULL WHERE id = ?", (app_id,))
-
-
 def _decide(session: Session, app: Application, state: ApplicationState, **extra: Any) -> None:
-    sets = ", ".join(f"{k} = ?" for k in extra)
-    cur = session.store.execute(
-        f"UPDATE applications SET state = ?, decided_by = ?, decided_by_name = ?, decided_at = ?"
-        f"{', ' + sets if sets else ''} WHERE id = ? AND state = 'submitted'",
-        (state.value, session.actor.cert_sha256, session.actor.name, now_utc(), *extra.values(), app.id))
-    if cur.rowcount != 1:
+    repo = Applications(session.store)
+    if not repo.decide(app.id, state, session.actor.cert_sha256, session.actor.name, now_text(), **extra):
         raise StateError(f"application {app.id} was decided by someone else meanwhile")
-    _shred_upload(session, app.id)
+    repo.shred_upload(app.id)
 
 
 def approve(session: Session, app_id: int) -> Approval:
     """审批通过: import the impression as the active one (disabling the previous one)."""
     app = _decidable(session, app_id, "application-approve")
-    row = session.store.one("SELECT upload_key, upload, width_px, height_px, source_format FROM applications"
-                            " WHERE id = ?", (app.id,))
-    png = impressions.decrypt(session, "application", app.id, row[0], row[1], app.png_sha256)
-    image = ImpressionImage(png, app.original_sha256, row[4], row[2], row[3], app.width_mm, app.height_mm)
+    png = impressions.decrypt(session, "application", app.id, *Applications(session.store).upload(app.id),
+                              app.png_sha256)
+    image = ImpressionImage(png, app.original_sha256, app.source_format, app.width_px, app.height_px,
+                            app.width_mm, app.height_mm)
     with session.store.transaction():
         imp, replaced = impressions.import_approved(session, app, image)
         _decide(session, app, ApplicationState.APPROVED, impression_id=imp.id)
@@ -276,56 +251,6 @@ def reject(session: Session, app_id: int, reason: str) -> Application:
 
 def mark_made(session: Session, app_id: int, esid: str) -> None:
     """approved -> made; called by the making ceremony inside its own transaction."""
-    cur = session.store.execute("UPDATE applications SET state = 'made', esid = ?, made_at = ?"
-                                " WHERE id = ? AND state = 'approved'", (esid, now_utc(), int(app_id)))
-    if cur.rowcount != 1:
+    if not Applications(session.store).mark_made(app_id, esid, now_text()):
         raise StateError(f"application {app_id} is not approved, so it cannot be marked as made")
     session.log("application-made", str(app_id), "ok", esid=esid)
-
-
-# -- the demo world ------------------------------------------------------------------------
-def demo_samples(session: Session, cards: list[Any]) -> None:
-    """Four sample applications: two approved (active impressions), one waiting, one returned.
-
-    The demo is built in an administrator's session, who may neither enter nor decide;
-    so the demo officer enters them and the first demo supervisor decides, each with their
-    own card, as at a real counter.
-    """
-    from station.audit import Audit
-    from station.images import make_demo_impression
-    from station.session import login
-    from station.validation import generate_credit_code, generate_resident_id
-
-    officer = next(c for c in cards if c.role == "officer")
-    supervisor = next(c for c in cards if c.role == "supervisor")
-    samples = [  # (form, impression text, decision)
-        (dict(seal_kind="official", unit="示例科技有限公司", credit_code=generate_credit_code(10001),
-              seal_name="示例科技有限公司", purpose="对外签署合同与公文"), "示例科技有限公司", "approve"),
-        (dict(seal_kind="personal-name", holder_name="张伟", holder_id=generate_resident_id(sequence=123),
-              seal_name="张伟", purpose="个人签署"), "张伟", "approve"),
-        (dict(seal_kind="contract", unit="华东贸易有限公司", credit_code=generate_credit_code(20002),
-              seal_name="华东贸易有限公司合同专用章", purpose="签订购销合同"), "华东贸易有限公司", None),
-        (dict(seal_kind="finance", unit="星河建设集团有限公司", credit_code=generate_credit_code(30003),
-              seal_name="星河建设集团有限公司财务专用章", purpose="财务结算"), "星河建设集团有限公司",
-         "印模图像不清晰，请重新扫描后再申请"),
-    ]
-    entered: list[tuple[int, str | None]] = []
-    desk = login(session.home, officer.serial, officer.pin, role=Role.OFFICER)
-    try:
-        for fields, text, decision in samples:
-            form = check_form(**fields)
-            image = normalise_impression(make_demo_impression(text, form.seal_kind, size=320),
-                                         seal_kind=form.seal_kind)
-            entered.append((submit(desk, form, image).id, decision))
-    finally:
-        desk.close()
-    boss = login(session.home, supervisor.serial, supervisor.pin, role=Role.SUPERVISOR)
-    try:
-        for app_id, decision in entered:
-            if decision == "approve":
-                approve(boss, app_id)
-            elif decision:
-                reject(boss, app_id, decision)
-    finally:
-        boss.close()
-    session.audit = Audit(session.store)  # the other sessions appended to the log meanwhile

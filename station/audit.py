@@ -16,23 +16,21 @@ Each finding is named by sequence number.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
 import uuid
-from datetime import datetime, timezone
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from crypto import merkle
-from station.model import Actor, AuditReport, TreeHead
+from station.clock import now_text
+from station.model import Actor, AuditReport, AuditRow, TreeHead
+from station.store.audit_rows import AuditRows
 
-__all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "now_utc", "AuditedSession",
-           "verify_and_record"]
-
-
-def now_utc() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+__all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "AuditedSession", "verify_and_record",
+           "export_jsonl", "verify_export", "export_signed",
+           "first_interface"]
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -40,6 +38,45 @@ def canonical(entry: dict[str, Any]) -> bytes:
 
 
 _TERMINAL: dict[str, str] | None = None
+_SIOCGIFADDR = 0x8915
+
+
+def _interface_ipv4(name: str) -> str:
+    """The IPv4 address of one interface ('' when it has none): SIOCGIFADDR."""
+    import fcntl
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            packed = fcntl.ioctl(s.fileno(), _SIOCGIFADDR, struct.pack("256s", name.encode()[:15]))
+        except OSError:
+            return ""
+    return socket.inet_ntoa(packed[20:24])
+
+
+def _interface_mac(name: str) -> str:
+    try:
+        mac = (Path("/sys/class/net") / name / "address").read_text().strip()
+    except OSError:
+        return ""
+    return "" if mac == "00:00:00:00:00:00" else mac
+
+
+def first_interface() -> tuple[str, str]:
+    """(IPv4, MAC) of the first non-loopback interface that has an address; ('', '') if none.
+
+    The host name resolves to 127.0.x.1 on most stations, which says nothing about
+    which terminal acted, so the addresses are read from the interfaces themselves.
+    """
+    try:
+        names = [name for _, name in sorted(socket.if_nameindex())]
+    except OSError:
+        names = []
+    for name in names:
+        ip = _interface_ipv4(name)
+        if ip and not ip.startswith("127."):
+            return ip, _interface_mac(name)
+    return "", ""
 
 
 def terminal_info() -> dict[str, str]:
@@ -47,26 +84,11 @@ def terminal_info() -> dict[str, str]:
     global _TERMINAL
     if _TERMINAL is None:
         host = socket.gethostname()
-        try:
-            ip = socket.gethostbyname(host)
-        except OSError:
-            ip = "127.0.0.1"
-        mac = ""
-        net = Path("/sys/class/net")
-        if net.exists():
-            for dev in sorted(net.iterdir()):
-                if dev.name == "lo":
-                    continue
-                try:
-                    mac = (dev / "address").read_text().strip()
-                except OSError:
-                    continue
-                if mac and mac != "00:00:00:00:00:00":
-                    break
+        ip, mac = first_interface()
         if not mac:
             node = uuid.getnode()
             mac = ":".join(f"{(node >> s) & 0xFF:02x}" for s in range(40, -8, -8))
-        _TERMINAL = {"host": host, "ip": ip, "mac": mac}
+        _TERMINAL = {"host": host, "ip": ip or "127.0.0.1", "mac": mac}
     return dict(_TERMINAL)
 
 
@@ -82,7 +104,7 @@ def make_entry(seq: int, actor: Actor | dict | None, action: str, obj: str, outc
                terminal: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "seq": seq,
-        "time": time or now_utc(),
+        "time": time or now_text(),
         "actor": actor if isinstance(actor, dict) else actor_dict(actor),
         "action": action,
         "object": obj,
@@ -97,14 +119,15 @@ class Audit:
 
     def __init__(self, store: Any) -> None:
         self.store = store
+        self.rows = AuditRows(store)
         self._load()
 
     def _load(self) -> None:
-        rows = self.store.all("SELECT seq, leaf FROM audit ORDER BY seq")
-        self._log = merkle.MerkleLog.from_leaves(bytes(r[1]) for r in rows)
+        leaves = self.rows.leaves()
+        self._log = merkle.MerkleLog.from_leaves(leaf for _, leaf in leaves)
         # after a deletion seq runs ahead of the tree size: never reuse a number (and keep
         # the gap visible), or no one could log in to find the damage
-        self._last_seq = rows[-1][0] if rows else 0
+        self._last_seq = max((seq for seq, _ in leaves), default=0)
 
     @property
     def size(self) -> int:
@@ -124,8 +147,7 @@ class Audit:
             leaf = merkle.leaf_hash(canonical(entry))
             log = merkle.MerkleLog(self._log.size, self._log.frontier)
             log.append(leaf)
-            self.store.execute("INSERT INTO audit (seq, entry, leaf, root) VALUES (?, ?, ?, ?)",
-                               (seq, canonical(entry).decode(), leaf, log.root()))
+            self.rows.add(AuditRow(seq, canonical(entry).decode(), leaf, log.root()))
             self._log = log
             self._last_seq = seq
         return seq
@@ -133,33 +155,27 @@ class Audit:
     def _sync(self) -> None:
         """Re-read the tree if the store moved on without us: another process (the TUI and
         a command on the same station) appended, or a transaction we wrote in rolled back."""
-        last = self.store.one("SELECT seq, root FROM audit ORDER BY seq DESC LIMIT 1")
-        current = (last[0], bytes(last[1])) if last else (0, merkle.MerkleLog().root())
+        current = self.rows.last() or (0, merkle.MerkleLog().root())
         if current != (self._last_seq, self._log.root()):
             self._load()
 
-    def entries(self, where: str = "", params: tuple = ()) -> list[dict[str, Any]]:
-        rows = self.store.all(f"SELECT entry FROM audit {where} ORDER BY seq", params)
-        return [json.loads(r[0]) for r in rows]
+    def entries(self) -> list[dict[str, Any]]:
+        return [json.loads(text) for text in self.rows.texts()]
 
     def sign_head(self, signer: Any, cert_sha256: str) -> TreeHead:
         """A tree head signed by the acting card (at logout, and for each receipt)."""
-        size, root, time = self._log.size, self._log.root(), now_utc()
+        size, root, time = self._log.size, self._log.root(), now_text()
         signature = signer.sign(head_message(size, root, time))
-        self.store.execute(
-            "INSERT INTO tree_heads (size, root, time, signer_cert_sha256, algorithm, signature)"
-            " VALUES (?, ?, ?, ?, ?, ?)", (size, root, time, cert_sha256, signer.algorithm, signature))
-        return TreeHead(size, root, time, cert_sha256, signer.algorithm, signature)
+        head = TreeHead(size, root, time, cert_sha256, signer.algorithm, signature)
+        self.rows.add_head(head)
+        return head
 
     def heads(self) -> list[TreeHead]:
-        rows = self.store.all("SELECT size, root, time, signer_cert_sha256, algorithm, signature"
-                              " FROM tree_heads ORDER BY size, time")
-        return [TreeHead(r[0], bytes(r[1]), r[2], r[3], r[4], bytes(r[5])) for r in rows]
+        return self.rows.heads()
 
     def verify(self, certificates: dict[str, bytes]) -> AuditReport:
-        rows = self.store.all("SELECT seq, entry, leaf, root FROM audit ORDER BY seq")
-        return verify_entries(
-            [(r[0], r[1], bytes(r[2]), bytes(r[3])) for r in rows], self.heads(), certificates)
+        return verify_entries([(r.seq, r.entry, r.leaf, r.root) for r in self.rows.rows()], self.heads(),
+                              certificates)
 
 
 def head_message(size: int, root: bytes, time: str) -> bytes:
@@ -229,9 +245,6 @@ def _first_bad(problems: list[tuple[int, str]], size: int) -> int:
     return min(seqs) if seqs else size
 
 
-def cert_sha256(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()
-
 
 def export_jsonl(audit: Audit, path: Path, certificates: dict[str, bytes]) -> int:
     """Write entries, signed heads and the signers' certificates as JSON lines."""
@@ -240,7 +253,7 @@ def export_jsonl(audit: Audit, path: Path, certificates: dict[str, bytes]) -> in
     from station.home import atomic_write
 
     lines = [json.dumps({"entry": json.loads(text), "text": text}, ensure_ascii=False)
-             for (text,) in audit.store.all("SELECT entry FROM audit ORDER BY seq")]
+             for text in audit.rows.texts()]
     for h in audit.heads():
         lines.append(json.dumps({"head": {"size": h.size, "root": h.root.hex(), "time": h.time,
                                           "signer": h.signer_cert_sha256, "algorithm": h.algorithm,
@@ -251,17 +264,31 @@ def export_jsonl(audit: Audit, path: Path, certificates: dict[str, bytes]) -> in
     return len(lines)
 
 
-def verify_export(path: Path) -> AuditReport:
-    """Check an exported log offline (entries, heads and certificates from the file)."""
-    import base64
+def export_signed(session: Any, path: Path) -> int:
+    """``audit export --jsonl``: the acting card signs a head over the whole log first, so
+    the export is covered to its last entry; the export itself is audited."""
+    session.audit.sign_head(session.signer, session.actor.cert_sha256)
+    count = export_jsonl(session.audit, path, session.certificates())
+    session.log("audit-export", str(path), "ok", lines=count, size=session.audit.size)
+    return count
 
+
+def verify_export(path: Path, certificates: dict[str, bytes], trust_problems: Sequence[str] = ()) -> AuditReport:
+    """Check an exported log offline, trusting only the cards the admin-signed bundle
+    names (``certificates``: SHA-256 -> DER, from :func:`station.receipts.bundle.load_bundle`;
+    ``trust_problems``: what is wrong with that bundle).
+
+    Certificates inside the export are ignored: whoever edits the file can put a fresh
+    key there and re-sign a head over what they left. A head counts only when a card the
+    bundle lists signed it, and an export that no such head covers is not intact.
+    """
     from station.errors import InputError
+    from station.inputs import read_file
 
     rows: list[tuple[int, str, None, None]] = []
     heads: list[TreeHead] = []
-    certs: dict[str, bytes] = {}
     try:
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in read_file(path, "audit export", 256 * 1024 * 1024).decode("utf-8").splitlines():
             if not line.strip():
                 continue
             item = json.loads(line)
@@ -271,11 +298,16 @@ def verify_export(path: Path) -> AuditReport:
                 h = item["head"]
                 heads.append(TreeHead(int(h["size"]), bytes.fromhex(h["root"]), h["time"], h["signer"],
                                       h["algorithm"], bytes.fromhex(h["signature"])))
-            elif "certificate" in item:
-                certs[item["certificate"]] = base64.b64decode(item["der"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: not an audit export ({type(exc).__name__})") from None
-    return verify_entries(rows, heads, certs)
+    report = verify_entries(rows, heads, certificates)
+    extra = [(0, f"bundle: {p}") for p in trust_problems]
+    if report.size and not report.heads_checked:
+        extra.append((0, "no tree head signed by a card the bundle names"))
+    if not extra:
+        return report
+    problems = tuple(sorted(set(report.problems) | set(extra)))
+    return replace(report, ok=False, problems=problems)
 
 
 class AuditedSession(Protocol):

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from station.errors import InputError, PolicyError
-from station.model import Authorization, Role, SealFunction, SealState
+from station.model import Authorization, Role
+from station.vocabulary import SealFunction, SealState
+from station.clock import now
 from station.store.authorizations import Authorizations
 from station.store.lifecycle import SealRegistry
 from station.validation import PERSONAL_SEAL_KINDS, check_resident_id
@@ -74,24 +76,20 @@ def authorize(session: Session, esid: str, functions: str | Sequence[str], *, pe
         session.log("authorize", esid, "refused", reason="function-not-in-seal", functions=beyond, to=who)
         raise PolicyError(f"seal {esid} carries only {', '.join(seal.functions)}; it cannot be authorized for "
                           f"{', '.join(beyond)}", reason="function-not-in-seal")
-    from station.lifecycle import now_iso
-
     with session.store.transaction():
         auth_id = Authorizations(session.store).add(esid, person=person, person_id=person_id, role=role,
-                                                    functions=chosen, at=now_iso(), by=session.actor.name)
+                                                    functions=chosen, at=now().replace(microsecond=0).isoformat(), by=session.actor.name)
         session.log("authorize", esid, "ok", authorization=auth_id, person=person, role=role,
                     functions=list(chosen))
     return auth_id
 
 
 def deauthorize(session: Session, esid: str, auth_id: int) -> None:
-    from station.lifecycle import now_iso
-
     if session.actor.role is not Role.OFFICER:
         session.log("deauthorize", esid, "refused", reason="not-officer", authorization=auth_id)
         raise PolicyError("only a seal officer withdraws an authorization", reason="not-officer")
     with session.store.transaction():
-        if not Authorizations(session.store).remove(esid, int(auth_id), now_iso(), session.actor.name):
+        if not Authorizations(session.store).remove(esid, int(auth_id), now().replace(microsecond=0).isoformat(), session.actor.name):
             raise InputError(f"seal {esid} has no current authorization {auth_id}",
                              hint="`seal-station seal status ESID` lists them")
         session.log("deauthorize", esid, "ok", authorization=int(auth_id))
@@ -101,11 +99,9 @@ def grant_holder(session: Session, esid: str, app: Any, functions: Sequence[str]
     """A personal seal is authorized to its holder at making, in the ceremony's transaction."""
     if app.seal_kind not in PERSONAL_SEAL_KINDS or not app.holder_name:
         return None
-    from station.lifecycle import now_iso
-
     auth_id = Authorizations(session.store).add(
         esid, person=app.holder_name, person_id=app.holder_id, role=None,
-        functions=[f for f in FUNCTIONS if f in functions], at=now_iso(), by=session.actor.name, automatic=True)
+        functions=[f for f in FUNCTIONS if f in functions], at=now().replace(microsecond=0).isoformat(), by=session.actor.name, automatic=True)
     session.log("authorize", esid, "ok", authorization=auth_id, person=app.holder_name, automatic=True,
                 functions=list(functions))
     return auth_id

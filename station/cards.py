@@ -6,27 +6,23 @@ title and a hint a person can act on.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Iterator
+from typing import Any, Iterator
 
+from crypto import certs
 from devices import errors as dev
 from devices.pkcs11 import Card, Module, TokenInfo, open_module, unblock
-from station.errors import CardAbsentError, CardError, PinLockedError, StateError, WrongPinError
+from station.errors import (CardAbsentError, CardError, InputError, PinLockedError, PolicyError, StateError, StationError,
+                            WrongPinError)
 from station.home import Home
 from station.model import CardState, CardView, Role
 
-__all__ = ["device_errors", "module_for", "list_cards", "card_subject", "cert_sha256",
-           "UNBLOCK_HINT", "softhsm_env", "unblock_card"]
+__all__ = ["device_errors", "module_for", "list_cards", "card_subject", "enrolled_roles", "view", "open_card",
+           "UNBLOCK_HINT", "softhsm_env", "unblock_card", "check_module_path", "check_new_pin"]
 
 UNBLOCK_HINT = ("an administrator must unblock it with the SO PIN "
-                "(`seal-station card unblock SERIAL`)")
-
-
-def cert_sha256(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()
+                "(`seal-station card unblock SERIAL --by ADMIN_SERIAL`)")
 
 
 @contextmanager
@@ -61,40 +57,101 @@ def softhsm_env(home: Home) -> None:
         os.environ["SOFTHSM2_CONF"] = str(conf)
 
 
+def check_module_path(path: str, home: Home) -> str:
+    """The PKCS#11 module runs its constructor when loaded, so it is loaded only from a
+    root-owned regular file, in root-owned folders no one else may write, outside the
+    station home (which the station — and anyone who edits its files — writes)."""
+    import stat
+
+    bad = f"the PKCS#11 module {path!r} cannot be trusted"
+    hint = "name a library installed by the system (root-owned, outside the station home)"
+    if not isinstance(path, str) or not os.path.isabs(path):
+        raise StateError(f"{bad}: not an absolute path", title="Card reader", hint=hint)
+    real = os.path.realpath(path)
+    try:
+        home_real = os.path.realpath(home.path)
+        if os.path.commonpath([real, home_real]) == home_real:
+            raise StateError(f"{bad}: it lies in the station home", title="Card reader", hint=hint)
+        st = os.stat(real)
+        if not stat.S_ISREG(st.st_mode):
+            raise StateError(f"{bad}: not a regular file", title="Card reader", hint=hint)
+        folder, checked = real, [st]
+        while True:
+            folder = os.path.dirname(folder)
+            checked.append(os.stat(folder))
+            if folder == os.path.dirname(folder):
+                break
+    except OSError as exc:
+        raise StateError(f"{bad}: {exc.strerror or type(exc).__name__}", title="Card reader", hint=hint) from None
+    for s in checked:
+        if s.st_uid != 0 or s.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not s.st_mode & stat.S_ISVTX:
+            raise StateError(f"{bad}: it or a folder above it is writable by someone other than root",
+                             title="Card reader", hint=hint)
+    return real
+
+
 def module_for(home: Home) -> Module:
     softhsm_env(home)
+    path = home.config().module
+    check_module_path(path, home)
     with device_errors():
-        return open_module(home.config().module)
+        return open_module(path)
 
 
-def unblock_card(home: Home, serial: str, so_pin: str, new_pin: str) -> None:
+def check_new_pin(pin: str) -> str:
+    """A new PIN: 6-16 digits, not one digit repeated, not a run like 123456 (exit 2)."""
+    if not pin.isascii() or not pin.isdigit() or not 6 <= len(pin) <= 16:
+        raise InputError("the new PIN must be 6-16 digits")
+    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
+    if steps <= {0} or steps == {1} or steps == {-1}:
+        raise InputError("the new PIN is too easy to guess (a repeated digit or a run)")
+    return pin
+
+
+def unblock_card(session: Any, serial: str, so_pin: str, new_pin: str) -> None:
     """Give a locked card a new PIN with its SO PIN, and forget its wrong PINs.
 
-    The station counts wrong PINs itself (a login is refused once they reach the limit),
-    so the card's own unblock is only half of it: the count starts again from zero too.
+    Only an administrator's session unblocks (anyone may type an SO PIN; the store decides
+    who acts). Wrong SO PINs are counted like wrong PINs (under ``so:SERIAL``) and every
+    attempt is audited. The station counts wrong PINs itself, so the card's own unblock
+    is only half of it: the station's count starts again from zero too.
     """
-    module = module_for(home)
-    with device_errors(serial):
-        unblock(module, serial, so_pin, new_pin)
+    if session.actor.role is not Role.ADMIN:
+        session.log("card-unblock", serial, "refused", reason="not an administrator")
+        raise PolicyError("only an administrator unblocks cards", reason="not-admin",
+                          hint="log in with an administrator's card (--by ADMIN_SERIAL)")
+    check_new_pin(new_pin)
+    home, key = session.home, f"so:{serial}"
+    failures = home.pin_failures(key)
+    if failures >= session.config.max_pin_tries:
+        session.log("card-unblock", serial, "refused", reason="SO PIN locked")
+        raise PinLockedError(f"the SO PIN of card {serial} is locked after {failures} wrong tries",
+                             hint="the card must be replaced")
+    try:
+        with device_errors(serial):
+            unblock(session.module, serial, so_pin, new_pin)
+    except WrongPinError:
+        failures += 1
+        home.set_pin_failures(key, failures)
+        session.log("card-unblock", serial, "refused", reason="wrong SO PIN")
+        left = session.config.max_pin_tries - failures
+        raise WrongPinError(f"wrong SO PIN for card {serial} ({max(left, 0)} tries left)", tries_left=left,
+                            hint="check the SO PIN") from None
+    except StationError as exc:
+        session.log("card-unblock", serial, "failed", reason=exc.message)
+        raise
+    home.set_pin_failures(key, 0)
     home.set_pin_failures(serial, 0)
+    session.log("card-unblock", serial, "ok")
 
 
 def card_subject(der: bytes | None) -> str:
     if not der:
         return ""
-    from cryptography import x509
-
     try:
-        return x509.load_der_x509_certificate(der).subject.rfc4514_string()
-    except ValueError:
+        return certs.subject(der)
+    except certs.CertificateError:
         return "(unreadable certificate)"
-
-
-def certificate_window(der: bytes) -> tuple[datetime, datetime]:
-    from cryptography import x509
-
-    cert = x509.load_der_x509_certificate(der)
-    return cert.not_valid_before_utc, cert.not_valid_after_utc
 
 
 def _state(info: TokenInfo, home: Home, roles: dict[str, Role]) -> CardState:
@@ -103,7 +160,7 @@ def _state(info: TokenInfo, home: Home, roles: dict[str, Role]) -> CardState:
         return CardState(marks[info.serial])
     if info.certificate is None:
         return CardState.UNKNOWN
-    if cert_sha256(info.certificate) in roles:
+    if certs.fingerprint(info.certificate) in roles:
         return CardState.AUTHORIZATION
     if "SESeal" in info.data_labels:
         return CardState.SEALED
@@ -112,8 +169,7 @@ def _state(info: TokenInfo, home: Home, roles: dict[str, Role]) -> CardState:
 
 def enrolled_roles(home: Home) -> dict[str, Role]:
     """cert SHA-256 -> role, from the public key slots (no store needed)."""
-    slots = home.keyslots().get("slots", {})
-    return {s["cert_sha256"]: Role(s["role"]) for s in slots.values()}
+    return home.keyslots().roles()
 
 
 def view(info: TokenInfo, home: Home, roles: dict[str, Role], max_tries: int) -> CardView:
@@ -123,7 +179,7 @@ def view(info: TokenInfo, home: Home, roles: dict[str, Role], max_tries: int) ->
     return CardView(
         serial=info.serial, label=info.label, state=_state(info, home, roles),
         subject=card_subject(info.certificate),
-        role=roles.get(cert_sha256(info.certificate)) if info.certificate else None,
+        role=roles.get(certs.fingerprint(info.certificate)) if info.certificate else None,
         pin_locked=locked, tries_left=tries)
 
 
@@ -141,6 +197,3 @@ def open_card(module: Module, serial: str) -> Card:
     with device_errors(serial):
         return module.card(serial)
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)

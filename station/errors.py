@@ -7,7 +7,13 @@ line and exits with ``exit_code`` (CLI.md). Nothing else ever reaches a user.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
+from crypto.errors import CryptoError
+
 __all__ = [
+    "crypto_errors",
     "StationError",
     "UsageError",
     "InputError",
@@ -19,6 +25,7 @@ __all__ = [
     "CardAbsentError",
     "StateError",
     "StoreError",
+    "StoreBusyError",
 ]
 
 
@@ -112,3 +119,24 @@ class StoreError(StateError):
     """The encrypted store cannot be opened or is damaged (exit 4). Deliberately opaque."""
 
     default_title = "Store"
+
+
+class StoreBusyError(StoreError):
+    """Another command holds the store longer than the station waits (exit 4): not damage."""
+
+    default_title = "Station busy"
+
+
+@contextmanager
+def crypto_errors(error: type[StationError], message: str, *, hint: str = "",
+                  opaque: bool = False) -> Iterator[None]:
+    """Turn whatever :mod:`crypto` refuses inside the block into ``error``.
+
+    This is the one place a :class:`~crypto.errors.CryptoError` becomes a station error.
+    The crypto message follows ``message`` after a colon, unless ``opaque``: a failed
+    decryption must not say which part failed.
+    """
+    try:
+        yield
+    except CryptoError as exc:
+        raise error(message if opaque else f"{message}: {exc}", hint=hint) from None

@@ -18,14 +18,16 @@ import json
 import os
 from typing import Any
 
-from crypto import envelope
+from crypto import certs, envelope
 from devices.pkcs11 import Card
-from station.cards import cert_sha256, device_errors
-from station.errors import CardError, StateError
+from station.cards import device_errors
+from station.errors import CardError, StateError, crypto_errors
 from station.home import Home
 
 __all__ = ["new_master", "wrap_for_card", "unwrap_with_card", "unwrap_with_recovery",
-           "store_key", "library_key", "seal_to_inbox", "open_inbox", "new_inbox_key"]
+           "store_key", "library_key", "seal_to_inbox", "open_inbox", "new_inbox_key", "INBOX_SECRET"]
+
+INBOX_SECRET = "audit-inbox"  # the store's secret holding the inbox's private key
 
 
 def new_master() -> bytearray:
@@ -41,11 +43,10 @@ def library_key(master: bytes) -> bytes:
 
 
 def _public_key_der(cert_der: bytes) -> tuple[bytes, str]:
-    from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-    key = x509.load_der_x509_certificate(cert_der).public_key()
+    key = certs.load(cert_der).public_key()
     spki = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1":
         return spki, "ec"
@@ -56,29 +57,28 @@ def _public_key_der(cert_der: bytes) -> tuple[bytes, str]:
 
 def wrap_for_card(master: bytes, cert_der: bytes) -> dict[str, Any]:
     spki, kind = _public_key_der(cert_der)
-    card_id = cert_sha256(cert_der)
+    card_id = certs.fingerprint(cert_der)
     if kind == "ec":
         return envelope.ecdh_wrap(bytes(master), spki, card_id=card_id)
     return envelope.rsa_wrap(bytes(master), spki, card_id=card_id)
 
 
 def unwrap_with_card(slot: dict[str, Any], card: Card) -> bytearray:
-    """The card does the private-key half; a mismatch is opaque (EnvelopeError)."""
-    with device_errors(card.serial):
+    """The card does the private-key half; a slot that does not open says nothing more."""
+    with crypto_errors(StateError, f"the key slot of card {card.serial} does not open", opaque=True,
+                       hint="enroll the card again"), device_errors(card.serial):
         if slot.get("kind", "").startswith("ecdh"):
             return bytearray(envelope.ecdh_unwrap(slot, card.ecdh_derive))
         return bytearray(envelope.rsa_unwrap(slot, card.rsa_decrypt))
 
 
 def unwrap_with_recovery(home: Home, code: str) -> bytearray:
-    slot = home.keyslots().get("recovery")
+    slot = home.keyslots().recovery
     if not slot:
         raise StateError("this station has no recovery slot")
-    try:
+    with crypto_errors(StateError, "the recovery code does not open this station",
+                       hint="type the code exactly as printed at init", opaque=True):
         return bytearray(envelope.recovery_unwrap(slot, code))
-    except envelope.EnvelopeError:
-        raise StateError("the recovery code does not open this station",
-                         hint="type the code exactly as printed at init") from None
 
 
 # -- audit inbox ------------------------------------------------------------------------
@@ -95,12 +95,18 @@ def new_inbox_key() -> tuple[bytes, str]:
 
 
 def seal_to_inbox(home: Home, entry: dict[str, Any]) -> None:
-    inbox = home.keyslots().get("inbox")
+    inbox = home.keyslots().inbox
     if not inbox:
         return
     payload = json.dumps(entry, ensure_ascii=False).encode()
     data_key = os.urandom(32)
-    sealed = envelope.ecdh_wrap(data_key, base64.b64decode(inbox), card_id="audit-inbox")
+    with crypto_errors(StateError, "keyslots.json in the station home is damaged (its audit inbox key)",
+                       hint="restore the station home from a backup (`seal-station backup restore`)"):
+        try:
+            public = base64.b64decode(inbox, validate=True)
+        except ValueError:
+            public = b""
+        sealed = envelope.ecdh_wrap(data_key, public, card_id="audit-inbox")
     sealed["payload"] = base64.b64encode(envelope.seal(data_key, payload, b"audit-inbox")).decode()
     home.append_inbox(sealed)
 
@@ -122,6 +128,6 @@ def open_inbox(home: Home, private_der: bytes) -> list[dict[str, Any]]:
             data_key = envelope.ecdh_unwrap(sealed, derive)
             payload = envelope.open_(data_key, base64.b64decode(sealed["payload"]), b"audit-inbox")
             out.append(json.loads(payload))
-        except (envelope.EnvelopeError, ValueError, KeyError):
+        except (ValueError, KeyError, TypeError, AttributeError):  # CryptoError is a ValueError
             out.append({"action": "inbox-entry-unreadable", "outcome": "failed"})
     return out

@@ -14,20 +14,20 @@ the change made and its receipt unsigned, and the same officer's next event sign
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from station import faults
 from station.errors import InputError, PolicyError, StationError
-from station.model import Authorization, RegistrySeal, Role, SealEvent, SealState
+from station.model import Authorization, RegistrySeal, Role, SealEvent
+from station.vocabulary import SealState
 from station.store.authorizations import Authorizations
-from station.store.lifecycle import Renewals, SealEvents, SealRegistry
+from station.registering import now_iso, record_event
+from station.store.lifecycle import SealEvents, SealRegistry
 
 if TYPE_CHECKING:  # pragma: no cover
     from station.session import Session
 
 __all__ = ["ACTIONS", "TRANSITIONS", "REASONS", "SealStatus", "check_reason", "change_state", "search",
-           "status", "registry", "record_made", "sign_pending_receipts", "revoked_card_seal", "wipe_revoked"]
+           "status", "registry", "sign_pending_receipts", "revoked_card_seal", "wipe_revoked"]
 
 A, F, L, R = SealState.ACTIVE, SealState.FROZEN, SealState.LOST, SealState.REVOKED
 TRANSITIONS: dict[str, tuple[frozenset[SealState], SealState]] = {
@@ -53,10 +53,6 @@ class SealStatus:
     events: tuple[SealEvent, ...]
     authorizations: tuple[Authorization, ...]
     receipt: str | None  # the issuance receipt
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def check_reason(text: str) -> tuple[str, str]:
@@ -146,7 +142,7 @@ def change_state(session: Session, esid: str, action: str, reason: str, *,
     if action == "revoke":
         sigs = _quorum(session, esid, event_digest(esid, action, code, text, at), supervisors)
     with session.store.transaction():
-        event_id = _record(session, seal, action, target, code, text, at, sigs)
+        event_id = record_event(session, seal, action, target, code, text, at, sigs)
     return _signed(session, esid, event_id)
 
 
@@ -165,17 +161,6 @@ def _quorum(session: Session, esid: str, digest: bytes, supervisors: Sequence[tu
                       "have co-authorized the revocation", "each supervisor inserts their card (--supervisor)")
     return [{"serial": c.serial, "cert_sha256": c.cert_sha256, "name": c.name, "algorithm": c.algorithm,
              "signature": c.signature.hex()} for c in done]
-
-
-def _record(session: Session, seal: RegistrySeal, action: str, target: SealState, code: str, text: str,
-            at: str, sigs: Sequence[dict]) -> int:
-    """The change, its event and its audit entry, in the caller's transaction."""
-    SealRegistry(session.store).set_state(seal.esid, target.value, None if target is A else text, at)
-    event_id = SealEvents(session.store).add(seal.esid, action, seal.state, target.value, code, text, at,
-                                             session.actor.cert_sha256, session.actor.name, sigs)
-    session.log(action, seal.esid, "ok", reason=code, text=text, state=target.value, event=event_id,
-                supervisors=[s["name"] for s in sigs])
-    return event_id
 
 
 def _signed(session: Session, esid: str, event_id: int) -> SealEvent:
@@ -206,27 +191,6 @@ def sign_pending_receipts(session: Session) -> int:
     return done
 
 
-def record_made(session: Session, esid: str, app: Any, functions: Sequence[str]) -> None:
-    """What the ceremony's record step adds, in its transaction: a personal seal is
-    authorized to its holder, and a renewal links both seals and revokes the old one."""
-    from station.authorization import grant_holder
-
-    SealRegistry(session.store).add(esid)
-    grant_holder(session, esid, app, functions)
-    renewals = Renewals(session.store)
-    old = renewals.renews(app.id)
-    if old is None:
-        return
-    renewals.finish(app.id, esid)
-    registry_ = SealRegistry(session.store)
-    registry_.link(old, esid)
-    previous = registry_.get(old)
-    if previous is not None and previous.state != R.value:
-        faults.checkpoint("renew-revoke")
-        _record(session, previous, "revoke", R, "renewed", f"renewed: {esid}", now_iso(), [])
-    faults.checkpoint("renew-link")
-
-
 def revoked_card_seal(session: Session, serial: str) -> RegistrySeal | None:
     """The revoked seal last written on this card, if the card's newest seal is revoked."""
     seals = SealRegistry(session.store).by_card(serial)
@@ -245,7 +209,7 @@ def _esid_of(der: bytes) -> str | None:
 def wipe_revoked(session: Session, serial: str, pin: str) -> str:
     """Delete a revoked seal's SESeal from its card (the station offers it); audited."""
     from station.cards import device_errors
-    from station.making import SEAL_LABEL
+    from station.reserving import SEAL_LABEL
     from station.session import unlock_card
 
     seal = revoked_card_seal(session, serial)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 
-__all__ = ["Role", "CardState", "Actor", "CardView", "Enrollment", "AuditEntry", "TreeHead", "AuditReport",
-           "ApplicationState", "ImpressionState", "Application", "Impression", "SealState", "SealFunction",
+from station.vocabulary import ApplicationState, ImpressionState, SealKind
+
+__all__ = ["Role", "CardState", "Actor", "CardView", "Enrollment", "AuditEntry", "AuditRow", "TreeHead",
+           "AuditReport", "Application", "Impression", "CoSignature", "Seal", "Issuance", "IssuedRecord",
            "RegistrySeal", "SealEvent", "Authorization"]
 
 
@@ -53,12 +54,15 @@ class CardView:
 
 @dataclass(frozen=True)
 class Enrollment:
+    """A card enrolled at the station; a removed card keeps its row (old receipts verify)."""
+
     serial: str
     cert_sha256: str
     role: Role
     name: str
-    certificate: bytes
-    enrolled_at: datetime
+    certificate: bytes = field(repr=False)
+    enrolled_at: str  # ISO time, UTC
+    removed_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,16 @@ class AuditEntry:
     outcome: str  # ok | refused | failed
     terminal: dict
     details: dict
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One stored log row: the entry text and the leaf hash and root recorded with it."""
+
+    seq: int
+    entry: str
+    leaf: bytes
+    root: bytes
 
 
 @dataclass(frozen=True)
@@ -93,24 +107,7 @@ class AuditReport:
     heads_checked: int
 
 
-# -- applications and the impression library (issue #3) ---------------------------------
-class ApplicationState(str, enum.Enum):
-    """submitted -> approved | rejected (returned with a reason); approved -> made."""
-
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    MADE = "made"
-
-
-class ImpressionState(str, enum.Enum):
-    """Only an active impression can be made into a seal; destroyed is for ever."""
-
-    ACTIVE = "active"
-    DISABLED = "disabled"
-    DESTROYED = "destroyed"
-
-
+# -- applications and the impression library ---------------------------------------------
 @dataclass(frozen=True)
 class Application:
     """An application form (申请单) as entered at the counter, and what became of it.
@@ -121,7 +118,7 @@ class Application:
     """
 
     id: int
-    seal_kind: str  # official|department|contract|finance|special|personal-name|personal-signature
+    seal_kind: SealKind
     unit: str
     credit_code: str | None
     seal_name: str
@@ -129,7 +126,7 @@ class Application:
     holder_name: str | None
     holder_id_type: str | None
     holder_id: str | None
-    state: str  # ApplicationState value
+    state: ApplicationState
     impression_id: int | None
     entered_by: str
     entered_by_name: str
@@ -144,6 +141,14 @@ class Application:
     height_mm: int = 0
     original_sha256: str = ""
     png_sha256: str = ""
+    width_px: int = 0
+    height_px: int = 0
+    source_format: str = "png"
+
+    def __post_init__(self) -> None:
+        # Rows and forms hand over the stored text; the record holds the words themselves.
+        object.__setattr__(self, "seal_kind", SealKind(self.seal_kind))
+        object.__setattr__(self, "state", ApplicationState(self.state))
 
 
 @dataclass(frozen=True)
@@ -153,8 +158,8 @@ class Impression:
     id: int
     unit: str
     seal_name: str
-    seal_kind: str
-    state: str  # ImpressionState value
+    seal_kind: SealKind
+    state: ImpressionState
     width_mm: int
     height_mm: int
     original_sha256: str
@@ -169,25 +174,67 @@ class Impression:
     changed_by: str | None = None
     reason: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seal_kind", SealKind(self.seal_kind))
+        object.__setattr__(self, "state", ImpressionState(self.state))
+
+
+# -- seals made here and their issuance ----------------------------------------------------
+@dataclass(frozen=True)
+class CoSignature:
+    """One supervisor's signature over the issuance digest."""
+
+    serial: str
+    cert_sha256: str
+    name: str
+    algorithm: str
+    signature: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Seal:
+    """A seal made at this station, as recorded (its DER is read on its own when needed)."""
+
+    esid: str
+    application_id: int
+    seal_sha256: str
+    card_serial: str
+    card_cert_sha256: str
+    name: str
+    unit: str
+    seal_kind: str
+    valid_start: str
+    valid_end: str
+    made_at: str
+    officer_cert_sha256: str
+    functions: tuple[str, ...]
+    state: str = "active"
+
+
+@dataclass(frozen=True)
+class Issuance:
+    """Who received a seal, who co-authorized it, and the receipt once it is signed."""
+
+    esid: str
+    recipient: str
+    issued_at: str
+    officer_cert_sha256: str
+    supervisors: tuple[CoSignature, ...]
+    digest: str
+    receipt: str | None = None
+    number: int | None = None  # the receipt number, reserved before the supervisors co-signed it
+
+
+@dataclass(frozen=True)
+class IssuedRecord:
+    """A seal with its issuance and the name of the officer who made it."""
+
+    seal: Seal
+    issuance: Issuance
+    officer_name: str
+
 
 # -- the life of a seal ----------------------------------------------------------------
-class SealState(str, enum.Enum):
-    """active -> frozen -> active; active|frozen -> lost -> active; anything -> revoked (final)."""
-
-    ACTIVE = "active"
-    FROZEN = "frozen"
-    LOST = "lost"
-    REVOKED = "revoked"
-
-
-class SealFunction(str, enum.Enum):
-    """What a seal may be used for (DOMAIN.md): office documents, web pages, login."""
-
-    OFFICE = "office"
-    WEB = "web"
-    LOGIN = "login"
-
-
 @dataclass(frozen=True)
 class RegistrySeal:
     """One line of the seal registry: a seal made here, where it is and what became of it."""

@@ -3,7 +3,7 @@
 The renewal is an application made from the old seal's (same unit, credit code, holder,
 seal name) on the active impression of that name, approved by the ceremony's own
 supervisors, and remembered as renewing the old seal. The ceremony's record step
-(:func:`station.lifecycle.record_made`) then links both seals and revokes the old one
+(:func:`station.registering.record_made`) then links both seals and revokes the old one
 with reason "renewed" in the same transaction that records the new seal — so a crash
 leaves either the old seal active and no new one recorded, or both linked and the old
 one revoked. Every binding rule of making (the card belongs to the applicant, one seal
@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from station import faults
 from station.errors import InputError, PolicyError
-from station.lifecycle import now_iso
-from station.model import Role, SealState
+from station.registering import now_iso
+from station.model import Role
+from station.vocabulary import SealState
 from station.store.lifecycle import Renewals, SealRegistry
 
 if TYPE_CHECKING:  # pragma: no cover

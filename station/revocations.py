@@ -1,7 +1,7 @@
 """The signed status list: every seal of this station that is not active, for verifiers.
 
 ``revocations export OUT`` writes one JSON document — station id, a sequence number that
-only grows (the station's counter ``status-list-seq``), the time, and each frozen, lost
+only grows (the station's counter ``status-seq``), the time, and each frozen, lost
 or revoked seal with its state, reason and time — signed by the acting card. A verifier
 trusts it through the enrollment bundle: the bundle's own signature must hold, the list
 must be from the bundle's station and signed by a card the bundle lists as enrolled at
@@ -48,13 +48,13 @@ class StatusList:
 
 
 def _body(session: Session) -> dict[str, Any]:
-    from station.lifecycle import now_iso
+    from station.registering import now_iso
     from station.store.counters import Counters
     from station.store.lifecycle import SealRegistry
 
     with session.store.transaction():
         rows = SealRegistry(session.store).not_active()
-        sequence = Counters(session.store).next_value("status-list-seq")
+        sequence = Counters(session.store).next_value("status-seq")
     return {"format": FORMAT, "station_id": session.config.station_id, "sequence": sequence,
             "time": now_iso(), "entries": [{"esid": e, "state": s, "reason": r, "time": t} for e, s, r, t in rows]}
 

@@ -5,9 +5,15 @@ here (for the role asked, if one is), it is valid now, and the card holds its pr
 key (a fresh challenge signed on the card and checked in software). Only then is the
 master key unwrapped through the card's slot and the store opened.
 
+Before anything is written, the card's witness (station/witness.py) must agree that the
+store is not older than what the card has seen; logout leaves a new witness on the card.
+
 Wrong PINs are counted by the station as well as by the card: SoftHSM never locks, and
 the regulations want a card to lock after about five tries. A card at the limit is
-refused before its PIN is even sent, until an administrator unblocks it.
+refused before its PIN is even sent, until an administrator unblocks it. Before a login
+the count lives in ``pin-tries.json`` and each wrong PIN is also sealed to the audit
+inbox; the login compares both with the store's count (station.settings), so a deleted
+counter or inbox is noticed, and only a store-backed path ever lowers a count.
 """
 
 from __future__ import annotations
@@ -16,29 +22,23 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from crypto import certs
 from crypto.algorithms import verify_signature
 from devices.pkcs11 import Card, Module
-from station import keys
+from station import keys, settings, witness
 from station.audit import Audit, make_entry
-from station.cards import (UNBLOCK_HINT, cert_sha256, certificate_window, device_errors,
-                           module_for, now, open_card)
+from station.cards import UNBLOCK_HINT, device_errors, module_for, open_card
+from station.clock import now
 from station.config import Config
 from station.errors import PinLockedError, PolicyError, StationError, WrongPinError
 from station.home import Home
 from station.model import Actor, Role
 from station.idle import IdleTimer
+from station.store.counters import Secrets
 from station.store.db import Store
+from station.store.enrollments import Enrollments
 
-__all__ = ["Session", "login", "unlock_card", "IdleTimer", "prove_possession", "actor_for", "common_name"]
-
-
-def common_name(cert_der: bytes) -> str:
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-
-    cert = x509.load_der_x509_certificate(cert_der)
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else cert.subject.rfc4514_string()
+__all__ = ["Session", "login", "unlock_card", "IdleTimer", "prove_possession", "actor_for"]
 
 
 def prove_possession(card: Card, config: Config) -> Any:
@@ -69,8 +69,7 @@ class Session:
     closed: bool = False
 
     def certificates(self) -> dict[str, bytes]:
-        rows = self.store.all("SELECT cert_sha256, certificate FROM enrollments")
-        return {r[0]: bytes(r[1]) for r in rows}
+        return Enrollments(self.store).certificates()
 
     def log(self, action: str, obj: str = "", outcome: str = "ok", **details: Any) -> int:
         return self.audit.append(self.actor, action, obj, outcome, details)
@@ -85,6 +84,7 @@ class Session:
             if self.card.probe():
                 with device_errors(self.card.serial):
                     self.audit.sign_head(self.signer, self.actor.cert_sha256)
+                witness.record(self)
         except StationError:
             pass  # the card went away: the next session's head covers these entries
         finally:
@@ -95,32 +95,33 @@ class Session:
 
 
 def actor_for(store: Store, cert_der: bytes) -> Actor | None:
-    row = store.one("SELECT serial, role, name FROM enrollments WHERE cert_sha256 = ? AND removed_at IS NULL",
-                    (cert_sha256(cert_der),))
-    if row is None:
+    enrollment = Enrollments(store).active(certs.fingerprint(cert_der))
+    if enrollment is None:
         return None
-    return Actor(cert_sha256(cert_der), row[2], Role(row[1]), row[0])
+    return Actor(enrollment.cert_sha256, enrollment.name, enrollment.role, enrollment.serial)
 
 
-def _refuse(home: Home, serial: str, cert: bytes | None, why: str, outcome: str = "refused") -> None:
-    actor = {"cert_sha256": cert_sha256(cert) if cert else "", "name": common_name(cert) if cert else "",
-             "role": "", "serial": serial}
-    keys.seal_to_inbox(home, make_entry(0, actor, "login", serial, outcome, {"reason": why}))
+def _refuse(home: Home, serial: str, cert: bytes | None, why: str, outcome: str = "refused",
+            action: str = "login") -> None:
+    actor = {"cert_sha256": certs.fingerprint(cert) if cert else "",
+             "name": certs.common_name(cert) if cert else "", "role": "", "serial": serial}
+    keys.seal_to_inbox(home, make_entry(0, actor, action, serial, outcome, {"reason": why}))
 
 
 def unlock_card(home: Home, config: Config, module: Module, serial: str, pin: str,
-                on_refusal: Any = None) -> Card:
+                on_refusal: Any = None, action: str = "card-login") -> Card:
     """Log in to any card (authorization, seal or supervisor card) with the station's
     wrong-PIN count: a card at the limit is refused before its PIN is even sent.
-    ``on_refusal(reason)`` records the refusal where the caller can (inbox or log)."""
-    record = on_refusal or (lambda reason: None)
+    ``on_refusal(reason)`` records the refusal where the caller can (inbox or log);
+    without one it goes to the audit inbox under ``action``."""
+    record = on_refusal or (lambda reason: _refuse(home, serial, None, reason, action=action))
     failures = home.pin_failures(serial)
     if failures >= config.max_pin_tries:
         record("card locked")
         raise PinLockedError(f"card {serial} is locked after {failures} wrong PINs", hint=UNBLOCK_HINT)
-    card = open_card(module, serial)
     try:
-        with device_errors(serial):
+        with module.hold(), device_errors(serial):  # no re-initialisation between finding and login
+            card = open_card(module, serial)
             card.login(pin)
     except WrongPinError as exc:
         failures += 1
@@ -137,8 +138,8 @@ def unlock_card(home: Home, config: Config, module: Module, serial: str, pin: st
     except PinLockedError:
         record("card locked")
         raise
-    if failures:
-        home.set_pin_failures(serial, 0)
+    if failures and getattr(home, "authenticated", False):
+        home.set_pin_failures(serial, 0)  # a login's own count starts again in station.settings
     return card
 
 
@@ -159,46 +160,62 @@ def login(home: Home, serial: str, pin: str, *, role: Role | None = None,
 
 def _open_session(home: Home, config: Config, module: Module, card: Card, role: Role | None) -> Session:
     cert = card.certificate
-    slot_entry = home.keyslots().get("slots", {}).get(cert_sha256(cert))
+    slot_entry = home.keyslots().for_cert(certs.fingerprint(cert))
     if slot_entry is None:
         _refuse(home, card.serial, cert, "not enrolled")
         raise PolicyError(f"card {card.serial} is not enrolled at this station", reason="not-enrolled",
                           hint="an administrator must enroll it first")
-    if role is not None and slot_entry["role"] != role.value:
-        _refuse(home, card.serial, cert, f"enrolled as {slot_entry['role']}, not {role.value}")
-        raise PolicyError(f"card {card.serial} is enrolled as {slot_entry['role']}, not as {role.value}",
+    if role is not None and slot_entry.role is not role:
+        _refuse(home, card.serial, cert, f"enrolled as {slot_entry.role.value}, not {role.value}")
+        raise PolicyError(f"card {card.serial} is enrolled as {slot_entry.role.value}, not as {role.value}",
                           reason="wrong-role", hint="use a card enrolled for this role")
-    start, end = certificate_window(cert)
+    start, end = certs.validity(cert)
     if not start <= now() <= end:
         _refuse(home, card.serial, cert, "certificate not valid now")
         raise PolicyError(f"the certificate on card {card.serial} is not valid now "
                           f"({start:%Y-%m-%d} – {end:%Y-%m-%d})", reason="cert-expired",
                           hint="renew the card's certificate and enroll it again")
     signer = prove_possession(card, config)
-    master = keys.unwrap_with_card(slot_entry["slot"], card)
+    master = keys.unwrap_with_card(slot_entry.slot, card)
     store = Store.open(home.db, keys.store_key(master))
     try:
         actor = actor_for(store, cert)
         if actor is None:
             raise PolicyError(f"card {card.serial} has been removed from this station",
                               reason="not-enrolled", hint="ask an administrator")
+        if role is not None and actor.role is not role:  # keyslots.json is public: the store decides
+            raise PolicyError(f"card {card.serial} is enrolled as {actor.role.value}, not as {role.value}",
+                              reason="wrong-role", hint="use a card enrolled for this role")
         audit = Audit(store)
+        try:
+            earlier = witness.check(card, store, audit)
+        except witness.RolledBackError:
+            _refuse(home, card.serial, cert, "the station's records are older than the card has seen")
+            raise
         session = Session(home, config, module, card, actor, signer, store, audit, master)
         with store.transaction():
-            _drain_inbox(session)
-            session.log("login", card.serial)
+            refusal = settings.at_login(session, _drain_inbox(session))
+            if refusal is None:
+                session.log("login", card.serial)
+        if refusal is not None:
+            raise refusal
+        if earlier:  # the card saw the store this one was restored from
+            witness.adopt(session, earlier)
         return session
     except BaseException:
         store.close()
         raise
 
 
-def _drain_inbox(session: Session) -> None:
-    row = session.store.one("SELECT value FROM secrets WHERE name = 'audit-inbox'")
-    if row is None:
-        return
-    for entry in keys.open_inbox(session.home, bytes(row[0])):
+def _drain_inbox(session: Session) -> list[dict[str, Any]]:
+    """Move the inbox into the log; returns its entries (station.settings counts wrong PINs)."""
+    private = Secrets(session.store).get(keys.INBOX_SECRET)
+    if private is None:
+        return []
+    entries = keys.open_inbox(session.home, private)
+    for entry in entries:
         session.audit.append(entry.get("actor"), entry.get("action", "?"), entry.get("object", ""),
                              entry.get("outcome", "failed"), entry.get("details", {}),
                              time=entry.get("time"), terminal=entry.get("terminal"))
     session.home.clear_inbox()
+    return entries

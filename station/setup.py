@@ -9,61 +9,58 @@ the new slot opens before saving it — a slot that cannot open is never written
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 from typing import Callable
 
-from crypto import envelope
+from crypto import certs, envelope
 from station import config as config_mod
-from station import keys
+from station import keys, settings
 from station.audit import Audit
-from station.cards import cert_sha256, certificate_window, device_errors, module_for, now, open_card
+from station.cards import check_module_path, device_errors, module_for, open_card
+from station.clock import now
 from station.errors import InputError, PolicyError, StateError
-from station.home import Home
-from station.model import Actor, Role
-from station.session import Session, common_name, prove_possession
+from station.home import Home, atomic_write
+from station.inputs import read_file
+from station.model import Actor, Enrollment, Role
+from station.session import Session, prove_possession
+from station.store.counters import Meta, Secrets
 from station.store.db import Store
+from station.store.enrollments import Enrollments
+from station.store.keyslots import CardSlot, KeySlots
+from station.store.settings import SettingsRows
 
-__all__ = ["init_station", "enroll", "check_chain"]
-
-
-def check_chain(cert_der: bytes, anchors: list[bytes]) -> bool:
-    """True when the certificate is an anchor or is directly issued by one."""
-    from cryptography import x509
-
-    cert = x509.load_der_x509_certificate(cert_der)
-    for der in anchors:
-        if der == cert_der:
-            return True
-        ca = x509.load_der_x509_certificate(der)
-        try:
-            cert.verify_directly_issued_by(ca)
-            return True
-        except (ValueError, TypeError, Exception):  # InvalidSignature is not a ValueError
-            continue
-    return False
+__all__ = ["init_station", "enroll"]
 
 
 def init_station(home: Home, *, module: str, trust: list[Path], station_id: str) -> str:
     """Create a station in ``home``; returns the recovery code (shown once, never stored)."""
     if home.initialised():
         raise StateError(f"a station already exists in {home.path}", hint="use another --home")
-    if not station_id or len(station_id) > 32 or not station_id.replace("-", "").isalnum():
-        raise InputError("the station id must be 1-32 letters, digits or '-'")
+    config_mod.check_station_id(station_id)
     if not trust:
         raise InputError("at least one trusted CA certificate (--trust CA.pem) is needed")
-    from cryptography import x509
-
-    home.path.mkdir(parents=True, exist_ok=True)
-    home.trust_dir.mkdir(exist_ok=True)
-    names = []
-    for i, path in enumerate(trust, 1):
+    pems = []
+    for path in trust:
+        data = read_file(path, "CA certificate", 1024 * 1024)
         try:
-            data = Path(path).read_bytes()
-            x509.load_pem_x509_certificates(data)
-        except (OSError, ValueError) as exc:
+            if b"-----BEGIN" not in data:
+                raise certs.CertificateError("no PEM block")
+            certs.der_certificates(data)
+        except certs.CertificateError as exc:
             raise InputError(f"{path}: not a PEM certificate ({exc})") from None
+        pems.append(data)
+    try:
+        check_module_path(module, home)
+    except StateError as exc:  # typed by the person running init: bad input
+        raise InputError(exc.message, hint=exc.hint) from None
+    home.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(home.path, 0o700)
+    home.trust_dir.mkdir(mode=0o700, exist_ok=True)
+    names = []
+    for i, data in enumerate(pems, 1):
         name = f"ca-{i}.pem"
-        (home.trust_dir / name).write_bytes(data)
+        atomic_write(home.trust_dir / name, data)
         names.append(name)
     master = keys.new_master()
     code = envelope.recovery_code_new()
@@ -71,16 +68,20 @@ def init_station(home: Home, *, module: str, trust: list[Path], station_id: str)
     store = Store.open(home.db, keys.store_key(master), create=True)
     try:
         with store.transaction():
-            store.execute("INSERT INTO meta (key, value) VALUES ('station_id', ?)", (station_id,))
-            store.execute("INSERT INTO secrets (name, value) VALUES ('audit-inbox', ?)", (inbox_private,))
+            Meta(store).put("station_id", station_id)
+            Secrets(store).add(keys.INBOX_SECRET, inbox_private)
             Audit(store).append(None, "init", station_id, "ok", {"module": module})
     finally:
         store.close()
-    home.save_keyslots({"station_id": station_id, "slots": {},
-                        "recovery": envelope.recovery_wrap(bytes(master), code),
-                        "inbox": inbox_public})
+    home.save_keyslots(KeySlots(station_id, {}, envelope.recovery_wrap(bytes(master), code), inbox_public))
     config_mod.save(home.config_file, config_mod.Config(
         station_id=station_id, module=module, trust=tuple(names)))
+    store = Store.open(home.db, keys.store_key(master))
+    try:
+        with store.transaction():
+            settings.adopt(store, home)  # the copy that counts: files are compared with it at login
+    finally:
+        store.close()
     for i in range(len(master)):
         master[i] = 0
     return code
@@ -91,7 +92,7 @@ def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None 
     """Enroll the card ``serial`` for ``role``; ``by`` is an admin session, or none for the first."""
     slots = home.keyslots()
     if by is None:
-        if slots.get("slots"):
+        if slots.slots:
             raise PolicyError("the station already has enrolled cards: enroll with --by ADMIN_SERIAL",
                               reason="needs-admin")
         if role is not Role.ADMIN:
@@ -113,7 +114,7 @@ def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None 
         with device_errors(serial):
             card.login(pin)
         cert = card.certificate
-        digest = cert_sha256(cert)
+        digest = certs.fingerprint(cert)
         refusal = _enroll_refusal(home, cert, digest, store)
         if refusal:
             audit.append(actor_by, "enroll", serial, "refused", {"reason": refusal, "role": role.value})
@@ -122,16 +123,13 @@ def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None 
         slot = keys.wrap_for_card(master, cert)
         if keys.unwrap_with_card(slot, card) != master:
             raise StateError("the new key slot does not open; nothing was saved")
-        name = common_name(cert)
+        name = certs.common_name(cert)
         with store.transaction():
-            store.execute("INSERT INTO enrollments (cert_sha256, serial, role, name, certificate, enrolled_at)"
-                          " VALUES (?, ?, ?, ?, ?, ?)", (digest, serial, role.value, name, cert, now().isoformat()))
+            Enrollments(store).add(Enrollment(serial, digest, role, name, cert, now().isoformat()))
             audit.append(actor_by, "enroll", serial, "ok", {"role": role.value, "name": name,
                                                              "cert_sha256": digest})
-            slots.setdefault("slots", {})[digest] = {
-                "serial": serial, "role": role.value, "name": name, "cert_sha256": digest,
-                "certificate": base64.b64encode(cert).decode(), "slot": slot}
-            home.save_keyslots(slots)
+            home.save_keyslots(slots.with_slot(CardSlot(serial, role, name, digest,
+                                                        base64.b64encode(cert).decode(), slot)))
         return Actor(digest, name, role, serial)
     finally:
         module.forget(serial)
@@ -142,11 +140,13 @@ def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None 
 
 
 def _enroll_refusal(home: Home, cert: bytes, digest: str, store: Store) -> str:
-    if store.one("SELECT 1 FROM enrollments WHERE cert_sha256 = ? AND removed_at IS NULL", (digest,)):
+    if Enrollments(store).active(digest) is not None:
         return "it is already enrolled (one card, one role)"
-    start, end = certificate_window(cert)
+    start, end = certs.validity(cert)
     if not start <= now() <= end:
         return "its certificate is not valid now"
-    if not check_chain(cert, home.trust_anchors()):
+    anchors = (settings.AuthenticatedHome(home.path, store).trust_anchors()
+               if SettingsRows(store).get("trust") is not None else home.trust_anchors())
+    if not certs.issued_by(cert, anchors):
         return "its certificate is not issued by a CA this station trusts"
     return ""

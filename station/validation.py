@@ -17,13 +17,13 @@ import unicodedata
 from datetime import date
 
 from station.errors import InputError
+from station.vocabulary import SealKind, values
 
 __all__ = [
     "CREDIT_CODE_ALPHABET",
     "UNIT_SEAL_KINDS",
     "PERSONAL_SEAL_KINDS",
     "SEAL_KINDS",
-    "SEAL_KIND_NAMES",
     "IDENTITY_DOC_TYPES",
     "IDENTITY_DOC_NAMES",
     "check_credit_code",
@@ -211,33 +211,23 @@ def check_identity(doc_type: str, number: str) -> str:
 
 # --- seal kinds and names ----------------------------------------------------------------
 
-UNIT_SEAL_KINDS: tuple[str, ...] = ("official", "department", "contract", "finance", "special")
-PERSONAL_SEAL_KINDS: tuple[str, ...] = ("personal-name", "personal-signature")
-SEAL_KINDS: tuple[str, ...] = UNIT_SEAL_KINDS + PERSONAL_SEAL_KINDS
-SEAL_KIND_NAMES: dict[str, tuple[str, str]] = {
-    "official": ("单位公章", "Official seal"),
-    "department": ("部门章", "Department seal"),
-    "contract": ("合同专用章", "Contract seal"),
-    "finance": ("财务专用章", "Finance seal"),
-    "special": ("其他专用章", "Special-purpose seal"),
-    "personal-name": ("个人名章", "Personal name seal"),
-    "personal-signature": ("个人签名", "Personal signature"),
-}
+UNIT_SEAL_KINDS: tuple[str, ...] = tuple(k.value for k in SealKind if not k.personal)
+PERSONAL_SEAL_KINDS: tuple[str, ...] = tuple(k.value for k in SealKind if k.personal)
+SEAL_KINDS: tuple[str, ...] = tuple(values(SealKind))
 # Control, format (bidi overrides, zero-width), surrogate, private, unassigned, line breaks.
 _BAD_NAME_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def check_seal_kind(kind: str) -> str:
     """Return ``kind`` if it is one of :data:`SEAL_KINDS`, else raise InputError."""
-    if kind not in SEAL_KIND_NAMES:
+    if kind not in SEAL_KINDS:
         raise InputError(f"unknown seal kind {kind!r}", hint="Use one of: " + ", ".join(SEAL_KINDS))
     return kind
 
 
 def seal_kind_name(kind: str, lang: str = "zh") -> str:
-    """Display name of a seal kind in ``zh`` or ``en``."""
-    zh, en = SEAL_KIND_NAMES[check_seal_kind(kind)]
-    return zh if lang == "zh" else en
+    """Display name of a seal kind in ``zh`` (any ``zh_*``) or ``en``: :class:`SealKind`'s."""
+    return SealKind(check_seal_kind(kind)).name_in(lang)
 
 
 def check_seal_name(name: str) -> str:

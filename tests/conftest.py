@@ -17,14 +17,14 @@ from typing import Iterator
 
 import pytest
 
-from tests.helpers import DemoWorld, copy_home, wipe_seal_card
+from tests.helpers import DemoWorld, copy_home, remember_store_key, reset_pins, wipe_seal_card
 
 
 @pytest.fixture(scope="session")
 def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
     from devices import pkcs11 as dev_pkcs11
     from devices import softhsm
-    from station.demo import build_demo
+    from station.demo import build_demo_world
     from station.home import Home
 
     assert not dev_pkcs11._MODULES, "the PKCS#11 module was loaded before SOFTHSM2_CONF was set"
@@ -35,9 +35,11 @@ def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
     os.environ["SOFTHSM2_CONF"] = str(conf)
     os.environ["SEAL_STATION_HOME"] = str(home.path)
     try:
-        cards, used = build_demo(home)
-        assert used == conf
-        yield DemoWorld(home=home, conf=conf, cards=cards)
+        info = build_demo_world(home)
+        assert info.conf == conf
+        world = DemoWorld(home=home, conf=conf, cards=info.cards, recovery_code=info.recovery_code)
+        remember_store_key(home, world.card("admin"))
+        yield world
     finally:
         for k, v in saved.items():
             if v is None:
@@ -67,7 +69,7 @@ def world(demo_world: DemoWorld, module) -> Iterator[DemoWorld]:
     for c in demo_world.cards:
         if any(p.name.replace("-", "").endswith(c.serial) for p in shelf.iterdir()):
             softhsm.insert(demo_world.conf, c.serial)
-        demo_world.home.set_pin_failures(c.serial, 0)
+    reset_pins(demo_world.home)
     module.scan()  # no card is logged in now: SoftHSM re-reads its token directory
 
 

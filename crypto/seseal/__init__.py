@@ -32,8 +32,8 @@ from .model import Chain, ParsedSeal, ParsedSignature, SealReport, SignatureRepo
 from .parsing import parse
 from .verification import verify
 
-# ``Chain`` (the type of a report's ``chain``) stays importable from here, as it was
-# from the single module, but is not part of ``__all__``, as before.
+# ``Chain`` (the type of a report's ``chain``) is importable from here for type hints;
+# callers never build one, so it is not in ``__all__``.
 __all__ = [
     "SealFormatError",
     "SealBuildError",

@@ -11,24 +11,7 @@ from __future__ import annotations
 
 from asn1crypto import core, x509
 
-__all__ = [
-    "_CertDigest",
-    "_CertDigests",
-    "_Certs",
-    "_ExtData",
-    "_ExtDatas",
-    "_Header",
-    "_Picture",
-    "_PropertyV1",
-    "_PropertyV4",
-    "_SESSignature",
-    "_SESealV1",
-    "_SESealV4",
-    "_SealInfoV1",
-    "_SealInfoV4",
-    "_SignInfoV1",
-    "_TBSSign",
-]
+__all__: list[str] = []  # package-internal: the sibling modules import these names explicitly
 
 
 class _Header(core.Sequence):
@@ -37,6 +20,10 @@ class _Header(core.Sequence):
 
 class _Certs(core.SequenceOf):
     _child_spec = core.OctetString
+
+
+class _AnyList(core.SequenceOf):
+    _child_spec = core.Any
 
 
 class _CertDigest(core.Sequence):
@@ -63,7 +50,7 @@ class _PropertyV1(core.Sequence):
     _fields = [
         ("type", core.Integer),
         ("name", core.UTF8String),
-        ("certList", _Certs),
+        ("certList", core.Any),  # SEQUENCE OF OCTET STRING; vendors put other things in it
         ("createDate", x509.Time),
         ("validStart", x509.Time),
         ("validEnd", x509.Time),

@@ -19,18 +19,18 @@ from .der import _der_length
 from .errors import SealBuildError, SealFormatError
 from .verification import verify
 
-__all__ = ["_gtime", "_ia5", "_utc", "build_v4"]
+__all__ = ["build_v4"]
 
 
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
-        raise ValueError("datetimes must be timezone-aware")
+        raise SealBuildError("datetimes must be timezone-aware")
     return value.astimezone(timezone.utc)
 
 
 def _ia5(label: str, value: str) -> str:
     if not isinstance(value, str) or not value.isascii():
-        raise ValueError(f"{label} must be an ASCII string")
+        raise SealBuildError(f"{label} must be an ASCII string")
     return value
 
 
@@ -63,12 +63,12 @@ def build_v4(
     other than its certificate's is caught here, not by the seal's first reader.
     """
     if not certs:
-        raise ValueError("certList needs at least the seal card's certificate")
+        raise SealBuildError("certList needs at least the seal card's certificate")
     start, end = _utc(valid_start), _utc(valid_end)
     if start > end:
-        raise ValueError("valid_start is after valid_end")
+        raise SealBuildError("valid_start is after valid_end")
     if not isinstance(seal_type, int) or not isinstance(width_mm, int) or not isinstance(height_mm, int):
-        raise ValueError("seal_type, width_mm and height_mm must be integers")
+        raise SealBuildError("seal_type, width_mm and height_mm must be integers")
     info = _SealInfoV4(
         {
             "header": {"id": "ES", "version": 4, "vid": _ia5("vid", vid)},

@@ -13,30 +13,14 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from asn1crypto import x509
-from cryptography import x509 as _rust_x509
 
+from ..certs import load as load_certificate
 from ..algorithms import verify_signature
 from .der import _Part, _Unusual, _bits, _tlv
 from .errors import SealFormatError
-from .names import _COMMON_NAME, _PLAIN_LABELS, _dn, _plain_dn, _plain_text
+from .names import _COMMON_NAME, _PLAIN_LABELS, _dn, _plain_dn, _plain_text, _tolerant_dn
 
-__all__ = [
-    "_Cert",
-    "_anchors",
-    "_common_name",
-    "_iso",
-    "_issued_by",
-    "_load_cert",
-    "_name",
-    "_plain_name",
-    "_serial",
-    "_spans",
-    "_summary",
-    "_tbs_spans",
-    "_trusted",
-    "_validity",
-    "certificate_summary",
-]
+__all__ = ["certificate_summary"]
 
 
 def _iso(value: Any) -> str | None:
@@ -61,13 +45,14 @@ class _Cert:
     names for chains, names outside the plain cases of :func:`_plain_name`).
     """
 
-    __slots__ = ("der", "rust", "_asn1", "names", "spans")
+    __slots__ = ("der", "rust", "_asn1", "names", "spans", "odd_names")
 
     def __init__(self, der: bytes, rust: Any) -> None:
         self.der, self.rust = der, rust
+        self.odd_names = False  # a name attribute asn1crypto cannot read (see _load_cert)
         self._asn1: x509.Certificate | None = None
         self.names: list[Any] = [False, False]  # issuer, subject: False until _plain_name reads them
-        self.spans: tuple[_Part, _Part, _Part] | None = None  # serial, issuer, subject in the DER
+        self.spans: tuple[_Part, _Part, _Part, _Part] | None = None  # serial, issuer, subject, key
 
     @property
     def asn1(self) -> x509.Certificate:
@@ -78,16 +63,21 @@ class _Cert:
         return self._asn1
 
 
-def _load_cert(der: bytes) -> _Cert | None:
+def _load_cert(der: bytes, *, tolerant: bool = False) -> _Cert | None:
     """A certificate that is well formed, or None.
 
     Well formed: the Rust parser takes the DER, and the issuer and subject can be
     read. The Rust parser does not decode name strings, so a CN that is not UTF-8
     (one flipped byte) would pass it and then break the report; reading the names
     here (the plain way when it applies, kept for the report) catches that.
+
+    ``tolerant``: for a certificate whose bytes a verified signature covers (a seal's
+    certList): a name attribute in a string type asn1crypto does not expect (an
+    e-mail address as UTF8String, say) marks it ``odd_names`` instead of refusing it;
+    its names are then shown as :func:`.names._tolerant_dn` reads them.
     """
     try:
-        cert = _Cert(der, _rust_x509.load_der_x509_certificate(der))
+        cert = _Cert(der, load_certificate(der))
     except Exception:
         return None
     for which in (0, 1):
@@ -95,12 +85,15 @@ def _load_cert(der: bytes) -> _Cert | None:
             try:
                 _dn(cert.asn1.subject if which else cert.asn1.issuer)
             except Exception:
-                return None
+                if not tolerant:
+                    return None
+                cert.odd_names = True
     return cert
 
 
-def _tbs_spans(der: bytes) -> tuple[_Part, _Part, _Part]:
-    """The serialNumber, issuer and subject elements of a certificate's DER."""
+def _tbs_spans(der: bytes) -> tuple[_Part, _Part, _Part, _Part]:
+    """The serialNumber, issuer, subject and subjectPublicKeyInfo elements of a
+    certificate's DER."""
     _, pos, stop = _tlv(der, 0, len(der))
     tag, pos, stop = _tlv(der, pos, stop)  # tbsCertificate
     if tag != 0x30:
@@ -110,10 +103,10 @@ def _tbs_spans(der: bytes) -> tuple[_Part, _Part, _Part]:
     serial = _tlv(der, pos, stop)
     issuer = _tlv(der, _tlv(der, serial[2], stop)[2], stop)  # after the signature algorithm
     subject = _tlv(der, _tlv(der, issuer[2], stop)[2], stop)  # after validity
-    return serial, issuer, subject
+    return serial, issuer, subject, _tlv(der, subject[2], stop)
 
 
-def _spans(cert: _Cert) -> tuple[_Part, _Part, _Part]:
+def _spans(cert: _Cert) -> tuple[_Part, _Part, _Part, _Part]:
     if cert.spans is None:
         cert.spans = _tbs_spans(cert.der)
     return cert.spans
@@ -149,25 +142,42 @@ def _plain_name(cert: _Cert, which: int) -> list[list[tuple[bytes, str]]] | None
         if tag != 0x30:
             raise _Unusual
         while start < end:
-            tag, at, rdn_end = _tlv(der, start, end)
-            start = rdn_end
-            if tag != 0x31 or at == rdn_end:
+            # RDN SET { SEQUENCE { OID, value } ... }; every element here is short (< 128
+            # bytes) in the names this reads, so lengths are one byte (else: asn1crypto)
+            if der[start] != 0x31 or der[start + 1] & 0x80 or der[start + 1] == 0:
                 raise _Unusual
+            at, rdn_end = start + 2, start + 2 + der[start + 1]
+            start = rdn_end
             atoms = []
             while at < rdn_end:
-                tag, inner, atv_end = _tlv(der, at, rdn_end)
-                at = atv_end
-                oid_tag, oid_start, oid_end = _tlv(der, inner, atv_end)
-                value_tag, value_start, value_end = _tlv(der, oid_end, atv_end)
-                kind = der[oid_start:oid_end]
-                if tag != 0x30 or oid_tag != 0x06 or value_end != atv_end or kind not in _PLAIN_LABELS:
+                atv_end = at + 2 + der[at + 1]
+                oid_end = at + 4 + der[at + 3]
+                value_tag, value_start, value_end = der[oid_end], oid_end + 2, oid_end + 2 + der[oid_end + 1]
+                kind = der[at + 4 : oid_end]
+                if (der[at] != 0x30 or der[at + 2] != 0x06 or (der[at + 1] | der[at + 3] | der[oid_end + 1]) & 0x80
+                        or value_end != atv_end or atv_end > rdn_end or kind not in _PLAIN_LABELS):
                     raise _Unusual
                 atoms.append((kind, _plain_text(kind, value_tag, der[value_start:value_end])))
+                at = atv_end
             rdns.append(atoms)  # type: ignore[union-attr]
+        if start != end:
+            raise _Unusual
     except (_Unusual, SealFormatError, ValueError, IndexError):
         rdns = None
     cert.names[which] = rdns
     return rdns
+
+
+def _public_key(cert: _Cert) -> bytes:
+    """The DER SubjectPublicKeyInfo, sliced from the certificate (which the Rust parser
+    has checked) rather than parsed out of it a second time."""
+    try:
+        spans = _spans(cert)
+        if spans[3][0] == 0x30:
+            return cert.der[spans[2][2] : spans[3][2]]  # from the end of the subject
+    except (_Unusual, SealFormatError, IndexError):
+        pass
+    return cert.asn1["tbs_certificate"]["subject_public_key_info"].dump()
 
 
 def _name(cert: _Cert, which: int) -> str:
@@ -175,6 +185,11 @@ def _name(cert: _Cert, which: int) -> str:
     rdns = _plain_name(cert, which)
     if rdns is not None:
         return _plain_dn(rdns)
+    if cert.odd_names:
+        try:
+            return _dn(cert.asn1.subject if which else cert.asn1.issuer)
+        except Exception:
+            return _tolerant_dn(cert.der, _spans(cert)[1 + which])
     return _dn(cert.asn1.subject if which else cert.asn1.issuer)
 
 
@@ -223,6 +238,8 @@ def _common_name(cert: _Cert) -> str:
                 if kind == _COMMON_NAME:
                     return text
         return _plain_dn(rdns)
+    if cert.odd_names:
+        return _name(cert, 1)
     for rdn in reversed(list(cert.asn1.subject.chosen)):
         for atv in rdn:
             if atv["type"].native == "common_name" and isinstance(atv["value"].native, str):
@@ -252,7 +269,7 @@ def _issued_by(cert: _Cert, anchor: _Cert) -> bool:
     try:
         a1 = cert.asn1
         tbs = a1["tbs_certificate"]
-        if a1.issuer != anchor.asn1.subject:
+        if not _same_name(cert, anchor):
             return False
         if a1["signature_algorithm"].dump() != tbs["signature"].dump():
             return False  # RFC 5280 4.1.1.2: the unsigned copy must match the signed one
@@ -260,6 +277,19 @@ def _issued_by(cert: _Cert, anchor: _Cert) -> bool:
         return verify_signature(anchor.der, algorithm, tbs.dump(), _bits(a1["signature_value"]))
     except Exception:  # unknown algorithm, odd encodings: not trusted
         return False
+
+
+def _same_name(cert: _Cert, anchor: _Cert) -> bool:
+    """Is the certificate's issuer the anchor's subject? The same bytes are (and need
+    no decoding, so odd string types do not get in the way); otherwise asn1crypto's
+    comparison (RFC 5280 7.1 preparation) decides."""
+    try:
+        mine, theirs = _spans(cert)[1], _spans(anchor)[2]
+        if cert.der[mine[1] : mine[2]] == anchor.der[theirs[1] : theirs[2]]:
+            return True
+    except (_Unusual, SealFormatError, IndexError):
+        pass
+    return bool(cert.asn1.issuer == anchor.asn1.subject)
 
 
 def _trusted(cert: _Cert | None, anchors: list[_Cert]) -> bool:

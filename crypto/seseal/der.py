@@ -16,25 +16,10 @@ from typing import Any
 from asn1crypto import core, x509
 
 from ..algorithms import ECDSA_SHA256, RSA_SHA256, SM2_SM3
+from ..errors import CryptoError
 from .errors import SealFormatError
 
-__all__ = [
-    "_KNOWN_OIDS",
-    "_Part",
-    "_Unusual",
-    "_bits",
-    "_children",
-    "_der_length",
-    "_int",
-    "_kids",
-    "_oid",
-    "_prim",
-    "_text",
-    "_time",
-    "_tlv",
-    "_when",
-    "_whole_bits",
-]
+__all__: list[str] = []  # package-internal: the sibling modules import these names explicitly
 
 
 def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
@@ -43,6 +28,10 @@ def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
     Definite lengths only: DER is required, and an indefinite length would leave
     "the original bytes" of an element ambiguous.
     """
+    if pos + 1 < end:  # the common case first: a one-byte tag and a short length
+        tag, first = buf[pos], buf[pos + 1]
+        if first < 0x80 and tag & 0x1F != 0x1F and pos + 2 + first <= end:
+            return tag, pos + 2, pos + 2 + first
     if pos >= end:
         raise SealFormatError("truncated element")
     tag = buf[pos]
@@ -118,7 +107,7 @@ def _time(value: x509.Time) -> datetime:
 _Part = tuple[int, int, int]  # (first tag byte, content start, element end)
 
 
-class _Unusual(Exception):
+class _Unusual(CryptoError):
     """The fast v4 reader met something it leaves to asn1crypto."""
 
 
@@ -165,7 +154,18 @@ _KNOWN_OIDS = {core.ObjectIdentifier(oid).contents: oid for oid in (SM2_SM3, ECD
 def _oid(buf: bytes, part: _Part) -> str:
     raw = _prim(buf, part, 0x06)
     known = _KNOWN_OIDS.get(raw)
-    return known if known is not None else core.ObjectIdentifier(contents=raw).dotted
+    if known is not None:
+        return known
+    if not raw or raw[-1] & 0x80:
+        raise _Unusual
+    arcs, value = [], 0
+    for byte in raw:  # base 128, as asn1crypto's ``dotted`` reads it
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    first = min(arcs[0] // 40, 2)
+    return ".".join(map(str, (first, arcs[0] - 40 * first, *arcs[1:])))
 
 
 def _when(buf: bytes, part: _Part) -> datetime:

@@ -23,7 +23,7 @@ from .model import Chain, ParsedSignature, SignatureReport
 from .parsing import parse
 from .verification import _assess, _at_signing
 
-__all__ = ["_parse_signature", "parse_signature", "verify_signature_document"]
+__all__ = ["parse_signature", "verify_signature_document"]
 
 
 def parse_signature(data: bytes) -> ParsedSignature:
@@ -82,7 +82,10 @@ def verify_signature_document(
     """
     p = parse_signature(data)
     problems: list[str] = []
-    signer = _load_cert(p.signer_cert)
+    warnings: list[str] = []
+    # A signer certificate that the seal lists is covered by the maker's signature:
+    # read as tolerantly as the certList itself (see .verification._assess).
+    signer = _load_cert(p.signer_cert, tolerant=p.signer_cert in p.seal.certs)
     if signer is None:
         problems.append("signer-cert-malformed")
     try:
@@ -101,10 +104,10 @@ def verify_signature_document(
         listed = p.signer_cert in p.seal.certs
         if not listed:
             problems.append("signer-not-in-cert-list")
-    _at_signing(signer, p.time, "signer", problems)
+    _at_signing(signer, p.time, "signer", warnings)
     chain: Chain = "unchecked"
     if trust_anchors:
         chain = "ok" if _trusted(signer, _anchors(trust_anchors)) else "untrusted"
         if chain == "untrusted":
             problems.append("signer-cert-untrusted")
-    return SignatureReport(p, ok, seal, listed, chain, tuple(problems), signer)
+    return SignatureReport(p, ok, seal, listed, chain, tuple(problems), signer, tuple(warnings))

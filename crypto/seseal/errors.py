@@ -7,12 +7,14 @@ layer: a module of its own keeps the package free of import cycles.
 
 from __future__ import annotations
 
+from ..errors import CryptoError
+
 __all__ = ["SealBuildError", "SealFormatError"]
 
 
-class SealFormatError(ValueError):
+class SealFormatError(CryptoError):
     """The bytes are not a well-formed seal (or seal signature) we can read."""
 
 
-class SealBuildError(ValueError):
+class SealBuildError(CryptoError):
     """A seal just built does not verify: wrong certificate for the key, bad card."""

@@ -43,6 +43,8 @@ class ParsedSeal:
     signature: bytes = field(repr=False)
     signed_bytes: bytes = field(repr=False)
     timestamp: bytes | None = field(default=None, repr=False)
+    # certList entries that are not OCTET STRINGs (a vendor's habit): counted, not read
+    cert_list_others: int = 0
 
 
 Chain = Literal["ok", "untrusted", "unchecked"]
@@ -55,8 +57,9 @@ class SealReport:
     ``intact``: well formed, the maker signature verifies over the original bytes and
     the certList is usable. ``in_period``: validStart <= ``at`` <= validEnd. ``chain``:
     every certificate (maker and certList) issued by, or equal to, a trust anchor;
-    "unchecked" without anchors. Some problems are findings that do not by themselves
-    make a seal invalid (e.g. "maker-cert-expired-at-signing").
+    "unchecked" without anchors. ``problems`` name what makes the seal invalid, so it
+    is valid exactly when there are none; ``warnings`` name findings that do not (e.g.
+    "maker-cert-expired-at-signing", a certList entry that is not a certificate).
     """
 
     parsed: ParsedSeal
@@ -65,6 +68,7 @@ class SealReport:
     chain: Chain
     problems: tuple[str, ...]
     at: datetime
+    warnings: tuple[str, ...] = ()
     # (maker, certList) certificates as _assess loaded them, so to_json needs no re-load
     _certs: tuple[_Cert | None, tuple[_Cert | None, ...]] | None = field(
         default=None, repr=False, compare=False
@@ -80,7 +84,7 @@ class SealReport:
         if self._certs is not None:
             maker, listed = self._certs
         else:
-            maker, listed = _load_cert(p.maker_cert), tuple(_load_cert(der) for der in p.certs)
+            maker, listed = _load_cert(p.maker_cert), tuple(_load_cert(der, tolerant=True) for der in p.certs)
         certs = []
         for cert in listed:
             if cert is None:
@@ -104,6 +108,7 @@ class SealReport:
             "valid_end": _iso(p.valid_end),
             "certs": certs,
             "problems": list(self.problems),
+            "warnings": list(self.warnings),
         }
 
 
@@ -141,6 +146,7 @@ class SignatureReport:
     chain: Chain
     problems: tuple[str, ...]
     _signer: _Cert | None = field(default=None, repr=False, compare=False)
+    warnings: tuple[str, ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -165,4 +171,5 @@ class SignatureReport:
             "data_hash": p.data_hash.hex(),
             "seal": self.seal.to_json(),
             "problems": list(self.problems),
+            "warnings": list(self.warnings),
         }

@@ -12,22 +12,9 @@ import re
 
 from asn1crypto import core, x509
 
-from .der import _Unusual
+from .der import _Part, _tlv, _Unusual
 
-__all__ = [
-    "_COMMON_NAME",
-    "_ESCAPES",
-    "_IA5_TAGS",
-    "_PLAIN_LABELS",
-    "_PLAIN_STRINGS",
-    "_SHORT_NAMES",
-    "_SPECIAL",
-    "_dn",
-    "_escape",
-    "_plain_dn",
-    "_plain_labels",
-    "_plain_text",
-]
+__all__: list[str] = []  # package-internal: the sibling modules import these names explicitly
 
 
 _SHORT_NAMES = {
@@ -117,3 +104,45 @@ def _plain_dn(rdns: list[list[tuple[bytes, str]]]) -> str:
         else:
             parts.append("+".join(_PLAIN_LABELS[kind][0] + "=" + _escape(text) for kind, text in rdn))
     return ",".join(parts)
+
+
+# How a string type is decoded when asn1crypto's schema does not expect it there;
+# anything else (or bytes that do not decode) is shown as RFC 4514 "#" + hex.
+# (8-bit types: UTF-8 first, which vendors put even in IA5Strings, then Latin-1.)
+_ANY_STRING = {0x0C: ("utf-8",), 0x13: ("utf-8", "latin1"), 0x16: ("utf-8", "latin1"),
+               0x14: ("utf-8", "latin1"), 0x12: ("utf-8", "latin1"), 0x1A: ("utf-8", "latin1"),
+               0x1E: ("utf-16-be",), 0x1C: ("utf-32-be",)}
+_LABELS_BY_OID = {core.ObjectIdentifier(dotted).contents: _SHORT_NAMES[name]
+                  for dotted, name in x509.NameType._map.items() if name in _SHORT_NAMES}
+
+
+def _tolerant_dn(der: bytes, span: _Part) -> str:
+    """RFC 4514 text of a name whatever string types its attributes use.
+
+    For names asn1crypto refuses (a listed certificate of a vendor's seal with an
+    e-mail address as UTF8String, an x500UniqueIdentifier as text): the seal is read
+    tolerantly where its maker's signature covers it, and the name is still shown.
+    """
+    parts = []
+    _, start, end = span
+    while start < end:
+        _, at, rdn_end = _tlv(der, start, end)
+        start = rdn_end
+        atoms = []
+        while at < rdn_end:
+            _, inner, atv_end = _tlv(der, at, rdn_end)
+            at = atv_end
+            _, oid_start, oid_end = _tlv(der, inner, atv_end)
+            tag, value_start, value_end = _tlv(der, oid_end, atv_end)
+            kind = der[oid_start:oid_end]
+            label = _LABELS_BY_OID.get(kind) or core.ObjectIdentifier(contents=kind).dotted
+            text = "#" + der[oid_end:value_end].hex()
+            for codec in _ANY_STRING.get(tag, ()):
+                try:
+                    text = _escape(der[value_start:value_end].decode(codec))
+                    break
+                except UnicodeDecodeError:
+                    continue
+            atoms.append(f"{label}={text}")
+        parts.append("+".join(atoms))
+    return ",".join(reversed(parts))

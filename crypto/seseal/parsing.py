@@ -14,7 +14,7 @@ from typing import Any
 
 from asn1crypto import core
 
-from .asn1 import _CertDigests, _Certs, _SESealV1, _SESealV4
+from .asn1 import _AnyList, _CertDigests, _SESealV1, _SESealV4
 from .der import (
     _Unusual,
     _bits,
@@ -33,7 +33,7 @@ from .der import (
 from .errors import SealFormatError
 from .model import ParsedSeal
 
-__all__ = ["_common", "_parse", "_parse_v1", "_parse_v4", "_read_v4", "_read_v4_layout", "parse"]
+__all__ = ["parse"]
 
 
 def parse(data: bytes) -> ParsedSeal:
@@ -168,8 +168,9 @@ def _parse_v4(data: bytes, top: list[tuple[int, int, int]]) -> ParsedSeal:
     list_type = prop["certListType"].native
     certs: list[bytes] = []
     digests: list[tuple[str, bytes]] = []
+    others = 0
     if list_type == 1:
-        certs = [bytes(c.native) for c in _Certs.load(prop["certList"].dump(), strict=True)]
+        certs, others = _cert_entries(prop["certList"])
     elif list_type == 2:
         loaded = _CertDigests.load(prop["certList"].dump(), strict=True)
         digests = [(d["type"].native, bytes(d["value"].native)) for d in loaded]
@@ -186,7 +187,24 @@ def _parse_v4(data: bytes, top: list[tuple[int, int, int]]) -> ParsedSeal:
         signature=_bits(seal["signedValue"]),
         signed_bytes=data[top[0][1] : top[0][2]],
         timestamp=None if isinstance(stamp, core.Void) else _bits(stamp),
+        cert_list_others=others,
     )
+
+
+def _cert_entries(cert_list: core.Any) -> tuple[list[bytes], int]:
+    """The certificates of a certList (``SEQUENCE OF OCTET STRING``), and how many
+    entries are something else. Vendors put other values there (an IA5String, for
+    one); the maker signed them as they are, so they are counted and reported, not
+    a reason to refuse the whole seal. The list itself must still be a SEQUENCE."""
+    listed = _AnyList.load(cert_list.dump(), strict=True)
+    certs, others = [], 0
+    for entry in listed:
+        der = entry.dump()
+        if der[:1] in (b"\x04", b"\x24"):  # OCTET STRING, primitive or constructed
+            certs.append(bytes(core.OctetString.load(der, strict=True).native))
+        else:
+            others += 1
+    return certs, others
 
 
 def _parse_v1(data: bytes, top: list[tuple[int, int, int]]) -> ParsedSeal:
@@ -199,10 +217,12 @@ def _parse_v1(data: bytes, top: list[tuple[int, int, int]]) -> ParsedSeal:
     # GM/T 0031-2014: the maker signs DER(SEQUENCE{sealInfo, cert, signatureAlgorithm}),
     # assembled here from the original bytes of the three elements.
     inner = b"".join(data[s:e] for _, s, e in (top[0], sign_parts[0], sign_parts[1]))
+    certs, others = _cert_entries(info["property"]["certList"])
     return ParsedSeal(
         **_common(info, 1),
         cert_list_type=1,
-        certs=[bytes(c.native) for c in info["property"]["certList"]],
+        certs=certs,
+        cert_list_others=others,
         cert_digests=[],
         maker_cert=bytes(sign["cert"].native),
         algorithm=sign["signatureAlgorithm"].dotted,

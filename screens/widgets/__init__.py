@@ -1,1 +1,2 @@
-"""Self-contained widgets of the station UI."""
+"""What the screens share: the base screens and worker helper (base), the confirmation
+dialog (confirm), and self-contained widgets (cards, impression)."""

@@ -9,6 +9,8 @@ seal at a counter without any image protocol. The pixels come from
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
+
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
@@ -59,8 +61,8 @@ class ImpressionPreview(Widget):
     """
 
     def __init__(self, png: bytes | None = None, *, cells: int = 32, caption: str = "",
-                 **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.png = png
         self.cells = cells
         self.caption = caption

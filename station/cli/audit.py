@@ -1,4 +1,5 @@
-"""``seal-station audit verify``: is the audit log intact (in the store, or an export)?"""
+"""``seal-station audit verify`` and ``audit export``: is the audit log intact, in the
+store or in an export checked against the enrollment bundle?"""
 
 from __future__ import annotations
 
@@ -19,17 +20,44 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     av = a_sub.add_parser("verify", parents=[common])
     av.add_argument("--by")
     av.add_argument("--file")
+    av.add_argument("--bundle")
     av.add_argument("--json", action="store_true")
+    ae = a_sub.add_parser("export", parents=[common])
+    ae.add_argument("--jsonl", required=True)
+    ae.add_argument("--by", required=True)
+    ae.add_argument("--json", action="store_true")
     a.set_defaults(run=_audit)
 
 
+def _export(args: argparse.Namespace) -> int:
+    from station.audit import export_signed
+
+    if not args.jsonl.strip():
+        raise UsageError("the export file must be named")
+    session = session_for(args)
+    try:
+        count = export_signed(session, Path(args.jsonl))
+    finally:
+        session.close()
+    emit(args, {"file": args.jsonl, "lines": count}, f"audit log exported to {args.jsonl} ({count} lines)")
+    return 0
+
+
 def _audit(args: argparse.Namespace) -> int:
+    if args.audit_cmd == "export":
+        return _export(args)
     if args.audit_cmd != "verify":
-        raise UsageError("usage: seal-station audit verify (--by SERIAL | --file EXPORT)")
+        raise UsageError("usage: seal-station audit verify (--by SERIAL | --file EXPORT --bundle BUNDLE)")
     from station.audit import verify_and_record, verify_export
 
     if args.file:
-        report = verify_export(Path(args.file))
+        if not args.bundle:
+            raise UsageError("an export is trusted only through the enrollment bundle: give --bundle BUNDLE.json")
+        from station.receipts.bundle import load_bundle
+
+        bundle = load_bundle(Path(args.bundle))
+        problems = list(bundle.problems) or ([] if bundle.signature_ok else ["its signature does not verify"])
+        report = verify_export(Path(args.file), {e.cert_sha256: e.certificate for e in bundle.enrolled}, problems)
     else:
         session = session_for(args)
         try:

@@ -15,15 +15,17 @@ from typing import Any
 
 from station.cli.common import emit, session_for
 from station.errors import UsageError
+from station.vocabulary import ApplicationState, ImpressionState, SealKind, values
 
 __all__ = ["add_parsers"]
 
-_UNIT_KINDS = ("department", "contract", "finance", "special")
+_UNIT_KINDS = [k.value for k in SealKind if not k.personal and k is not SealKind.OFFICIAL]
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     a = sub.add_parser("apply", parents=[common], help="enter an application with its impression")
-    a.add_argument("--type", dest="seal_type", choices=["official", "personal-name", "personal-signature"])
+    a.add_argument("--type", dest="seal_type",
+                   choices=[k.value for k in SealKind if k.personal or k is SealKind.OFFICIAL])
     a.add_argument("--kind", choices=_UNIT_KINDS, help="a unit seal other than the official seal")
     a.add_argument("--unit")
     a.add_argument("--credit-code")
@@ -53,7 +55,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     rj.set_defaults(run=_reject)
 
     ls = sub.add_parser("applications", parents=[common], help="list applications")
-    ls.add_argument("--state", choices=["submitted", "approved", "rejected", "made"])
+    ls.add_argument("--state", choices=values(ApplicationState))
     ls.add_argument("--unit")
     ls.add_argument("--by")
     ls.add_argument("--json", action="store_true")
@@ -62,7 +64,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     im = sub.add_parser("impressions", parents=[common], help="search the impression library")
     im.add_argument("--name")
     im.add_argument("--unit")
-    im.add_argument("--state", choices=["active", "disabled", "destroyed"])
+    im.add_argument("--state", choices=values(ImpressionState))
     im.add_argument("--since", help="imported on or after (YYYY-MM-DD or ISO time)")
     im.add_argument("--until", help="imported on or before (YYYY-MM-DD or ISO time)")
     im.add_argument("--limit", type=int, default=200)
@@ -141,14 +143,14 @@ def _reject(args: argparse.Namespace) -> int:
 
     _need_by(args)
     if not args.reason.strip():
-        raise UsageError("--reason must say why the application is returned")
+        raise UsageError("--reason must say why the application is rejected")
     session = session_for(args)
     try:
         app = applications.reject(session, args.application, args.reason)
     finally:
         session.close()
     emit(args, {"application": app.id, "state": app.state, "reason": app.reason},
-         f"application {app.id} returned: {app.reason}")
+         f"application {app.id} rejected: {app.reason}")
     return 0
 
 

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import emit, home_of, read_pin, session_for
+from station.cli.common import directory, emit, home_of, read_pin, session_for
 from station.errors import UsageError
+from station.vocabulary import SealFunction, values
 
 __all__ = ["add_parsers"]
 
@@ -20,8 +21,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     m.add_argument("--seal-card", required=True)
     m.add_argument("--supervisor", action="append", required=True)
     m.add_argument("--recipient", required=True)
-    m.add_argument("--functions", default="office,web,login")
-    m.add_argument("--receipt-dir")
+    m.add_argument("--functions", default=",".join(values(SealFunction)))
+    m.add_argument("--receipt-dir", type=directory)
     m.add_argument("--json", action="store_true")
     m.set_defaults(run=_make)
 
@@ -49,10 +50,10 @@ def _make(args: argparse.Namespace) -> int:
     session = session_for(args, args.officer, role=Role.OFFICER)
     try:
         seal_pin = read_pin(args.seal_card)
-        sups = [(s, (lambda s=s: read_pin(s))) for s in args.supervisor]
+        supervisors = [(s, (lambda s=s: read_pin(s))) for s in args.supervisor]
         made = making.make_seal(
             session, application_id=args.application, seal_card=args.seal_card, seal_pin=seal_pin,
-            supervisors=sups, recipient=args.recipient, functions=functions,
+            supervisors=supervisors, recipient=args.recipient, functions=functions,
             # progress only to a person at a terminal: CLI.md promises automation exactly one stderr
             # line on a failure, and the steps would precede it
             progress=lambda step: print(f"… {step}", file=sys.stderr)
@@ -98,6 +99,8 @@ def _seal(args: argparse.Namespace) -> int:
         text += f"\n  status: {result['status']} (status list No. {result['status_list']['sequence']})"
     if result["problems"]:
         text += "\n  problems: " + ", ".join(result["problems"])
+    if result.get("warnings"):
+        text += "\n  warnings: " + ", ".join(result["warnings"])
     emit(args, result, text)
     if not result["valid"]:  # CLI.md: every non-zero exit says what and why in one stderr line
         why = ", ".join(result["problems"]) or "see the verdict"

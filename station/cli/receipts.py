@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import emit, session_for
+from station.cli.common import directory, emit, session_for
 from station.errors import InputError, UsageError
+from station.inputs import read_file
 
 __all__ = ["add_parsers"]
 
@@ -32,7 +33,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     v.add_argument("--json", action="store_true")
     e = r_sub.add_parser("export", parents=[common], help="write a seal's receipt bundle (text, QR, PDF)")
     e.add_argument("esid")
-    e.add_argument("--dir", required=True)
+    e.add_argument("--dir", required=True, type=directory)
     e.add_argument("--by")
     e.add_argument("--json", action="store_true")
     r.set_defaults(run=_receipt)
@@ -56,12 +57,12 @@ def _receipt_text(args: argparse.Namespace) -> str:
 
     if args.qr:
         return qr.decode_png(Path(args.qr))
+    data = read_file(args.file, "receipt")
     try:
-        data = Path(args.file).read_bytes()
         if data.startswith(b"\x89PNG"):  # the bundle's QR image given as FILE
             return qr.decode_png(Path(args.file))
         return data.decode("ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise InputError(f"cannot read {args.file} as a receipt ({type(exc).__name__})") from None
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from station.errors import InputError, PolicyError
+from station.inputs import read_file
 from station.model import Role
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,13 +76,13 @@ def export_bundle(session: Session, path: Path) -> dict[str, Any]:
     """Write the bundle signed by the session's card, which must be an administrator's."""
     from station.cards import device_errors
     from station.home import atomic_write
+    from station.store.enrollments import Enrollments
 
     if session.actor.role is not Role.ADMIN:
         session.log("bundle-export", str(path), "refused", reason="not-admin")
         raise PolicyError("only an administrator's card signs the enrollment bundle", reason="not-admin",
                           hint="log in with an administrator card")
-    rows = session.store.all("SELECT cert_sha256, serial, role, name, certificate, enrolled_at, removed_at"
-                             " FROM enrollments ORDER BY enrolled_at, cert_sha256")
+    rows = Enrollments(session.store).all()
     with device_errors(session.card.serial):
         head = session.audit.sign_head(session.signer, session.actor.cert_sha256)
     body = {
@@ -89,8 +90,9 @@ def export_bundle(session: Session, path: Path) -> dict[str, Any]:
         "station_id": session.config.station_id,
         "quorum": session.config.quorum,
         "trust_anchors": [_pem(der) for der in session.home.trust_anchors()],
-        "enrolled": [{"cert_sha256": r[0], "serial": r[1], "role": r[2], "name": r[3],
-                      "certificate": _pem(bytes(r[4])), "enrolled_at": r[5], "removed_at": r[6]} for r in rows],
+        "enrolled": [{"cert_sha256": e.cert_sha256, "serial": e.serial, "role": e.role.value, "name": e.name,
+                      "certificate": _pem(e.certificate), "enrolled_at": e.enrolled_at, "removed_at": e.removed_at}
+                     for e in rows],
         "tree_head": {"size": head.size, "root": head.root.hex(), "time": head.time,
                       "signer": head.signer_cert_sha256, "algorithm": head.algorithm,
                       "signature": head.signature.hex()},
@@ -108,21 +110,22 @@ def export_bundle(session: Session, path: Path) -> dict[str, Any]:
 
 
 def _der(pem: Any) -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
+    from crypto import certs
 
-    return x509.load_pem_x509_certificate(str(pem).encode()).public_bytes(Encoding.DER)
+    found = certs.der_certificates(str(pem).encode())
+    if len(found) != 1:
+        raise ValueError("one PEM certificate expected")
+    return found[0]
 
 
 def load_bundle(path: Path) -> Bundle:
     """Parse and check a bundle file; malformed -> InputError (exit 2), bad signature -> problems."""
-    import hashlib
-
-    from crypto.algorithms import UnsupportedAlgorithm, verify_signature
-    from station.setup import check_chain
+    from crypto import certs
+    from crypto.algorithms import verify_signature
+    from crypto.errors import CryptoError
 
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(read_file(path, "bundle").decode("utf-8"))
         if doc.get("format") != FORMAT:
             raise ValueError("not an enrollment bundle")
         sig = doc["signature"]
@@ -142,7 +145,7 @@ def load_bundle(path: Path) -> Bundle:
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: not a seal-station enrollment bundle ({type(exc).__name__})") from None
     problems = [f"certificate hash of {e.serial} does not match" for e in enrolled
-                if hashlib.sha256(e.certificate).hexdigest() != e.cert_sha256]
+                if certs.fingerprint(e.certificate) != e.cert_sha256]
     admin = next((e for e in enrolled if e.cert_sha256 == signer and e.role == Role.ADMIN.value), None)
     ok = False
     if admin is None:
@@ -150,11 +153,11 @@ def load_bundle(path: Path) -> Bundle:
     else:
         try:
             ok = verify_signature(admin.certificate, str(sig.get("algorithm")), canonical(body), value)
-        except UnsupportedAlgorithm:
+        except CryptoError:
             ok = False
         if not ok:
             problems.append("the bundle's signature does not verify (altered or not signed by its administrator)")
-        elif not check_chain(admin.certificate, list(anchors)):
+        elif not certs.issued_by(admin.certificate, anchors):
             ok = False
             problems.append("the bundle's administrator is not certified by the bundle's trust anchors")
     return Bundle(station_id, anchors, enrolled, quorum, head if isinstance(head, dict) else None, signer,

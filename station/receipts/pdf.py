@@ -1,15 +1,19 @@
 """The human-readable receipt: a one-page PDF in Chinese, signed by the officer's card.
 
 The QR code is for machines; the unit's archive keeps paper. The PDF says the same as
-the receipt (seal, unit, card, recipient, times, officer, supervisors), shows the
-impression taken from the seal itself (so it is the picture that was signed into the
-seal, whatever later happens to the library) and the QR, and carries the receipt text.
+the receipt (seal, unit, card, recipient, times, officer, supervisors), shows a small
+specimen of the impression taken from the seal itself (so it is the picture that was
+signed into the seal, whatever later happens to the library) and the QR, and carries the
+receipt text. Impressions never leave the station in clear (DOMAIN.md): the specimen is
+a thumbnail of at most :data:`SPECIMEN_PX` pixels, faded and stamped 样本 across, so it
+shows which seal was made and is of no use to print or paste.
 
 Layout by fpdf2 (it embeds subsets of OpenType CJK fonts, Noto CJK's CFF outlines
-included, which reportlab cannot); the signature by pyHanko through a small
-:class:`pyhanko.sign.signers.Signer` that asks our card signer for the raw signature,
-so the card keeps its one PKCS#11 session. pyHanko has no SM2 CMS support: on an SM2
-officer card the PDF stays unsigned (the receipt inside it is signed either way).
+included, which reportlab cannot; faces prepared once by station/receipts/font.py); the
+signature appended as one incremental update by station/receipts/pdfsign.py, with the raw
+signature from our card signer, so the card keeps its one PKCS#11 session. PDF
+readers have no SM2 CMS support: on an SM2 officer card the PDF stays unsigned (the
+receipt inside it is signed either way).
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from station.errors import StateError
+from station.vocabulary import SealKind
 
 if TYPE_CHECKING:  # pragma: no cover
     from station.receipts.claims import IssuedSeal
 
-__all__ = ["FONTS", "build", "sign", "font"]
+__all__ = ["FONTS", "build", "sign", "font", "specimen", "SPECIMEN_PX"]
+
+SPECIMEN_PX = 96
 
 # (file, index of the Simplified Chinese face in the collection, index of its mono face)
 FONTS = [
@@ -31,8 +38,6 @@ FONTS = [
     (Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"), 2, None),
     (Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"), 2, 7),
 ]
-_KINDS = {"official": "单位公章", "department": "部门章", "contract": "合同专用章", "finance": "财务专用章",
-          "special": "专用章", "personal-name": "个人名章", "personal-signature": "个人签名"}
 
 
 def font() -> tuple[Path, int, int | None]:
@@ -49,21 +54,63 @@ def _utc(iso: str) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def specimen(picture: bytes) -> bytes | None:
+    """The impression as the PDF may show it: downscaled, faded, watermarked 样本."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    try:
+        with Image.open(io.BytesIO(picture)) as src:
+            src.draft("RGBA", (SPECIMEN_PX, SPECIMEN_PX))
+            img = src.convert("RGBA")
+    except Exception:  # a picture PIL cannot read is left out, never drawn in clear
+        return None
+    img.thumbnail((SPECIMEN_PX, SPECIMEN_PX))
+    white = Image.new("RGBA", img.size, (255, 255, 255, 255))
+    img = Image.blend(white, Image.alpha_composite(white, img), 0.45)
+    mark = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(mark)
+    path, index, _ = font()
+    size = max(10, img.size[0] // 3)
+    face = ImageFont.truetype(str(path), size, index=index)
+    draw.text((img.size[0] / 2, img.size[1] / 2), "样本", font=face, fill=(200, 0, 0, 230), anchor="mm")
+    for offset in range(-img.size[1], img.size[0], 8):  # hatching: no clean stroke survives
+        draw.line([(offset, img.size[1]), (offset + img.size[1], 0)], fill=(120, 120, 120, 90), width=1)
+    out = io.BytesIO()
+    Image.alpha_composite(img, mark).convert("RGB").save(out, "PNG")
+    return out.getvalue()
+
+
 def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
-    """The unsigned PDF of one receipt."""
+    """The unsigned PDF of one receipt: drawn with the prepared reduced faces, again with
+    the whole faces if the receipt has a character the reduced ones lack."""
+    from station.receipts import font as pdf_font
+
+    path, index, mono = font()
+    picture = specimen(picture) if picture else None
+    pdf = _draw(seal, qr_png, picture, pdf_font.faces(path, index, mono))
+    lacking = pdf_font.missing(pdf)
+    if lacking:
+        pdf = _draw(seal, qr_png, picture, pdf_font.faces(path, index, mono, whole=lacking))
+    return bytes(pdf.output())
+
+
+def _draw(seal: IssuedSeal, qr_png: bytes, picture: bytes | None, faces: dict[str, tuple[Path, int]]) -> Any:
     import io
 
     from fpdf import FPDF
 
-    path, index, mono = font()
+    from station.receipts import font as pdf_font
+
     pdf = FPDF(format="A4")
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(False)
     pdf.set_creator("seal-station")
     pdf.set_title(f"电子印章发放回执 {seal.esid}")
-    pdf.add_font("cjk", fname=str(path), collection_font_number=index)
-    if mono is not None:
-        pdf.add_font("cjkmono", fname=str(path), collection_font_number=mono)
+    for family, (path, index) in faces.items():
+        pdf.add_font(family, fname=str(path), collection_font_number=index)
+    pdf_font.keep_bounds(pdf)
     pdf.add_page()
     pdf.set_font("cjk", size=20)
     pdf.cell(0, 11, "电子印章发放回执", new_x="LMARGIN", new_y="NEXT")
@@ -76,7 +123,7 @@ def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
     pdf.ln(3)
     rows = [
         ("印章名称 Seal name", seal.seal_name),
-        ("印章类型 Type", f"{_KINDS.get(seal.seal_kind, seal.seal_kind)} ({seal.seal_kind})"),
+        ("印章类型 Type", f"{SealKind(seal.seal_kind).zh} ({seal.seal_kind})"),
         ("使用单位 Unit", seal.unit),
         ("统一社会信用代码 Credit code", seal.credit_code or "—"),
         ("印章编码 esID", seal.esid),
@@ -102,13 +149,13 @@ def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
     pdf.image(io.BytesIO(qr_png), x=18, y=top + 6, w=70, h=70)
     if picture:
         pdf.set_xy(110, top)
-        pdf.cell(70, 5, "印模 Impression")
+        pdf.cell(70, 5, "印模样本 Impression specimen")
         try:
-            pdf.image(io.BytesIO(picture), x=115, y=top + 10, w=55, h=55, keep_aspect_ratio=True)
+            pdf.image(io.BytesIO(picture), x=125, y=top + 10, w=30, h=30, keep_aspect_ratio=True)
         except Exception:  # a picture fpdf cannot draw must not stop the receipt
             pass
     pdf.set_xy(18, top + 80)
-    pdf.set_font("cjkmono" if mono is not None else "cjk", size=6.5)
+    pdf.set_font("cjkmono" if "cjkmono" in faces else "cjk", size=6.5)
     pdf.multi_cell(174, 3, seal.receipt or "", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("cjk", size=8)
@@ -116,55 +163,13 @@ def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
     pdf.multi_cell(174, 4, "离线核验：seal-station receipt verify 回执文件 --bundle 登记包.json（登记包须经可信渠道获得）。"
                    "Verify offline with the station's enrollment bundle, obtained through a trusted channel. "
                    "本回执由制章员授权卡数字签名。This PDF is signed by the officer's card.")
-    return bytes(pdf.output())
-
-
-def _signer_class() -> Any:
-    from pyhanko.sign import signers
-
-    class CardPdfSigner(signers.Signer):
-        """A pyHanko Signer whose raw signature comes from our card's Signer."""
-
-        def __init__(self, card_signer: Any, chain: Sequence[bytes], mechanism: str, size: int) -> None:
-            from asn1crypto import algos, x509
-            from pyhanko_certvalidator.registry import SimpleCertificateStore
-
-            super().__init__(
-                signing_cert=x509.Certificate.load(card_signer.certificate),
-                cert_registry=SimpleCertificateStore.from_certs([x509.Certificate.load(d) for d in chain]),
-                signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": mechanism}))
-            self._card = card_signer
-            self._size = size
-
-        async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
-            if dry_run:
-                return bytes(self._size)
-            return self._card.sign(data)
-
-    return CardPdfSigner
+    return pdf
 
 
 def sign(pdf: bytes, card_signer: Any, chain: Sequence[bytes], esid: str) -> bytes:
     """Sign the PDF with the card (adbe.pkcs7.detached, SHA-256); SM2 cards leave it unsigned."""
-    import io
+    from station.receipts import pdfsign as pdf_sign
 
-    from crypto.algorithms import ECDSA_SHA256, RSA_SHA256
-
-    if card_signer.algorithm == ECDSA_SHA256:
-        mechanism, size = "sha256_ecdsa", 72
-    elif card_signer.algorithm == RSA_SHA256:
-        from cryptography import x509
-
-        key = x509.load_der_x509_certificate(card_signer.certificate).public_key()
-        mechanism, size = "sha256_rsa", (key.key_size + 7) // 8  # type: ignore[union-attr]
-    else:
+    if not pdf_sign.signable(card_signer):
         return pdf
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
-
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    meta = signers.PdfSignatureMetadata(field_name="Officer", md_algorithm="sha256",
-                                        reason=f"电子印章发放回执 {esid}", location="seal-station")
-    signer = _signer_class()(card_signer, chain, mechanism, size)
-    out = signers.sign_pdf(writer, meta, signer=signer)
-    return out.getvalue()
+    return pdf_sign.sign(pdf, card_signer, chain, reason=f"电子印章发放回执 {esid}", location="seal-station")

@@ -9,7 +9,8 @@ text (2) or the signature (1). What is checked, each failure named in ``problems
 - the officer's certificate is enrolled there as an officer, was enrolled at the issue
   time, chains to the bundle's trust anchors, and its key signed the receipt;
 - each supervisor is enrolled as a supervisor (not the officer, no one twice) and signed
-  the issuance digest recomputed from the claims, exactly as the ceremony made it;
+  the issuance digest recomputed from claims 1-15, exactly as the ceremony made it, so
+  the officer's card alone cannot change the esID, unit, seal, credit code or number;
 - at least the bundle's quorum of supervisors co-authorized.
 """
 
@@ -18,11 +19,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from station.errors import InputError
+from station.errors import InputError, crypto_errors
 from station.receipts.bundle import TRUST_NOTE, Bundle, Enrolled
-from station.receipts.claims import Claim, issuance_digest_from_hash
+from station.receipts.claims import Claim, issuance_digest
 
-__all__ = ["verify_receipt", "claims_summary"]
+__all__ = ["verify_receipt", "claims_summary", "check_event"]
 
 _SHAPE: dict[int, tuple[type, ...]] = {
     Claim.STATION: (str,), Claim.NUMBER: (int,), Claim.ESID: (str,), Claim.TYPE: (str,), Claim.UNIT: (str,),
@@ -92,24 +93,15 @@ def _enrolled_as(entry: Enrolled | None, role: str, at: datetime) -> str:
     return ""
 
 
-def _valid_at(der: bytes, at: datetime) -> bool:
-    from cryptography import x509
-
-    cert = x509.load_der_x509_certificate(der)
-    return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc
-
-
 def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
     """The verdict on one receipt text; raises InputError only when it is malformed."""
+    from crypto import certs
     from crypto import receipt as cose
-    from crypto.algorithms import UnsupportedAlgorithm, algorithm_for_certificate, verify_signature
-    from station.receipts.events import EVENT, check_event
-    from station.setup import check_chain
+    from crypto.algorithms import algorithm_for_certificate, verify_signature
+    from station.receipts.events import EVENT
 
-    try:
+    with crypto_errors(InputError, "not a valid receipt"):
         rec = cose.decode(text.strip())
-    except cose.ReceiptError as exc:
-        raise InputError(f"not a valid receipt: {exc}") from None
     claims = rec.claims
     _check_shape(claims)
     out = claims_summary(claims)
@@ -135,12 +127,11 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
             signed = cose.verify(rec, officer.certificate)
             if not signed:
                 problems.append("the receipt's signature does not verify with the officer's certificate")
-        if not check_chain(officer.certificate, list(bundle.anchors)):
+        if not certs.issued_by(officer.certificate, bundle.anchors):
             problems.append("officer: certificate not issued by the bundle's trust anchors")
-        if not _valid_at(officer.certificate, at):
+        if not certs.valid_at(officer.certificate, at):
             problems.append("officer: certificate not valid at the issue time")
-    digest = issuance_digest_from_hash(claims[Claim.SEAL].hex(), claims[Claim.CARD],
-                                       claims[Claim.APPLICATION], claims[Claim.RECIPIENT])
+    digest = issuance_digest({k: v for k, v in claims.items() if k != EVENT})  # an event adds its own claim
     names, seen = [], set()
     for i, (cert_hash, signature) in enumerate(claims[Claim.SUPERVISORS], 1):
         sup = bundle.by_hash(cert_hash.hex())
@@ -152,7 +143,7 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
             try:
                 ok = verify_signature(sup.certificate, algorithm_for_certificate(sup.certificate), digest,
                                       signature)
-            except (UnsupportedAlgorithm, ValueError):
+            except ValueError:  # a CryptoError (unknown algorithm) or an unreadable certificate
                 ok = False
             why = "" if ok else "signature over the issuance does not verify"
         if why:
@@ -169,3 +160,50 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
     out["valid"] = not problems
     out["trust_note"] = TRUST_NOTE
     return out
+
+
+def check_event(claims: dict[Any, Any], bundle: Bundle) -> tuple[dict[str, Any], bytes | None, list[str]]:
+    """(summary, signer certificate, problems) of an event claim; InputError when malformed."""
+    from crypto.algorithms import algorithm_for_certificate, verify_signature
+    from station.receipts.events import EVENT, event_digest
+
+    ev = claims[EVENT]
+    if (not isinstance(ev, list) or len(ev) != 8 or type(ev[0]) is not int or not all(
+            isinstance(x, str) for x in ev[1:4]) or type(ev[4]) is not int or not 0 <= ev[4] < 2 ** 35
+            or not isinstance(ev[5], bytes) or len(ev[5]) != 32 or not isinstance(ev[6], list)
+            or not isinstance(ev[7], list) or len(ev[7]) != 2 or type(ev[7][0]) is not int
+            or not isinstance(ev[7][1], bytes) or len(ev[7][1]) != 32):
+        raise InputError("the receipt's event claim is malformed")
+    number, action, code, reason, seconds, actor, sups, head = ev
+    at = datetime.fromtimestamp(seconds, timezone.utc)
+    problems: list[str] = []
+    signer = bundle.by_hash(actor.hex())
+    why = _enrolled_as(signer, "officer", at)
+    if why:
+        problems.append(f"event officer: {why}")
+    digest = event_digest(claims[3], action, code, reason, _iso(seconds))
+    seen: set[bytes] = set()
+    names = []
+    for i, s in enumerate(sups, 1):
+        if not isinstance(s, list) or len(s) != 2 or not all(isinstance(x, bytes) for x in s):
+            raise InputError("the receipt's event supervisors are malformed")
+        sup = bundle.by_hash(s[0].hex())
+        why = _enrolled_as(sup, "supervisor", at)
+        if s[0] in seen or s[0] == actor:
+            why = why or "appears twice or is the officer"
+        seen.add(s[0])
+        if not why and sup is not None:
+            try:
+                ok = verify_signature(sup.certificate, algorithm_for_certificate(sup.certificate), digest, s[1])
+            except ValueError:  # a CryptoError (unknown algorithm) or an unreadable certificate
+                ok = False
+            why = "" if ok else "signature over the event does not verify"
+        if why:
+            problems.append(f"event supervisor {i}: {why}")
+        names.append(sup.name if sup else s[0].hex()[:16])
+    if action == "revoke" and code != "renewed" and len(seen) < bundle.quorum:
+        problems.append(f"{len(seen)} supervisor(s) co-authorized the revocation; the quorum is {bundle.quorum}")
+    summary = {"receipt": number, "action": action, "reason_code": code, "reason": reason, "time": _iso(seconds),
+               "officer_cert_sha256": actor.hex(), "officer": signer.name if signer else None,
+               "supervisors": names, "audit": {"size": head[0], "root": head[1].hex()}}
+    return summary, (signer.certificate if signer else None), problems

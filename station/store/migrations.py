@@ -35,7 +35,7 @@ MIGRATIONS: list[str] = [
         issued_at TEXT NOT NULL, officer_cert_sha256 TEXT NOT NULL, supervisors TEXT NOT NULL,
         digest TEXT NOT NULL, receipt TEXT);
     """,
-    # applications and the encrypted impression library (issue #3). Impression metadata
+    # applications and the encrypted impression library. Impression metadata
     # and ciphertext live in separate tables so that a search never reads a page of
     # ciphertext; "one active impression per (unit, seal name)" is a unique index.
     """
@@ -68,6 +68,31 @@ MIGRATIONS: list[str] = [
     CREATE TABLE impression_blobs (
         impression_id INTEGER PRIMARY KEY REFERENCES impressions (id),
         wrapped_key BLOB, blob BLOB);
+    """,
+    # the receipt number, reserved before the supervisors co-sign the claims
+    """
+    ALTER TABLE issuances ADD COLUMN number INTEGER;
+    CREATE UNIQUE INDEX issuances_number ON issuances (number) WHERE number IS NOT NULL;
+    """,
+    # the authenticated copy of the station's settings, trust anchors, card marks and
+    # PIN counts: the files in the home are compared against it at every login
+    """
+    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    # one seal per card: a card is reserved, in a write transaction, before its seal is
+    # written; the reservation keeps everything needed to record the seal, so a card left
+    # written but unrecorded is settled from it. The partial unique indexes allow one
+    # ceremony in flight per card and per application. The store's instance id names the
+    # witnesses the cards keep of this store (a copy shares it, so a rollback is caught).
+    """
+    CREATE TABLE reservations (
+        id INTEGER PRIMARY KEY, card_serial TEXT NOT NULL, application_id INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('writing', 'recorded', 'released')),
+        esid TEXT NOT NULL, seal_der BLOB NOT NULL, record TEXT NOT NULL,
+        started_at TEXT NOT NULL, started_by TEXT NOT NULL, ended_at TEXT, outcome TEXT);
+    CREATE UNIQUE INDEX reservations_card ON reservations (card_serial) WHERE state = 'writing';
+    CREATE UNIQUE INDEX reservations_application ON reservations (application_id) WHERE state = 'writing';
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
     """,
     # the life of a seal: the registry (a narrow projection of seals, so a search never
     # reads a seal's DER; its words index answers substring searches), state events with

@@ -8,6 +8,8 @@ import sys
 
 from tests.bench.world import median_ms
 
+FIRST_FRAME_GOAL = 1.15  # x the hello-world (issue 14)
+
 
 def main() -> None:
     from tests.bench.world import bench_world
@@ -25,8 +27,10 @@ def _bench(home, cards) -> None:
         start_app(which)  # warm the file cache once
     hello = median_ms(lambda: start_app("hello"), 7)
     station = median_ms(lambda: start_app("station"), 7)
-    print(f"cold start to first frame: textual hello-world {hello:.0f} ms, seal-station {station:.0f} ms "
-          f"({station / hello:.2f}x; goal <= 1.5x)")
+    ratio = station / hello
+    print(f"TUI cold start to first frame: seal-station {station:.0f} ms beside a textual hello-world started "
+          f"the same way {hello:.0f} ms ({ratio:.2f}x; goal <= {FIRST_FRAME_GOAL}x: "
+          f"{'met' if ratio <= FIRST_FRAME_GOAL else 'NOT met'})")
 
     from station.session import login
     from station.store.db import Store

@@ -4,10 +4,11 @@
   supervisor login and co-signature included): median over several blank cards — goal
   <= 100 ms;
 * `seal-station make` end to end as a command (a new process: start-up, officer login,
-  the ceremony, the receipt, logout with a signed tree head);
+  the ceremony, the receipt, logout with a signed tree head), and with `--receipt-dir`
+  beside it (goal <= 600 ms);
 * seal verification throughput (seals/s) beside the raw signature-verify rate of the
   same library over the same signed bytes, for a v4 ECDSA seal from the demo and the
-  SM2 fixture UserV4.esl — goal >= 0.5x raw.
+  SM2 fixture UserV4.esl — goal >= 0.8x raw.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Any, Callable
 
 CEREMONIES = 15
 COMMANDS = 5
-BUNDLES = 3  # `make --receipt-dir`: the receipt bundle (QR PNG, signed PDF) written too
+BUNDLES = 5  # `make --receipt-dir`: the receipt bundle (QR PNG, signed PDF) written too
+BUNDLE_GOAL_MS = 600
 
 
 def _rate(fn: Callable[[], Any], seconds: float = 1.0) -> float:
@@ -71,7 +73,7 @@ def _bench(tmp: Path) -> None:
     module = open_module(softhsm.find_module())
     officer, supervisor = world.card("officer"), world.card("supervisor")
     blanks = [c for c in cards if c.role == "seal"]
-    app_ids = approved_applications(home, world, CEREMONIES + COMMANDS + BUNDLES)
+    app_ids = approved_applications(home, world, CEREMONIES + COMMANDS + BUNDLES, blanks)
     print(f"demo world in {tmp}; {len(app_ids)} approved applications, {len(blanks)} seal cards")
 
     def reset(card: Any) -> None:
@@ -117,14 +119,23 @@ def _bench(tmp: Path) -> None:
             raise SystemExit(f"make failed: {proc.stderr.strip()}")
         return took
 
-    wall = [command(app_ids[CEREMONIES + j], blanks[j % len(blanks)]) for j in range(COMMANDS)]
-    print(f"`seal-station make` end to end (new process, signed receipt stored): median "
-          f"{statistics.median(wall):.0f} ms of {COMMANDS} (min {min(wall):.0f}, max {max(wall):.0f})")
+    from station.receipts import font as pdf_font
+    from station.receipts import pdf as receipt_pdf
+
+    start = time.perf_counter()
+    pdf_font.faces(*receipt_pdf.font())  # what a station's first receipt does once
+    print(f"receipt PDF faces ready (reduced once, then read from the cache): "
+          f"{(time.perf_counter() - start) * 1000:.0f} ms")
+    alone = [command(app_ids[CEREMONIES + j], blanks[j % len(blanks)]) for j in range(COMMANDS)]
     first = CEREMONIES + COMMANDS
-    wall = [command(app_ids[first + j], blanks[j % len(blanks)], "--receipt-dir", str(tmp / f"receipts-{j}"))
-            for j in range(BUNDLES)]
-    print(f"  with --receipt-dir (receipt bundle: QR PNG, signed PDF, SHA256SUMS): median "
-          f"{statistics.median(wall):.0f} ms of {BUNDLES}")
+    bundle = [command(app_ids[first + j], blanks[j % len(blanks)], "--receipt-dir", str(tmp / f"receipts-{j}"))
+              for j in range(BUNDLES)]
+    floor, took = statistics.median(alone), statistics.median(bundle)
+    print(f"`seal-station make` end to end (new process, signed receipt stored): median {floor:.0f} ms of "
+          f"{COMMANDS} (min {min(alone):.0f}, max {max(alone):.0f})")
+    print(f"`make --receipt-dir` (QR PNG, signed PDF, SHA256SUMS): median {took:.0f} ms of {BUNDLES} "
+          f"(min {min(bundle):.0f}) beside `make` alone {floor:.0f} ms ({took / floor:.2f}x); "
+          f"goal <= {BUNDLE_GOAL_MS} ms: {'met' if took <= BUNDLE_GOAL_MS else 'NOT met'}")
 
     # -- verification throughput ------------------------------------------------------------
     print("\nseal verification (station.verify.verify_bytes) beside the raw signature check (seals/s):")
@@ -141,7 +152,7 @@ def _bench(tmp: Path) -> None:
         raw = _rate(lambda: verify_signature(p.maker_cert, p.algorithm, p.signed_bytes, p.signature))
         full = _rate(lambda: verify_bytes(data, at=when, anchors=trust))
         note = " (3 signatures: seal + 2 certificates)" if trust else ""
-        goal = "" if trust else f"; goal >= 0.5x: {'met' if full >= 0.5 * raw else 'NOT met'}"
+        goal = "" if trust else f"; goal >= 0.8x: {'met' if full >= 0.8 * raw else 'NOT met'}"
         print(f"  {label:<32} verify {full:8.0f}/s   raw signature {raw:8.0f}/s   "
               f"{full / raw:.2f}x{note}{goal}")
 

@@ -70,7 +70,7 @@ def test_fixture_seals_intact_and_valid_inside_their_period(name: str) -> None:
     else:
         assert not report.intact and not report.valid
         assert "maker-signature-invalid" in report.problems
-        assert "maker-cert-expired-at-signing" in report.problems  # cert ended 2019
+        assert "maker-cert-expired-at-signing" in report.warnings  # cert ended 2019
 
 
 @pytest.mark.parametrize("name", ("UserV1.esl", "UserV4.esl", "HebeiGede-bad-maker-signature.der"))
@@ -148,7 +148,7 @@ def test_json_shape() -> None:
     doc = json.loads(json.dumps(report.to_json(), ensure_ascii=False))
     assert list(doc) == ["valid", "intact", "in_period", "chain", "version", "esID", "name",
                          "type", "maker", "algorithm", "valid_start", "valid_end", "certs",
-                         "problems"]
+                         "problems", "warnings"]
     assert doc["valid"] is True and doc["maker"] == "Test Certificate"
     assert doc["valid_start"] == "2020-04-22T02:09:00Z"
     assert doc["certs"] == [{
@@ -241,7 +241,8 @@ def test_maker_cert_expired_at_signing_is_reported(world) -> None:
     old = world["ec"]["old_officer"]
     seal = make_seal(world, "ec", signer=old.signer)
     report = verify(seal, at=NOW)
-    assert report.intact and "maker-cert-expired-at-signing" in report.problems
+    assert report.intact and "maker-cert-expired-at-signing" in report.warnings
+    assert report.valid and report.problems == ()  # a finding, not a reason to be invalid
 
 
 def test_ecdsa_seal_verifies_in_openssl(world, tmp_path: Path) -> None:
@@ -578,3 +579,51 @@ def test_name_of_a_tag_asn1crypto_refuses_is_a_malformed_certificate(world) -> N
     report = verify(broken, at=NOW)
     assert "maker-cert-malformed" in report.problems and not report.intact
     assert report.to_json()["maker"] is None
+
+
+# --- tolerant where the maker's signature covers it ---------------------------------
+
+
+def _odd_card(world, kind: str) -> bytes:
+    """The seal card's certificate with its CN as [UNIVERSAL 13], a type asn1crypto refuses."""
+    card = world[kind]["card"].certificate
+    at = card.index(f"Seal card {kind}".encode())
+    assert card[at - 2] == 0x0C  # UTF8String
+    return card[: at - 2] + b"\x0d" + card[at - 1 :]
+
+
+@pytest.mark.parametrize("kind", ["ec", "sm2"])
+def test_listed_certificate_with_an_odd_name_type_is_a_warning(world, kind: str) -> None:
+    seal = make_seal(world, kind, certs=[_odd_card(world, kind)])
+    report = verify(seal, at=NOW)
+    assert report.intact and report.valid and report.problems == ()
+    assert report.warnings == ("cert-name-unusual-encoding",)
+    doc = report.to_json()
+    assert doc["warnings"] == ["cert-name-unusual-encoding"]
+    assert doc["certs"][0]["subject"].startswith("CN=#0d")  # shown, as RFC 4514 hex
+
+
+def test_odd_listed_certificate_under_a_broken_maker_signature_is_not_intact(world) -> None:
+    seal = make_seal(world, "ec", certs=[_odd_card(world, "ec")])
+    at = seal.index("测试单位公章".encode())
+    broken = seal[:at] + "测试单位私章".encode() + seal[at + len("测试单位公章".encode()):]
+    report = verify(broken, at=NOW)
+    assert not report.intact and not report.valid
+    assert "maker-signature-invalid" in report.problems and "cert-name-unusual-encoding" in report.warnings
+
+
+def test_odd_listed_certificate_is_still_checked_against_trust_anchors(world) -> None:
+    seal = make_seal(world, "ec", certs=[_odd_card(world, "ec")])
+    report = verify(seal, at=NOW, trust_anchors=[world["ec"]["ca"].certificate])
+    # the odd byte is inside what the CA signed: the chain does not hold
+    assert report.chain == "untrusted" and "cert-untrusted" in report.problems and not report.valid
+
+
+@pytest.mark.parametrize("name", SEALS)
+def test_valid_exactly_when_there_are_no_problems(name: str) -> None:
+    data = load_fixture(name)
+    parsed = parse(data)
+    for at in (parsed.valid_start, parsed.valid_start + (parsed.valid_end - parsed.valid_start) / 2,
+               parsed.valid_end + timedelta(days=1)):
+        report = verify(data, at=at)
+        assert report.valid == (report.problems == ()), (at, report.problems)

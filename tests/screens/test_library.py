@@ -9,10 +9,12 @@ from textual.widgets import Button, DataTable, Input
 
 from screens.app import make_app
 from screens.applications import ApplicationsScreen, ApplyScreen, ApprovalsScreen
-from screens.library import ConfirmModal, LibraryScreen
+from screens.library import LibraryScreen
+from screens.widgets.confirm import ConfirmModal
 from screens.widgets.impression import ImpressionPreview, halfblock_text
 from station import applications, impressions
-from station.images import make_demo_impression, normalise_impression
+from station.demo_impressions import make_demo_impression
+from station.images import normalise_impression
 from station.model import Impression
 from tests.helpers import DemoWorld
 from tests.screens.pilot import login, until
@@ -235,7 +237,7 @@ async def test_language_toggle_relabels_library_and_form(demo_world: DemoWorld) 
         await settle(pilot, app)
         assert "印模库" in str(library.query_one("#lib-title").render())
         assert library.query_one("#lib-unit", Input).placeholder == "单位包含…"
-        assert library.query_one(DataTable).get_row_at(0)[1] == "启用"
+        assert str(library.query_one(DataTable).get_row_at(0)[1]) == "启用"
         await app.push_screen(ApplyScreen())
         await pilot.pause()
         form = app.screen

@@ -210,15 +210,16 @@ def test_seal_detail_snapshot(snap_compare, demo_world):
 
 
 
-async def test_renew_from_the_detail_runs_the_making_ceremony(world, module, blank_seal_card) -> None:
+async def test_renew_from_the_detail_runs_the_making_ceremony(world, module) -> None:
     from screens.ceremony import CeremonyScreen
     from tests.screens.test_ceremony import _pick
     from tests.station.test_making import wipe
 
-    new_card = world.card("seal", 3)
-    wipe(world, module, new_card, [world.home])
-    (app_id,) = approved_applications(world.home, world)
-    old = make_real_seal(world, world.home, blank_seal_card, app_id)
+    old_card, new_card = world.card("seal", 0), world.card("seal", 1)  # both name the same unit
+    for card in (old_card, new_card):
+        wipe(world, module, card, [world.home])
+    (app_id,) = approved_applications(world.home, world, cards=[old_card])
+    old = make_real_seal(world, world.home, old_card, app_id)
     supervisor = world.card("supervisor", 1)
     app = make_app(world.home, lang="en", watch_interval=0.1)
     try:
@@ -251,4 +252,5 @@ async def test_renew_from_the_detail_runs_the_making_ceremony(world, module, bla
             assert [(e.action, e.reason_code) for e in detail.info.events] == [("revoke", "renewed")]
             await until(pilot, lambda: detail.info.events[0].receipt is not None, seconds=10)
     finally:
-        wipe(world, module, new_card, [world.home])
+        for card in (old_card, new_card):
+            wipe(world, module, card, [world.home])

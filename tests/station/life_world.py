@@ -14,7 +14,7 @@ from typing import Any
 
 from station.demo import DemoCard
 from station.home import Home
-from tests.helpers import DemoWorld, copy_home
+from tests.helpers import DemoWorld, copy_home, fitting_form
 
 __all__ = ["make_real_seal", "clone_seal", "set_state", "audit_entries", "in_process", "new_life_home",
            "personal_application", "bundle_of"]
@@ -97,19 +97,19 @@ def in_process(monkeypatch: Any, world: DemoWorld, home: Home, capsys: Any, *arg
     return code, out.out, out.err
 
 
-def personal_application(world: DemoWorld, home: Home) -> tuple[int, str, str]:
-    """An approved personal name seal application; (id, holder, holder id)."""
+def personal_application(world: DemoWorld, home: Home, card: DemoCard) -> tuple[int, str, str]:
+    """An approved personal name seal application fitting ``card`` (a card that names a
+    person); (id, holder, holder id)."""
     from station import applications
-    from station.images import make_demo_impression, normalise_impression
+    from station.demo_impressions import make_demo_impression
+    from station.images import normalise_impression
     from station.model import Role
     from station.session import login
-    from station.validation import generate_resident_id
 
-    holder = f"李{secrets.choice('一二三四五六七八九')}{secrets.randbelow(1000):03d}"
-    holder_id = generate_resident_id(sequence=secrets.randbelow(1000))
+    fields = fitting_form(card)
+    holder, holder_id = fields["holder_name"], fields["holder_id"]
     officer, supervisor = world.card("officer"), world.card("supervisor")
-    form = applications.check_form(seal_kind="personal-name", seal_name=holder, holder_name=holder,
-                                   holder_id_type="resident-id", holder_id=holder_id, purpose="测试")
+    form = applications.check_form(**fields, holder_id_type="resident-id", purpose="测试")
     image = normalise_impression(make_demo_impression(holder, "personal-name", size=160), seal_kind="personal-name")
     desk = login(home, officer.serial, officer.pin, role=Role.OFFICER)
     try:

@@ -8,15 +8,14 @@ fixture does — so other tests find the world as they expect it.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers import DemoWorld, run_cli
+from tests.helpers import DemoWorld, copy_home, fitting_form, run_cli
 
 __all__ = ["Issued", "make_issued", "wipe_card", "UNIT"]
 
-UNIT = "回执测试科技有限公司"
+UNIT = "星河建设集团有限公司"  # the unit demo seal card SEAL-05 names
 
 
 @dataclass
@@ -46,22 +45,24 @@ def wipe_card(world: DemoWorld, serial: str, pin: str, home_path: Path | None = 
         card.delete_data("SESeal")
     finally:
         module.forget(serial)
+    from tests.helpers import set_mark
+
     for home in {world.home, Home(home_path) if home_path else world.home}:
-        home.mark_card(serial, None)
+        set_mark(home, serial, None)
 
 
 def _approved_application(home_path: Path, world: DemoWorld) -> int:
     from station import applications
     from station.home import Home
-    from station.images import make_demo_impression, normalise_impression
+    from station.demo_impressions import make_demo_impression
+    from station.images import normalise_impression
     from station.model import Role
     from station.session import login
-    from station.validation import generate_credit_code
 
     home = Home(home_path)
     officer, supervisor = world.card("officer"), world.card("supervisor")
-    form = applications.check_form(seal_kind="official", unit=UNIT, credit_code=generate_credit_code(55501),
-                                   seal_name=UNIT, purpose="回执测试")
+    form = applications.check_form(**fitting_form(world.card("seal", 4)), purpose="回执测试")
+    assert form.unit == UNIT
     image = normalise_impression(make_demo_impression(UNIT, "official", size=320), seal_kind="official")
     desk = login(home, officer.serial, officer.pin, role=Role.OFFICER)
     try:
@@ -79,7 +80,7 @@ def _approved_application(home_path: Path, world: DemoWorld) -> int:
 def make_issued(world: DemoWorld, root: Path) -> Issued:
     """Copy the home, approve an application, `make` it with two supervisors, export the bundle."""
     home = root / "home"
-    shutil.copytree(world.home.path, home)
+    copy_home(world, home)
     seal = world.card("seal", 4)
     wipe_card(world, seal.serial, seal.pin, home)
     app_id = _approved_application(home, world)

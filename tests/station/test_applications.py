@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from station import applications, impressions
 from station.errors import InputError, PolicyError, StateError
-from station.images import MAX_FILE_BYTES, make_demo_impression, normalise_impression
+from station.demo_impressions import make_demo_impression
+from station.images import MAX_FILE_BYTES, normalise_impression
 from station.session import Session, login
 from station.validation import (IDENTITY_DOC_TYPES, PERSONAL_SEAL_KINDS, SEAL_KINDS, UNIT_SEAL_KINDS,
                                 generate_credit_code, generate_resident_id)

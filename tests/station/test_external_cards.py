@@ -1,4 +1,4 @@
-"""Issue #4, "must show": cards the station did not provision work end to end.
+"""Cards the station did not provision work end to end.
 
 Everything about the cards is made with other people's tools, as a CA or a card vendor
 would: `softhsm2-util` initialises the tokens, `pkcs11-tool` (opensc) generates the key
@@ -75,8 +75,9 @@ def _provision(work: Path, env: dict[str, str]) -> dict[str, DemoCard]:
                      "-o", f"{label}.pub.der"], env, work)
         _run(["openssl", "pkey", "-pubin", "-inform", "DER", "-in", f"{label}.pub.der", "-out", f"{label}.pub.pem"],
              env, work)
+        unit = f"/OU={_credit_code()}" if role == "seal" else ""  # the seal card names its unit
         _run(["openssl", "x509", "-new", "-force_pubkey", f"{label}.pub.pem",
-              "-subj", f"/C=CN/O=External Unit/CN={label}", "-CA", "ca.pem", "-CAkey", "ca.key", "-days", "30",
+              "-subj", f"/C=CN/O=External Unit{unit}/CN={label}", "-CA", "ca.pem", "-CAkey", "ca.key", "-days", "30",
               "-extfile", "card.ext", "-outform", "DER", "-out", f"{label}.der"], env, work)
         _run(tool + ["--login", "--pin", pin, "--write-object", f"{label}.der", "--type", "cert", "--id", "01",
                      "--label", label], env, work)
@@ -87,7 +88,7 @@ def _provision(work: Path, env: dict[str, str]) -> dict[str, DemoCard]:
 
 
 def test_cards_from_other_tools_make_a_seal(tmp_path: Path) -> None:
-    from station.images import make_demo_impression  # pure image code: no PKCS#11 here
+    from station.demo_impressions import make_demo_impression  # pure image code: no PKCS#11 here
 
     work = tmp_path / "work"
     work.mkdir()

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from station.errors import InputError
+from station.demo_impressions import make_demo_impression
 from station.images import (
     DEFAULT_SIZE_MM,
     MAX_FILE_BYTES,
     ImpressionImage,
-    make_demo_impression,
     normalise_impression,
     render_halfblocks,
 )
@@ -155,9 +155,9 @@ def test_demo_impressions_import(kind: str) -> None:
 
 
 def test_demo_without_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
-    import station.images as images
+    import station.demo_impressions as demo_impressions
 
-    monkeypatch.setattr(images, "_FONT_FILES", (("/nonexistent/font.ttc", 0),))
+    monkeypatch.setattr(demo_impressions, "_FONT_FILES", (("/nonexistent/font.ttc", 0),))
     for kind in SEAL_KINDS:
         normalise_impression(make_demo_impression("张三", kind, size=128), seal_kind=kind)
 

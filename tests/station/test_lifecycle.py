@@ -221,9 +221,9 @@ def test_personal_seal_is_authorized_to_its_holder(life: Life, monkeypatch, caps
     from devices.softhsm import find_module
 
     module = open_module(find_module())
-    seal = life.world.card("seal", 3)
+    seal = life.world.card("seal", 2)  # names a person
     wipe_seal_card(module, seal, [life.home])
-    app_id, holder, holder_id = personal_application(life.world, life.home)
+    app_id, holder, holder_id = personal_application(life.world, life.home, seal)
     try:
         made = make_real_seal(life.world, life.home, seal, app_id, functions=("office", "login"))
     finally:

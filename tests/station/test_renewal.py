@@ -2,8 +2,8 @@
 transaction — and a power cut at any step of it never leaves two active seals for one
 unit and name, nor a revoked seal without its successor.
 
-The old seal is made on demo seal card 4, its successor on seal card 3 (both wiped
-before and after); each test works on a private copy of the station home.
+The old seal is made on demo seal card SEAL-01, its successor on SEAL-02 (both name the
+same unit; both wiped before and after); each test works on a private copy of the station home.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ STEPS = ("renew-start",) + making.STEPS + ("renew-revoke", "renew-link")
 
 @pytest.fixture
 def cards(world: DemoWorld, module, home_copy: Home) -> Iterator[tuple[DemoCard, DemoCard]]:
-    old, new = world.card("seal", 4), world.card("seal", 3)
+    old, new = world.card("seal", 0), world.card("seal", 1)
     for c in (old, new):
         wipe(world, module, c, [world.home, home_copy])
     yield old, new
@@ -35,7 +35,7 @@ def cards(world: DemoWorld, module, home_copy: Home) -> Iterator[tuple[DemoCard,
 
 
 def _old_seal(world: DemoWorld, home: Home, card: DemoCard) -> tuple[str, str, str]:
-    (app_id,) = approved_applications(home, world)
+    (app_id,) = approved_applications(home, world, cards=[card])
     made = make_real_seal(world, home, card, app_id)
     unit, name = store_query(home, world, "SELECT unit, name FROM seals WHERE esid = ?", (made.esid,))[0]
     return made.esid, unit, name
@@ -94,11 +94,18 @@ def test_power_cut_during_renewal(step: str, world: DemoWorld, module, home_copy
     proc = run_cli(env, "audit", "verify", "--by", world.card("auditor").serial, "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["valid"] is True
 
-    # the flagged card is inspected (wiped); the renewal is run again and completes
-    wipe(world, module, new_card, [home_copy])
-    proc = run_cli(env, *_renew_args(world, esid, new_card))
+    # the card is inspected: a seal written completely is recorded, and the renewal with it
+    # (rolls forward); anything else is wiped and the renewal is run again and completes
+    proc = run_cli(env, "card", "inspect", new_card.serial, "--by", world.card("officer").serial, "--json")
     assert proc.returncode == 0, proc.stderr
-    new = json.loads(proc.stdout)["seal"]
+    settled = json.loads(proc.stdout)
+    if settled["action"] == "recorded":
+        new = settled["seal"]
+    else:
+        wipe(world, module, new_card, [home_copy])
+        proc = run_cli(env, *_renew_args(world, esid, new_card))
+        assert proc.returncode == 0, proc.stderr
+        new = json.loads(proc.stdout)["seal"]
     rows = _invariants(world, home_copy, unit, name)
     assert [(r[0], r[1], r[3]) for r in rows] == [(esid, "revoked", new), (new, "active", None)]
     apps = store_query(home_copy, world, "SELECT count(*) FROM renewals WHERE old_esid = ?", (esid,))

@@ -1,4 +1,4 @@
-"""Issue #4, "must show": `seal verify` on real seals from elsewhere and on damaged ones.
+"""`seal verify` on real seals from elsewhere and on damaged ones.
 
 The fixtures (../shared/fixtures/seals, README.md there) are real v1/v4/v5 seals and a v4
 document signature made by another implementation; one has a bad maker signature. Every
