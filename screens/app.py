@@ -224,6 +224,11 @@ class SealStationApp(Work, App[None]):
             from screens.receipt import ReceiptListScreen
 
             self.push_screen(ReceiptListScreen())
+        elif action in ("seals", "verify"):
+            from screens.seals import SealsScreen
+            from screens.verify import VerifyScreen
+
+            self.push_screen(SealsScreen() if action == "seals" else VerifyScreen())
         elif action == "audit_verify":
             self._audit_worker()
         elif action == "backup":

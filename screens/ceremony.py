@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import (Button, ContentSwitcher, Footer, Header, Input, Label, OptionList, ProgressBar,
+from textual.widgets import (Button, Checkbox, ContentSwitcher, Footer, Header, Input, Label, OptionList, ProgressBar,
                              Static)
 from textual.widgets.option_list import Option
 
@@ -72,6 +72,10 @@ class CeremonyScreen(StationScreen[None]):
                         yield Label(tr("cer.review.title"), classes="section")
                         yield Static("", id="cer-review")
                         yield Static("", id="cer-preview")
+                    yield Label(tr("cer.f.functions"), id="cer-functions-label")
+                    with Horizontal(id="cer-functions"):  # nothing granted unless ticked
+                        for f in making.FUNCTIONS:
+                            yield Checkbox(tr(f"function.{f}"), False, id=f"cer-fn-{f}")
                     yield Label(tr("cer.f.recipient"), id="cer-recipient-label")
                     with Horizontal(id="cer-review-bar"):
                         yield Input(placeholder=tr("cer.f.recipient_short"), id="cer-recipient", max_length=64)
@@ -304,6 +308,10 @@ class CeremonyScreen(StationScreen[None]):
             self.error(self.station.tr("cer.f.recipient_needed"))
             self.query_one("#cer-recipient").focus()
             return
+        if not self.functions():
+            self.error(self.station.tr("cer.f.functions_needed"))
+            self.query_one("#cer-fn-office").focus()
+            return
         self.goto("supervisor")
         self._sup_status()
 
@@ -373,16 +381,21 @@ class CeremonyScreen(StationScreen[None]):
                                                 self.seal_pin)
         supervisors = [(s, (lambda p=p: p)) for s, p in self.cosigners]
         recipient = self.recipient()
+        functions = self.functions()
 
         def write() -> making.MadeSeal:
             return making.make_seal(
                 session, application_id=application_id, seal_card=serial, seal_pin=pin, supervisors=supervisors,
-                recipient=recipient, progress=lambda step: self.from_thread(self._progress, step))
+                recipient=recipient, functions=functions, progress=lambda step: self.from_thread(self._progress, step))
 
         self.run_work(write, self._written, failed=self._write_failed, group="card")
 
     def recipient(self) -> str:
         return self.query_one("#cer-recipient", Input).value.strip()
+
+    def functions(self) -> list[str]:
+        """The functions the officer ticked: the seal carries these and no others."""
+        return [f for f in making.FUNCTIONS if self.query_one(f"#cer-fn-{f}", Checkbox).value]
 
     def _progress(self, step: str) -> None:
         self.query_one(ProgressBar).update(progress=making.STEPS.index(step) + 1)

@@ -24,13 +24,14 @@ __all__ = ["HomeScreen", "ACTIONS"]
 # role -> (action id, i18n key); later features add their screens here.
 ACTIONS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [("audit_verify", "home.action.audit_verify"), ("library", "home.action.library"),
-                 ("backup", "home.action.backup"), ("lock", "home.action.lock")],
+                 ("seals", "home.action.seals"), ("backup", "home.action.backup"), ("lock", "home.action.lock")],
     Role.OFFICER: [("applications", "home.action.applications"), ("make", "home.action.make"),
                    ("library", "home.action.library"), ("receipts", "home.action.receipts"),
-                   ("lock", "home.action.lock")],
+                   ("seals", "home.action.seals"), ("verify", "home.action.verify"), ("lock", "home.action.lock")],
     Role.SUPERVISOR: [("approvals", "home.action.approvals"), ("library", "home.action.library"),
-                      ("lock", "home.action.lock")],
-    Role.AUDITOR: [("audit_verify", "home.action.audit_verify"), ("lock", "home.action.lock")],
+                      ("seals", "home.action.seals"), ("verify", "home.action.verify"), ("lock", "home.action.lock")],
+    Role.AUDITOR: [("audit_verify", "home.action.audit_verify"), ("seals", "home.action.seals"),
+                   ("verify", "home.action.verify"), ("lock", "home.action.lock")],
 }
 
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from devices.pkcs11 import Card
-from station import applications
+from station import applications, registering
 from station.cards import device_errors
 from station.clock import now
 from station.errors import PolicyError, StateError, StationError
@@ -165,6 +165,7 @@ def record_reserved(session: Session, reservation: Reservation, app: Application
     with session.store.transaction():
         Seals(session.store).add(seal, m.seal_der, issuance)
         applications.mark_made(session, m.application_id, m.esid)
+        registering.record_made(session, m.esid, app, functions)
         if not Reservations(session.store).end(reservation.id, "recorded", "made", now().isoformat()):
             raise StateError(f"card {m.card_serial} is no longer reserved for seal {m.esid}")
         session.log("make", m.esid, "ok", card=m.card_serial, application=m.application_id,

@@ -147,6 +147,10 @@ class Store:
                     raise StoreError(_OPAQUE, hint="restore a backup") from None
                 raise
 
+    def executemany(self, sql: str, rows: list[tuple]) -> Any:
+        with self._lock:
+            return self._conn.executemany(sql, rows)
+
     def one(self, sql: str, params: tuple | dict = ()) -> Any:
         return self.execute(sql, params).fetchone()
 

@@ -94,6 +94,37 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX reservations_application ON reservations (application_id) WHERE state = 'writing';
     INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
     """,
+    # the life of a seal: the registry (a narrow projection of seals, so a search never
+    # reads a seal's DER; its words index answers substring searches), state events with
+    # their receipts, renewal links, authorizations of use
+    """
+    CREATE TABLE registry (
+        id INTEGER PRIMARY KEY, esid TEXT NOT NULL UNIQUE REFERENCES seals (esid), unit TEXT NOT NULL,
+        name TEXT NOT NULL, seal_kind TEXT NOT NULL, card_serial TEXT NOT NULL, state TEXT NOT NULL,
+        made_at TEXT NOT NULL, valid_end TEXT NOT NULL, recipient TEXT NOT NULL, renews TEXT, renewed_by TEXT,
+        state_reason TEXT, state_at TEXT, functions TEXT NOT NULL, application_id INTEGER NOT NULL,
+        indexed INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX registry_state ON registry (state);
+    CREATE INDEX registry_card ON registry (card_serial);
+    CREATE INDEX registry_unit_name ON registry (unit, name, state);
+    CREATE INDEX registry_unindexed ON registry (id) WHERE indexed = 0;
+    CREATE VIRTUAL TABLE registry_words USING fts5(unit, name, content='', prefix='2,6');
+    CREATE INDEX issuances_esid ON issuances (esid);
+    CREATE TABLE seal_events (
+        id INTEGER PRIMARY KEY, esid TEXT NOT NULL REFERENCES seals (esid), action TEXT NOT NULL,
+        from_state TEXT NOT NULL, to_state TEXT NOT NULL, reason_code TEXT NOT NULL, reason TEXT NOT NULL,
+        time TEXT NOT NULL, actor_cert_sha256 TEXT NOT NULL, actor_name TEXT NOT NULL,
+        supervisors TEXT NOT NULL DEFAULT '[]', receipt TEXT);
+    CREATE INDEX seal_events_esid ON seal_events (esid, id);
+    CREATE TABLE renewals (
+        application_id INTEGER PRIMARY KEY REFERENCES applications (id),
+        old_esid TEXT NOT NULL UNIQUE REFERENCES seals (esid), new_esid TEXT UNIQUE);
+    CREATE TABLE authorizations (
+        id INTEGER PRIMARY KEY, esid TEXT NOT NULL REFERENCES seals (esid), person TEXT, person_id TEXT,
+        role TEXT, functions TEXT NOT NULL, granted_at TEXT NOT NULL, granted_by TEXT NOT NULL,
+        automatic INTEGER NOT NULL DEFAULT 0, removed_at TEXT, removed_by TEXT);
+    CREATE INDEX authorizations_esid ON authorizations (esid, id);
+    """,
 ]
 
 

@@ -43,6 +43,7 @@ async def test_review_focuses_the_recipient_and_write_has_a_key(world, blank_sea
         recipient.value = ""
         await pilot.press(*"Zhao")
         assert recipient.value == "Zhao"
+        wizard.query_one("#cer-fn-office").value = True  # a seal's functions are ticked one by one
         await pilot.press("enter")
         await until(pilot, lambda: wizard.step == "supervisor")
         sups = wizard.query_one("#cer-sups", OptionList)
@@ -71,6 +72,7 @@ async def test_pulled_seal_card_keeps_the_co_authorization(world, blank_seal_car
     async with app.run_test(size=(80, 24)) as pilot:
         wizard, supervisor = await _to_supervisor(pilot, app, world, blank_seal_card)
         wizard.query_one("#cer-recipient").value = "赵六"
+        wizard.query_one("#cer-fn-office").value = True
         await pilot.click("#cer-confirm")
         await until(pilot, lambda: wizard.step == "supervisor")
         await _pick(pilot, wizard, "#cer-sups", supervisor.serial)
