@@ -1,32 +1,39 @@
-"""The receipt PDF's fonts, reduced once and kept in a cache, so a receipt does not parse a CJK collection.
+"""The receipt PDF's faces: glyph outlines drawn once into a cache, so a receipt never parses a CJK font.
 
-Noto CJK's Simplified Chinese face has some 65,000 glyphs. fpdf2 reads the metrics of all
-of them and then subsets the whole face on every PDF, which made each receipt wait most of
-a second. The receipt needs far fewer: its labels, and names of units, seals and people.
-So each face is reduced once to a fixed character set (GB 2312, the national standard
-set, plus Latin and the punctuation blocks; ASCII for the monospaced receipt text), saved
-in the user's cache folder, and used for every receipt. When fpdf2 reports a character
-the reduced face lacks (a rare character in a unit's name), the receipt is drawn again
-with the whole face: slower, never wrong. The first receipt of a
+Noto CJK's Simplified Chinese face has some 65,000 glyphs behind subroutines and layout
+tables; reading it with fontTools (the import alone) took longer than all the rest of a
+receipt. The receipt needs far fewer: its labels, and names of units, seals and people.
+So each face is drawn once, for a fixed character set (GB 2312, the national standard
+set, plus Latin and the punctuation blocks; ASCII for the monospaced receipt text), into a
+*glyph store*: per character its advance and a self-contained Type 2 charstring (no
+subroutines, no hints), which station/receipts/cff.py packs into the few glyphs one PDF
+embeds. A character outside the set (a rare character in a unit's name) is drawn from
+the whole face when a receipt needs it: slower, never wrong. The first receipt of a
 station builds the cache (seconds, once).
 
-The cached file is named after what it was made from (source file, size, modification
-time, face, character set, fontTools version) and is checked against its recorded
-SHA-256 before each use; a missing, partial or altered file is built again. The cache is
-the station user's, like the station home: the hash catches damage, not that user.
+The store is named after what it was made from (source file, size, modification time,
+face, character set, fontTools version) and checked against its recorded SHA-256 before
+each use; a missing, partial or altered file is built again. The cache is the station
+user's, like the station home: the hash catches damage, not that user.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import struct
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
-__all__ = ["CHARSETS", "cache_dir", "faces", "keep_bounds", "missing", "prepare"]
+__all__ = ["CHARSETS", "Face", "cache_dir", "prepare", "load", "NOTDEF"]
 
-FORMAT = 2  # bump when the reduction below changes, so older cached files are not used
+FORMAT = 3  # bump when the store below changes, so older cached files are not used
+MAGIC = b"seal-station glyphs\n"
+NOTDEF = -1  # the code of the face's .notdef glyph in a store
+_ENTRY = struct.Struct("<iHII")  # code point, advance, offset, length
 
 
 def _gb2312() -> set[int]:
@@ -57,6 +64,43 @@ def _charset(name: str) -> frozenset[int]:
     return frozenset(CHARSETS[name]())
 
 
+@dataclass
+class Face:
+    """One face as a receipt uses it: metrics in units of 1/1000 em and glyphs by code point.
+
+    ``glyphs`` grows when a receipt draws a character the store lacks (:meth:`glyph`)."""
+
+    source: Path
+    index: int
+    name: str
+    ascent: int
+    descent: int
+    cap_height: int
+    bbox: tuple[int, int, int, int]
+    glyphs: dict[int, tuple[int, bytes]] = field(repr=False)  # code point -> (advance, charstring)
+
+    def glyph(self, code: int) -> tuple[int, bytes]:
+        """(advance, charstring) of a character; .notdef when the face has none."""
+        found = self.glyphs.get(code)
+        if found is None:
+            self.add(code)
+            found = self.glyphs[code]
+        return found
+
+    def add(self, *codes: int) -> None:
+        """Draw characters the store lacks from the whole face (at most once each)."""
+        lacking = {c for c in codes if c not in self.glyphs}
+        if lacking:
+            _, glyphs = _draw(self.source, self.index, lacking)
+            for code in lacking:
+                self.glyphs[code] = glyphs.get(code) or self.glyphs[NOTDEF]
+
+    def advance(self, text: str) -> int:
+        """The width of ``text`` in 1/1000 em."""
+        self.add(*{ord(c) for c in text})
+        return sum(self.glyphs[ord(c)][0] for c in text)
+
+
 def cache_dir() -> Path:
     """``$SEAL_STATION_CACHE``, else the user's cache folder (platformdirs)."""
     env = os.environ.get("SEAL_STATION_CACHE")
@@ -68,78 +112,97 @@ def cache_dir() -> Path:
 
 
 def _name(source: Path, index: int, charset: str) -> str:
-    import fontTools
+    from importlib.util import find_spec
 
     st = source.stat()
-    ident = f"{FORMAT}|{source.resolve()}|{st.st_size}|{st.st_mtime_ns}|{index}|{charset}|{fontTools.version}"
+    spec = find_spec("fontTools")  # its files' stamp stands for its version, without importing it
+    tools = os.stat(spec.origin) if spec and spec.origin else None
+    drawn_by = f"{tools.st_size}|{tools.st_mtime_ns}" if tools else ""
+    ident = f"{FORMAT}|{source.resolve()}|{st.st_size}|{st.st_mtime_ns}|{index}|{charset}|{drawn_by}"
     return f"{source.stem}-{index}-{charset}-{hashlib.sha256(ident.encode()).hexdigest()[:16]}"
 
 
+def _draw(source: Path, index: int, codes: Iterable[int]) -> tuple[dict[str, object], dict[int, tuple[int, bytes]]]:
+    """The face's metrics and, per code point it maps, (advance, charstring without subroutines or hints)."""
+    from fontTools import ttLib
+    from fontTools.pens.t2CharStringPen import T2CharStringPen
+
+    font = ttLib.TTFont(str(source), fontNumber=index, lazy=True)
+    head, os2 = font["head"], font["OS/2"]
+    if head.unitsPerEm != 1000:
+        raise ValueError(f"{source}: {head.unitsPerEm} units per em; the receipt draws 1000")
+    cmap, glyph_set, order = font.getBestCmap(), font.getGlyphSet(), font.getGlyphOrder()
+    out: dict[int, tuple[int, bytes]] = {}
+    for code in codes:
+        name = order[0] if code == NOTDEF else cmap.get(code)
+        if name is None:
+            continue
+        glyph = glyph_set[name]
+        pen = T2CharStringPen(glyph.width, glyph_set)
+        glyph.draw(pen)
+        charstring = pen.getCharString()
+        charstring.compile()
+        out[code] = (int(glyph.width), bytes(charstring.bytecode))
+    metrics: dict[str, object] = {
+        "name": font["name"].getDebugName(6) or source.stem, "ascent": os2.sTypoAscender,
+        "descent": os2.sTypoDescender, "cap_height": getattr(os2, "sCapHeight", os2.sTypoAscender),
+        "bbox": [head.xMin, head.yMin, head.xMax, head.yMax]}
+    return metrics, out
+
+
 def _build(source: Path, index: int, charset: str) -> bytes:
-    """The face reduced to the character set, metrics and CID-keyed outlines untouched."""
-    import io
-
-    from fontTools import subset, ttLib
-
-    options = subset.Options()
-    options.notdef_outline = True
-    options.recommended_glyphs = True
-    options.layout_features = []  # fpdf2 draws without shaping; it drops these tables too
-    options.drop_tables += ["GSUB", "GPOS", "GDEF", "VORG", "vhea", "vmtx", "DSIG"]
-    # the whole face's bounding box is kept, so a receipt draws the same with either face
-    font = ttLib.TTFont(str(source), fontNumber=index, lazy=True, recalcTimestamp=False, recalcBBoxes=False)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=_charset(charset))
-    subsetter.subset(font)
-    out = io.BytesIO()
-    font.save(out)
-    return out.getvalue()
+    """A glyph store: magic, metrics (JSON), an index of (code, advance, offset, length), charstrings."""
+    metrics, glyphs = _draw(source, index, sorted(_charset(charset) | {NOTDEF}))
+    header = json.dumps(metrics).encode()
+    index_bytes, blob = bytearray(), bytearray()
+    for code, (advance, charstring) in sorted(glyphs.items()):
+        index_bytes += _ENTRY.pack(code, advance, len(blob), len(charstring))
+        blob += charstring
+    return (MAGIC + struct.pack("<II", len(header), len(glyphs)) + header + bytes(index_bytes) + bytes(blob))
 
 
-def prepare(source: Path, index: int, charset: str, directory: Path | None = None) -> Path | None:
-    """The reduced face's file, built now if the cache lacks a sound copy; None if it cannot be."""
+def _parse(source: Path, index: int, data: bytes) -> Face:
+    if not data.startswith(MAGIC):
+        raise ValueError("not a glyph store")
+    at = len(MAGIC)
+    header_len, count = struct.unpack_from("<II", data, at)
+    at += 8
+    metrics = json.loads(data[at:at + header_len])
+    at += header_len
+    start = at + count * _ENTRY.size
+    glyphs = {code: (advance, data[start + off:start + off + length])
+              for code, advance, off, length in _ENTRY.iter_unpack(data[at:start])}
+    if NOTDEF not in glyphs:
+        raise ValueError("glyph store without .notdef")
+    return Face(source, index, str(metrics["name"]), int(metrics["ascent"]), int(metrics["descent"]),
+                int(metrics["cap_height"]), tuple(int(v) for v in metrics["bbox"]), glyphs)  # type: ignore[arg-type]
+
+
+def prepare(source: Path, index: int, charset: str, directory: Path | None = None) -> Face:
+    """The face from its store, built now if the cache lacks a sound copy (in memory only
+    when the cache cannot be written)."""
     from station.home import atomic_write
 
     directory = directory or cache_dir()
+    name = _name(source, index, charset)
+    path, digest = directory / f"{name}.glyphs", directory / f"{name}.sha256"
     try:
-        name = _name(source, index, charset)
-        path, digest = directory / f"{name}.otf", directory / f"{name}.sha256"
-        try:
-            if hashlib.sha256(path.read_bytes()).hexdigest() == digest.read_text().strip():
-                return path
-        except (OSError, ValueError):
-            pass
-        data = _build(source, index, charset)
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() == digest.read_text().strip():
+            return _parse(source, index, data)
+    except (OSError, ValueError, KeyError, struct.error):
+        pass
+    data = _build(source, index, charset)
+    try:
         atomic_write(path, data)
         atomic_write(digest, (hashlib.sha256(data).hexdigest() + "\n").encode())
-        return path
-    except Exception:  # no cache (read-only disk, odd font): the caller uses the whole face
-        return None
+    except OSError:
+        pass  # a read-only cache: this receipt still gets its faces
+    return _parse(source, index, data)
 
 
-def faces(source: Path, sans: int, mono: int | None, whole: Iterable[str] = ()) -> dict[str, tuple[Path, int]]:
-    """fpdf2 family -> (font file, face index): ``cjk`` and, if the collection has one,
-    ``cjkmono``; reduced faces, except for the families in ``whole`` or one that cannot be had."""
-    wanted = {"cjk": (sans, "gb2312")}
-    if mono is not None:
-        wanted["cjkmono"] = (mono, "ascii")
-    out = {}
-    for family, (index, charset) in wanted.items():
-        path = None if family in whole else prepare(source, index, charset)
-        out[family] = (path, 0) if path is not None else (source, index)
-    return out
-
-
-def missing(pdf: Any) -> set[str]:
-    """The families of an FPDF document that lacked a character it drew (draw those with whole faces)."""
-    return {family for family, f in pdf.fonts.items() if getattr(f, "missing_glyphs", None)}
-
-
-def keep_bounds(pdf: Any) -> None:
-    """Let fpdf2 subset its fonts without recomputing every glyph's bounds: about a third of
-    writing the PDF, and no glyph depends on it (the PDF's /FontBBox is read before
-    subsetting; the embedded CFF keeps the whole face's bounding box)."""
-    for font in pdf.fonts.values():
-        ttfont = getattr(font, "ttfont", None)
-        if ttfont is not None:
-            ttfont.recalcBBoxes = False
+def load(source: Path, sans: int, mono: int | None) -> dict[str, Face]:
+    """``cjk`` and, if the collection has one, ``cjkmono``: the faces a receipt draws with."""
+    faces = {"cjk": prepare(source, sans, "gb2312")}
+    faces["cjkmono"] = prepare(source, mono, "ascii") if mono is not None else faces["cjk"]
+    return faces

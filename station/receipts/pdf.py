@@ -8,16 +8,17 @@ receipt text. Impressions never leave the station in clear (DOMAIN.md): the spec
 a thumbnail of at most :data:`SPECIMEN_PX` pixels, faded and stamped 样本 across, so it
 shows which seal was made and is of no use to print or paste.
 
-Layout by fpdf2 (it embeds subsets of OpenType CJK fonts, Noto CJK's CFF outlines
-included, which reportlab cannot; faces prepared once by station/receipts/font.py); the
-signature appended as one incremental update by station/receipts/pdfsign.py, with the raw
-signature from our card signer, so the card keeps its one PKCS#11 session. PDF
+Drawn by the station's own one-page writer (station/receipts/pdfdoc.py) with Noto CJK
+glyphs prepared once (station/receipts/font.py); the signature appended as one
+incremental update by station/receipts/pdfsign.py, with the raw signature from our card
+signer, so the card keeps its one PKCS#11 session. PDF
 readers have no SM2 CMS support: on an SM2 officer card the PDF stays unsigned (the
 receipt inside it is signed either way).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -27,8 +28,9 @@ from station.vocabulary import SealKind
 
 if TYPE_CHECKING:  # pragma: no cover
     from station.receipts.claims import IssuedSeal
+    from station.receipts.pdfdoc import Document
 
-__all__ = ["FONTS", "build", "sign", "font", "specimen", "SPECIMEN_PX"]
+__all__ = ["FONTS", "build", "rows", "sign", "font", "specimen", "SPECIMEN_PX"]
 
 SPECIMEN_PX = 96
 
@@ -83,45 +85,18 @@ def specimen(picture: bytes) -> bytes | None:
 
 
 def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
-    """The unsigned PDF of one receipt: drawn with the prepared reduced faces, again with
-    the whole faces if the receipt has a character the reduced ones lack."""
+    """The unsigned PDF of one receipt, drawn with the faces prepared once (station/receipts/font.py)."""
     from station.receipts import font as pdf_font
+    from station.receipts.pdfdoc import Document
 
-    path, index, mono = font()
-    picture = specimen(picture) if picture else None
-    pdf = _draw(seal, qr_png, picture, pdf_font.faces(path, index, mono))
-    lacking = pdf_font.missing(pdf)
-    if lacking:
-        pdf = _draw(seal, qr_png, picture, pdf_font.faces(path, index, mono, whole=lacking))
-    return bytes(pdf.output())
+    doc = Document(f"电子印章发放回执 {seal.esid}", "seal-station", pdf_font.load(*font()))
+    _draw(doc, seal, qr_png, specimen(picture) if picture else None)
+    return doc.output()
 
 
-def _draw(seal: IssuedSeal, qr_png: bytes, picture: bytes | None, faces: dict[str, tuple[Path, int]]) -> Any:
-    import io
-
-    from fpdf import FPDF
-
-    from station.receipts import font as pdf_font
-
-    pdf = FPDF(format="A4")
-    pdf.set_margins(18, 16, 18)
-    pdf.set_auto_page_break(False)
-    pdf.set_creator("seal-station")
-    pdf.set_title(f"电子印章发放回执 {seal.esid}")
-    for family, (path, index) in faces.items():
-        pdf.add_font(family, fname=str(path), collection_font_number=index)
-    pdf_font.keep_bounds(pdf)
-    pdf.add_page()
-    pdf.set_font("cjk", size=20)
-    pdf.cell(0, 11, "电子印章发放回执", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("cjk", size=10)
-    pdf.set_text_color(90)
-    number = f"No. {seal.number}" if seal.number is not None else ""
-    pdf.cell(0, 6, f"Electronic seal issuance receipt  {number}  ·  制章终端 {seal.station_id}",
-             new_x="LMARGIN", new_y="NEXT")
-    pdf.set_text_color(0)
-    pdf.ln(3)
-    rows = [
+def rows(seal: IssuedSeal) -> list[tuple[str, str]]:
+    """The receipt's table: (label, value) as printed."""
+    return [
         ("印章名称 Seal name", seal.seal_name),
         ("印章类型 Type", f"{SealKind(seal.seal_kind).zh} ({seal.seal_kind})"),
         ("使用单位 Unit", seal.unit),
@@ -135,35 +110,83 @@ def _draw(seal: IssuedSeal, qr_png: bytes, picture: bytes | None, faces: dict[st
         ("审核员 Supervisors", "、".join(seal.supervisors) or "—"),
         ("申请单 Application", str(seal.application_id)),
     ]
-    pdf.set_font("cjk", size=10.5)
-    with pdf.table(col_widths=(62, 112), width=174, first_row_as_headings=False, line_height=7,
-                   borders_layout="HORIZONTAL_LINES") as table:
-        for label, value in rows:
-            row = table.row()
-            row.cell(label)
-            row.cell(value)
-    top = pdf.get_y() + 6
-    pdf.set_font("cjk", size=9)
-    pdf.set_xy(18, top)
-    pdf.cell(70, 5, "回执二维码 Receipt QR (SSR1)")
-    pdf.image(io.BytesIO(qr_png), x=18, y=top + 6, w=70, h=70)
+
+
+_LEFT, _WIDTH, _PAD = 18.0, 174.0, 1.0  # mm: margin, text width, padding inside a cell
+_GREY = 90 / 255
+
+
+def _draw(doc: Document, seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> None:
+    number = f"No. {seal.number}" if seal.number is not None else ""
+    y = _cell(doc, 16, "cjk", 20, 11, "电子印章发放回执")
+    y = _cell(doc, y, "cjk", 10, 6, f"Electronic seal issuance receipt  {number}  ·  制章终端 {seal.station_id}",
+              grey=_GREY) + 3
+    for i, (label, value) in enumerate(rows(seal)):
+        if i:
+            doc.line(_LEFT, y, _LEFT + _WIDTH, y, 0.2)
+        top = y
+        y = max(_paragraph(doc, top, "cjk", 10.5, 7, label, x=_LEFT, width=62),
+                _paragraph(doc, top, "cjk", 10.5, 7, value, x=_LEFT + 62, width=112))
+    top = y + 6
+    _cell(doc, top, "cjk", 9, 5, "回执二维码 Receipt QR (SSR1)")
+    doc.image(qr_png, _LEFT, top + 6, 70, 70)
     if picture:
-        pdf.set_xy(110, top)
-        pdf.cell(70, 5, "印模样本 Impression specimen")
-        try:
-            pdf.image(io.BytesIO(picture), x=125, y=top + 10, w=30, h=30, keep_aspect_ratio=True)
-        except Exception:  # a picture fpdf cannot draw must not stop the receipt
-            pass
-    pdf.set_xy(18, top + 80)
-    pdf.set_font("cjkmono" if "cjkmono" in faces else "cjk", size=6.5)
-    pdf.multi_cell(174, 3, seal.receipt or "", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    pdf.set_font("cjk", size=8)
-    pdf.set_text_color(90)
-    pdf.multi_cell(174, 4, "离线核验：seal-station receipt verify 回执文件 --bundle 登记包.json（登记包须经可信渠道获得）。"
-                   "Verify offline with the station's enrollment bundle, obtained through a trusted channel. "
-                   "本回执由制章员授权卡数字签名。This PDF is signed by the officer's card.")
-    return pdf
+        _cell(doc, top, "cjk", 9, 5, "印模样本 Impression specimen", x=110)
+        _specimen(doc, picture, 125, top + 10, 30)
+    y = _paragraph(doc, top + 80, "cjkmono", 6.5, 3, seal.receipt or "", hard=True) + 2
+    _paragraph(doc, y, "cjk", 8, 4, "离线核验：seal-station receipt verify 回执文件 --bundle 登记包.json（登记包须经可信渠道获得）。"
+               "Verify offline with the station's enrollment bundle, obtained through a trusted channel. "
+               "本回执由制章员授权卡数字签名。This PDF is signed by the officer's card.", grey=_GREY)
+
+
+def _cell(doc: Document, y: float, font: str, size: float, height: float, text: str, *, x: float = _LEFT,
+          grey: float = 0.0) -> float:
+    """One line of text in a cell ``height`` mm high, centred on it; the y below the cell."""
+    from station.receipts.pdfdoc import MM
+
+    doc.text(x + _PAD, y + height / 2 + 0.3 * size / MM, font, size, text, grey)
+    return y + height
+
+
+def _paragraph(doc: Document, y: float, font: str, size: float, height: float, text: str, *,
+               x: float = _LEFT, width: float = _WIDTH, grey: float = 0.0, hard: bool = False) -> float:
+    """``text`` wrapped to ``width`` mm (between words and Chinese characters; anywhere if ``hard``)."""
+    for line in _wrap(doc, font, size, text, width - 2 * _PAD, hard) or [""]:
+        y = _cell(doc, y, font, size, height, line, x=x, grey=grey)
+    return y
+
+
+_TOKENS = re.compile(r"[^\s\u2e80-\U0003ffff]+|\s|.")
+
+
+def _wrap(doc: Document, font: str, size: float, text: str, width: float, hard: bool) -> list[str]:
+    lines, line, used = [], "", 0.0
+    for token in (list(text) if hard else _TOKENS.findall(text)):
+        wide = len(token) > 1 and doc.width(font, size, token) > width
+        for piece in (list(token) if wide else [token]):  # a word wider than a line is cut anywhere
+            w = doc.width(font, size, piece)
+            if used + w > width and line:
+                lines.append(line)
+                line, used = "", 0.0
+                if piece.isspace() and not hard:
+                    continue
+            line, used = line + piece, used + w
+    if line:
+        lines.append(line)
+    return lines if hard else [line.rstrip() for line in lines]
+
+
+def _specimen(doc: Document, picture: bytes, x: float, y: float, box: float) -> None:
+    """The specimen inside a ``box`` mm square, its aspect kept; a picture that cannot be drawn is left out."""
+    import struct
+
+    try:
+        width, height = struct.unpack(">II", picture[16:24])
+        scale = box / max(width, height, 1)
+        w, h = width * scale, height * scale
+        doc.image(picture, x + (box - w) / 2, y + (box - h) / 2, w, h)
+    except (ValueError, struct.error):
+        pass
 
 
 def sign(pdf: bytes, card_signer: Any, chain: Sequence[bytes], esid: str) -> bytes:

@@ -1,7 +1,7 @@
 """Signing the receipt PDF by the officer's card, without a general-purpose PDF library.
 
-The receipt PDF is our own fpdf2 output: a classic cross-reference table, one page, no
-form. So the signature is one small incremental update appended to it: a signature
+The receipt PDF is our own (station/receipts/pdfdoc.py): a classic cross-reference
+table, one page, no form. So the signature is one small incremental update appended to it: a signature
 dictionary whose ``/Contents`` is a fixed-width hole, an invisible widget naming it, the
 page and the catalog written again to point at them, and a cross-reference section for
 those four objects. Then everything but the hole is hashed and the card signs a CMS
@@ -22,6 +22,7 @@ from typing import Any, Sequence
 
 from crypto.algorithms import ECDSA_SHA256, RSA_SHA256
 from station.errors import StateError
+from station.receipts.pdfdoc import text_string as _text
 
 __all__ = ["signable", "sign"]
 
@@ -54,11 +55,6 @@ def _dictionary(pdf: bytes, num: int) -> bytes:
     if not (body.startswith(b"<<") and body.endswith(b">>")) or b"stream" in body:
         raise _refuse(f"object {num} is not a plain dictionary")
     return body
-
-
-def _text(value: str) -> bytes:
-    """A PDF text string: UTF-16BE with its byte order mark, in hex."""
-    return b"<FEFF" + value.encode("utf-16-be").hex().upper().encode() + b">"
 
 
 def _cms(digest: bytes, card_signer: Any, chain: Sequence[bytes], when: datetime) -> bytes:

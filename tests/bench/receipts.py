@@ -70,7 +70,7 @@ def _bench(tmp: Path, home: Any, cards: list[Any]) -> None:
     path.write_bytes(png)
     print(f"QR decode (zxing-cpp): {median_ms(lambda: qr.decode_png(path), 10):.1f} ms")
     pdf = receipt_pdf.build(seal, png, None)
-    print(f"PDF build (fpdf2, reduced CJK faces from the cache): "
+    print(f"PDF build (own one-page writer, glyphs from the cache): "
           f"{median_ms(lambda: receipt_pdf.build(seal, png, None), 3):.0f} ms, "
           f"sign (incremental update, CMS signed by the card): "
           f"{median_ms(lambda: receipt_pdf.sign(pdf, officer.signer, home.trust_anchors(), seal.esid), 3):.0f} ms")

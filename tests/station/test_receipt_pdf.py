@@ -45,3 +45,40 @@ def test_the_specimen_is_marked_and_not_the_impression():
     reds = sum(1 for r, g, b in zip(*[iter(small.tobytes())] * 3) if r > 150 and g < 80 and b < 80)
     assert reds > 20  # the 样本 stamp
     assert receipt_pdf.specimen(b"not a picture") is None
+
+
+def _pdf_text(data: bytes, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / "r.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_a_name_outside_the_prepared_set_is_drawn_from_the_whole_face(tmp_path):
+    import dataclasses
+
+    seal = dataclasses.replace(_seal(), recipient="王堃", officer="李喆")  # neither character is in GB 2312
+    text = _pdf_text(receipt_pdf.build(seal, qr.png_bytes("SSR1:ABC"), None), tmp_path)
+    assert "王堃" in text and "李喆" in text
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "r.pdf")], capture_output=True, text=True, check=True).stdout
+    assert "NotoSansCJK" in fonts and all(" yes yes yes " in line for line in fonts.splitlines()[2:])
+
+
+def test_a_long_value_wraps_inside_its_column_and_loses_nothing(tmp_path):
+    import dataclasses
+
+    unit = "示例科技有限公司" * 6 + " Example Technology Company Limited of the Greater Bay Area"
+    seal = dataclasses.replace(_seal(), unit=unit)
+    text = _pdf_text(receipt_pdf.build(seal, qr.png_bytes("SSR1:ABC"), None), tmp_path)
+    assert "".join(text.split()).count("".join(unit.split())) == 1
+
+
+def test_the_receipt_text_is_printed_whole():
+    from station.receipts.pdf import _wrap
+    from station.receipts import font as pdf_font
+    from station.receipts.pdfdoc import Document
+
+    receipt = "SSR1:" + "6BFOXN*TS0BI$ZDYSH$PGJB 2UEHCD6F%T" * 40
+    doc = Document("t", "t", pdf_font.load(*receipt_pdf.font()))
+    lines = _wrap(doc, "cjkmono", 6.5, receipt, 172, hard=True)
+    assert "".join(lines) == receipt and len(lines) > 1
+    assert all(doc.width("cjkmono", 6.5, line) <= 172 for line in lines)

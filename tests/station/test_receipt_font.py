@@ -1,0 +1,78 @@
+"""The receipt's glyph store and the CFF font built from it: built once, checked by hash,
+rebuilt when damaged, and the embedded glyphs draw exactly the face's outlines."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from station.receipts import cff
+from station.receipts import font as pdf_font
+from station.receipts.pdf import font as cjk_font
+
+
+@pytest.fixture
+def mono(tmp_path):  # type: ignore[no-untyped-def]
+    source, _, mono_index = cjk_font()
+    assert mono_index is not None
+    return source, mono_index, tmp_path
+
+
+def test_a_store_is_built_once_and_reused(mono):
+    source, index, cache = mono
+    face = pdf_font.prepare(source, index, "ascii", cache)
+    stores = list(cache.glob("*.glyphs"))
+    assert len(stores) == 1
+    stamp = stores[0].stat().st_mtime_ns
+    again = pdf_font.prepare(source, index, "ascii", cache)
+    assert stores[0].stat().st_mtime_ns == stamp and again.glyphs == face.glyphs
+    assert set(face.glyphs) == set(range(0x20, 0x7F)) | {pdf_font.NOTDEF}
+
+
+def test_a_damaged_store_is_built_again(mono):
+    source, index, cache = mono
+    face = pdf_font.prepare(source, index, "ascii", cache)
+    store = next(cache.glob("*.glyphs"))
+    data = bytearray(store.read_bytes())
+    data[-5] ^= 0xFF  # one charstring byte
+    store.write_bytes(bytes(data))
+    assert pdf_font.prepare(source, index, "ascii", cache).glyphs == face.glyphs
+    store.write_bytes(b"")
+    assert pdf_font.prepare(source, index, "ascii", cache).glyphs == face.glyphs
+
+
+def test_the_embedded_font_draws_the_face_outlines(mono):
+    from fontTools import ttLib
+    from fontTools.cffLib import CFFFontSet
+
+    source, index, cache = mono
+    face = pdf_font.prepare(source, index, "ascii", cache)
+    text = "SSR1:AZ09$%*+-./"
+    program = cff.cid_font(face.name, face.bbox, [face.glyph(pdf_font.NOTDEF)[1]]
+                           + [face.glyph(ord(c))[1] for c in text])
+    fonts = CFFFontSet()
+    fonts.decompile(io.BytesIO(program), None)
+    top = fonts[fonts.fontNames[0]]
+    assert top.ROS == ("Adobe", "Identity", 0) and top.CIDCount == len(text) + 1
+    whole = ttLib.TTFont(str(source), fontNumber=index, lazy=True)
+    glyph_set, cmap = whole.getGlyphSet(), whole.getBestCmap()
+    for cid, char in enumerate(text, 1):
+        charstring = top.CharStrings[top.charset[cid]]
+        ours = _shape(charstring.draw)
+        assert ours == _shape(glyph_set[cmap[ord(char)]].draw, glyph_set), char
+        assert ours[0] != 0 or char == " "
+        assert charstring.width == glyph_set[cmap[ord(char)]].width == face.glyph(ord(char))[0]
+
+
+def _shape(draw, glyph_set=None):  # type: ignore[no-untyped-def]
+    """Area, bounds and perimeter of an outline: the same for the same shape, whichever
+    commands drew it (a line to the start, or two collinear lines, are written shorter)."""
+    from fontTools.pens.areaPen import AreaPen
+    from fontTools.pens.boundsPen import BoundsPen
+    from fontTools.pens.perimeterPen import PerimeterPen
+
+    pens = AreaPen(glyph_set), BoundsPen(glyph_set), PerimeterPen(glyph_set)
+    for pen in pens:
+        draw(pen)
+    return round(pens[0].value, 1), pens[1].bounds, round(pens[2].value, 1)
