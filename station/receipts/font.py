@@ -181,8 +181,6 @@ def _parse(source: Path, index: int, data: bytes) -> Face:
 def prepare(source: Path, index: int, charset: str, directory: Path | None = None) -> Face:
     """The face from its store, built now if the cache lacks a sound copy (in memory only
     when the cache cannot be written)."""
-    from station.home import atomic_write
-
     directory = directory or cache_dir()
     name = _name(source, index, charset)
     path, digest = directory / f"{name}.glyphs", directory / f"{name}.sha256"
@@ -193,6 +191,8 @@ def prepare(source: Path, index: int, charset: str, directory: Path | None = Non
     except (OSError, ValueError, KeyError, struct.error):
         pass
     data = _build(source, index, charset)
+    from station.home import atomic_write
+
     try:
         atomic_write(path, data)
         atomic_write(digest, (hashlib.sha256(data).hexdigest() + "\n").encode())

@@ -133,7 +133,7 @@ def _bench(tmp: Path) -> None:
         if j < COMMANDS:
             alone.append(command(app_ids[CEREMONIES + j], blanks[j % len(blanks)]))
         if j < BUNDLES:
-            bundle.append(command(app_ids[CEREMONIES + COMMANDS + j], blanks[(j + 1) % len(blanks)],
+            bundle.append(command(app_ids[CEREMONIES + COMMANDS + j], blanks[j % len(blanks)],
                                   "--receipt-dir", str(tmp / f"receipts-{j}")))
     floor, took = statistics.median(alone), statistics.median(bundle)
     print(f"`seal-station make` end to end (new process, signed receipt stored): median {floor:.0f} ms of "
