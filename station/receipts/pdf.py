@@ -11,8 +11,7 @@ shows which seal was made and is of no use to print or paste.
 Drawn by the station's own one-page writer (station/receipts/pdfdoc.py) with Noto CJK
 glyphs prepared once (station/receipts/font.py); the signature appended as one
 incremental update by station/receipts/pdfsign.py, with the raw signature from our card
-signer, so the card keeps its one PKCS#11 session. PDF
-readers have no SM2 CMS support: on an SM2 officer card the PDF stays unsigned (the
+signer, so the card keeps its one PKCS#11 session. PDF readers have no SM2 CMS support: on an SM2 officer card the PDF stays unsigned (the
 receipt inside it is signed either way).
 """
 
@@ -89,7 +88,13 @@ def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
     from station.receipts import font as pdf_font
     from station.receipts.pdfdoc import Document
 
-    doc = Document(f"电子印章发放回执 {seal.esid}", "seal-station", pdf_font.load(*font()))
+    source, sans, mono = font()
+    try:
+        faces = pdf_font.load(source, sans, mono)
+    except Exception as exc:  # a damaged or unusual font file: one clear error, the seal stays made
+        raise StateError(f"the PDF receipt's font {source} cannot be read ({type(exc).__name__})", title="PDF",
+                         hint="reinstall fonts-noto-cjk (`make system` does)") from None
+    doc = Document(f"电子印章发放回执 {seal.esid}", "seal-station", faces)
     _draw(doc, seal, qr_png, specimen(picture) if picture else None)
     return doc.output()
 

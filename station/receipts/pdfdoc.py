@@ -12,11 +12,12 @@ station/receipts/pdfsign.py appends its signature to.
 
 from __future__ import annotations
 
+import re
 import secrets
 import struct
 import zlib
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from station.receipts import cff
 
@@ -159,16 +160,17 @@ class Document:
         return bytes(out)
 
     @staticmethod
-    def _embed(font: _Font, add) -> int:  # type: ignore[no-untyped-def]
+    def _embed(font: _Font, add: Callable[..., int]) -> int:
         """The Type 0 font of the characters drawn with ``font``; its object number."""
         from station.receipts.font import NOTDEF
 
         face = font.face
         codes = sorted(font.cids, key=font.cids.__getitem__)
         glyphs = [face.glyph(code) for code in codes]
-        tag = "".join(chr(65 + b % 26) for b in secrets.token_bytes(6))
-        name = f"{tag}+{face.name}"
-        program = cff.cid_font(face.name, face.bbox, [face.glyph(NOTDEF)[1], *(cs for _, cs in glyphs)])
+        tag = "".join(chr(65 + b % 26) for b in secrets.token_bytes(6))  # a subset's name prefix
+        plain = re.sub(r"[^A-Za-z0-9-]", "", face.name)[:60] or "CJK"  # a PDF name and a CFF name alike
+        name = f"{tag}+{plain}"
+        program = cff.cid_font(plain, face.bbox, [face.glyph(NOTDEF)[1], *(cs for _, cs in glyphs)])
         file = add(b"<</Subtype /CIDFontType0C /Filter /FlateDecode>>", zlib.compress(program, 6))
         descriptor = add(b"<</Type /FontDescriptor /FontName /%s /Flags 4 /FontBBox [%s] /ItalicAngle 0 "
                          b"/Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile3 %d 0 R>>" % (

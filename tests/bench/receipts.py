@@ -74,6 +74,13 @@ def _bench(tmp: Path, home: Any, cards: list[Any]) -> None:
           f"{median_ms(lambda: receipt_pdf.build(seal, png, None), 3):.0f} ms, "
           f"sign (incremental update, CMS signed by the card): "
           f"{median_ms(lambda: receipt_pdf.sign(pdf, officer.signer, home.trust_anchors(), seal.esid), 3):.0f} ms")
+    from station.receipts.export import bundle_files, write_files
+
+    files = bundle_files(officer, seal)
+    runs = iter(range(1000))
+    print(f"receipt bundle in process (QR PNG, specimen, PDF, card signature, SHA256SUMS): "
+          f"{median_ms(lambda: bundle_files(officer, seal), 5):.0f} ms; written synced and read back: "
+          f"{median_ms(lambda: write_files(tmp / f'bundle-{next(runs)}', files), 5):.1f} ms")
     officer.close()
     admin = login(home, card["admin0"].serial, card["admin0"].pin, role=Role.ADMIN)
     export_bundle(admin, tmp / "bundle.json")

@@ -76,3 +76,19 @@ def _shape(draw, glyph_set=None):  # type: ignore[no-untyped-def]
     for pen in pens:
         draw(pen)
     return round(pens[0].value, 1), pens[1].bounds, round(pens[2].value, 1)
+
+
+def test_a_font_that_cannot_be_read_is_one_clear_error(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from station.errors import StateError
+    from station.receipts import pdf as receipt_pdf
+    from station.receipts.claims import IssuedSeal
+
+    junk = tmp_path / "NotoSansCJK-Regular.ttc"
+    junk.write_bytes(b"not a font at all")
+    monkeypatch.setenv("SEAL_STATION_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(receipt_pdf, "font", lambda: (junk, 2, 7))
+    seal = IssuedSeal("ST-1-2026-000001", "名", "单位", None, "official", "ab", "张三", "2026-05-01T00:00:00+00:00",
+                      "2026-05-01T00:00:00+00:00", "王芳", ("李强",), 1, "ST-1")
+    with pytest.raises(StateError) as caught:
+        receipt_pdf.build(seal, b"", None)
+    assert "cannot be read" in caught.value.message and not list((tmp_path / "cache").glob("*.glyphs"))
