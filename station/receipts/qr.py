@@ -12,6 +12,7 @@ Decoding uses zxing-cpp (a self-contained wheel, no system library) so `receipt 
 from __future__ import annotations
 
 import io
+import struct
 import zlib
 from functools import lru_cache
 from pathlib import Path
@@ -60,17 +61,21 @@ def matrix(text: str) -> list[list[bool]]:
 
 
 def png_bytes(text: str, box: int = 8) -> bytes:
-    """A black-on-white PNG, ``box`` pixels per module."""
-    from PIL import Image
-
+    """A black-on-white PNG, ``box`` pixels per module: 1-bit greyscale written directly
+    (each pixel row is the module row repeated; no image library needed)."""
     rows = matrix(text)
-    size = len(rows)
-    img = Image.new("1", (size, size), 1)
-    img.putdata([0 if dark else 1 for row in rows for dark in row])
-    img = img.resize((size * box, size * box), Image.NEAREST)
-    out = io.BytesIO()
-    img.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    side = len(rows) * box
+    pad, dark_bits, light_bits = -side % 8, "0" * box, "1" * box
+    raw = bytearray()
+    for row in rows:
+        bits = "".join([dark_bits if dark else light_bits for dark in row]) + "1" * pad
+        raw += (b"\x00" + int(bits, 2).to_bytes((side + pad) // 8, "big")) * box  # filter 0, then pixels
+    return b"".join([b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)),
+                     _chunk(b"IDAT", zlib.compress(bytes(raw), 6)), _chunk(b"IEND", b"")])
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 _BLOCKS = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}

@@ -1,11 +1,13 @@
 """The PDF receipt shows a specimen of the impression, never the impression in clear
-(DOMAIN.md: impressions never leave the station in clear)."""
+(DOMAIN.md: impressions never leave the station in clear); it prints every name, whatever
+its characters, and the whole receipt text; its QR PNG is the code's matrix."""
 
 from __future__ import annotations
 
 import io
 import subprocess
 
+import pytest
 from PIL import Image
 
 from station.demo_impressions import make_demo_impression
@@ -82,3 +84,16 @@ def test_the_receipt_text_is_printed_whole():
     lines = _wrap(doc, "cjkmono", 6.5, receipt, 172, hard=True)
     assert "".join(lines) == receipt and len(lines) > 1
     assert all(doc.width("cjkmono", 6.5, line) <= 172 for line in lines)
+
+
+@pytest.mark.parametrize("box", [1, 3, 8])
+def test_the_qr_png_is_the_matrix_box_by_box(box):
+    text = "SSR1:" + "6BFOXN*TS0BI$ZDYSH$PGJB" * 5
+    rows = qr.matrix(text)
+    image = Image.open(io.BytesIO(qr.png_bytes(text, box=box))).convert("L")
+    assert image.size == (len(rows) * box, len(rows) * box)
+    pixels = image.load()
+    for y, row in enumerate(rows):
+        for x, dark in enumerate(row):
+            for dy, dx in ((0, 0), (box - 1, box - 1)):
+                assert pixels[x * box + dx, y * box + dy] == (0 if dark else 255), (x, y)
