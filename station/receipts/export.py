@@ -7,7 +7,7 @@ The bundle of one receipt is its text, the QR as PNG, the signed PDF and SHA256S
 A USB stick is the one thing that leaves the station with data on it, and the officer
 pulls it as soon as the screen says "done". So every file is written under a temporary
 name, flushed to the device (fsync), dropped from the page cache and read back to
-compare its SHA-256 — only then are the names swapped in. A full, read-only or pulled
+compare byte for byte — only then are the names swapped in. A full, read-only or pulled
 device gives one clear :class:`ExportError` and leaves no partial file; a bundle that was
 there before stays as it was.
 
@@ -188,7 +188,7 @@ def write_files(directory: Path, files: Sequence[tuple[str, bytes]],
             temps.append(tmp)
             _write_synced(folder, tmp, data)
         for tmp, (name, data) in zip(temps, files):
-            if hashlib.sha256(_read_back(folder, tmp)).digest() != hashlib.sha256(data).digest():
+            if _read_back(folder, tmp) != data:
                 raise ExportError(f"{directory / name} did not read back as written",
                                   hint="the device may be failing: use another one")
         for tmp, (name, _) in zip(temps, files):
