@@ -23,17 +23,18 @@ import hashlib
 import json
 import os
 import struct
-from dataclasses import dataclass, field
+import sys
+from array import array
+from bisect import bisect_left
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 __all__ = ["CHARSETS", "Face", "cache_dir", "prepare", "load", "NOTDEF"]
 
-FORMAT = 3  # bump when the store below changes, so older cached files are not used
+FORMAT = 4  # bump when the store below changes, so older cached files are not used
 MAGIC = b"seal-station glyphs\n"
 NOTDEF = -1  # the code of the face's .notdef glyph in a store
-_ENTRY = struct.Struct("<iHII")  # code point, advance, offset, length
 
 
 def _gb2312() -> set[int]:
@@ -64,41 +65,56 @@ def _charset(name: str) -> frozenset[int]:
     return frozenset(CHARSETS[name]())
 
 
-@dataclass
 class Face:
     """One face as a receipt uses it: metrics in units of 1/1000 em and glyphs by code point.
 
-    ``glyphs`` grows when a receipt draws a character the store lacks (:meth:`glyph`)."""
+    The store's arrays are used as read (no object per glyph until a receipt asks for it);
+    characters the store lacks are drawn from the whole face and kept in ``extra``."""
 
-    source: Path
-    index: int
-    name: str
-    ascent: int
-    descent: int
-    cap_height: int
-    bbox: tuple[int, int, int, int]
-    glyphs: dict[int, tuple[int, bytes]] = field(repr=False)  # code point -> (advance, charstring)
+    def __init__(self, source: Path, index: int, metrics: dict[str, Any], codes: array, advances: array,
+                 offsets: array, blob: bytes) -> None:
+        self.source, self.index = source, index
+        self.name = str(metrics["name"])
+        self.ascent, self.descent = int(metrics["ascent"]), int(metrics["descent"])
+        self.cap_height = int(metrics["cap_height"])
+        self.bbox = tuple(int(v) for v in metrics["bbox"])
+        self._codes, self._advances, self._offsets, self._blob = codes, advances, offsets, blob
+        self.extra: dict[int, tuple[int, bytes]] = {}
+        if self._stored(NOTDEF) is None:
+            raise ValueError("glyph store without .notdef")
+
+    @property
+    def stored(self) -> tuple[int, ...]:
+        """The code points the store holds (NOTDEF first)."""
+        return tuple(self._codes)
+
+    def _stored(self, code: int) -> tuple[int, bytes] | None:
+        i = bisect_left(self._codes, code)
+        if i == len(self._codes) or self._codes[i] != code:
+            return None
+        return self._advances[i], self._blob[self._offsets[i]:self._offsets[i + 1]]
 
     def glyph(self, code: int) -> tuple[int, bytes]:
         """(advance, charstring) of a character; .notdef when the face has none."""
-        found = self.glyphs.get(code)
+        found = self.extra.get(code) or self._stored(code)
         if found is None:
             self.add(code)
-            found = self.glyphs[code]
+            found = self.extra[code]
         return found
 
     def add(self, *codes: int) -> None:
         """Draw characters the store lacks from the whole face (at most once each)."""
-        lacking = {c for c in codes if c not in self.glyphs}
+        lacking = {c for c in codes if c not in self.extra and self._stored(c) is None}
         if lacking:
             _, glyphs = _draw(self.source, self.index, lacking)
+            notdef = self.glyph(NOTDEF)
             for code in lacking:
-                self.glyphs[code] = glyphs.get(code) or self.glyphs[NOTDEF]
+                self.extra[code] = glyphs.get(code) or notdef
 
     def advance(self, text: str) -> int:
         """The width of ``text`` in 1/1000 em."""
         self.add(*{ord(c) for c in text})
-        return sum(self.glyphs[ord(c)][0] for c in text)
+        return sum(self.glyph(ord(c))[0] for c in text)
 
 
 def cache_dir() -> Path:
@@ -151,14 +167,20 @@ def _draw(source: Path, index: int, codes: Iterable[int]) -> tuple[dict[str, obj
 
 
 def _build(source: Path, index: int, charset: str) -> bytes:
-    """A glyph store: magic, metrics (JSON), an index of (code, advance, offset, length), charstrings."""
+    """A glyph store: magic, sizes, metrics (JSON), then the arrays of code points (int32),
+    advances (uint16) and charstring offsets (uint32, one more than glyphs), charstrings."""
     metrics, glyphs = _draw(source, index, sorted(_charset(charset) | {NOTDEF}))
     header = json.dumps(metrics).encode()
-    index_bytes, blob = bytearray(), bytearray()
-    for code, (advance, charstring) in sorted(glyphs.items()):
-        index_bytes += _ENTRY.pack(code, advance, len(blob), len(charstring))
-        blob += charstring
-    return (MAGIC + struct.pack("<II", len(header), len(glyphs)) + header + bytes(index_bytes) + bytes(blob))
+    codes = sorted(glyphs)
+    offsets = [0]
+    for code in codes:
+        offsets.append(offsets[-1] + len(glyphs[code][1]))
+    parts = [array("i", codes), array("H", [glyphs[c][0] for c in codes]), array("I", offsets)]
+    if sys.byteorder == "big":
+        for part in parts:
+            part.byteswap()
+    return b"".join([MAGIC, struct.pack("<II", len(header), len(codes)), header,
+                     *(part.tobytes() for part in parts), *(glyphs[c][1] for c in codes)])
 
 
 def _parse(source: Path, index: int, data: bytes) -> Face:
@@ -169,13 +191,19 @@ def _parse(source: Path, index: int, data: bytes) -> Face:
     at += 8
     metrics = json.loads(data[at:at + header_len])
     at += header_len
-    start = at + count * _ENTRY.size
-    glyphs = {code: (advance, data[start + off:start + off + length])
-              for code, advance, off, length in _ENTRY.iter_unpack(data[at:start])}
-    if NOTDEF not in glyphs:
-        raise ValueError("glyph store without .notdef")
-    return Face(source, index, str(metrics["name"]), int(metrics["ascent"]), int(metrics["descent"]),
-                int(metrics["cap_height"]), tuple(int(v) for v in metrics["bbox"]), glyphs)  # type: ignore[arg-type]
+    parts = []
+    for code, size in (("i", count), ("H", count), ("I", count + 1)):
+        part = array(code)
+        if part.itemsize * size > len(data) - at:
+            raise ValueError("a short glyph store")
+        part.frombytes(data[at:at + part.itemsize * size])
+        if sys.byteorder == "big":
+            part.byteswap()
+        parts.append(part)
+        at += part.itemsize * size
+    if parts[2][-1] != len(data) - at or list(parts[0]) != sorted(parts[0]):
+        raise ValueError("a damaged glyph store")
+    return Face(source, index, metrics, parts[0], parts[1], parts[2], data[at:])
 
 
 def prepare(source: Path, index: int, charset: str, directory: Path | None = None) -> Face:

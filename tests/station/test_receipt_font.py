@@ -26,8 +26,8 @@ def test_a_store_is_built_once_and_reused(mono):
     assert len(stores) == 1
     stamp = stores[0].stat().st_mtime_ns
     again = pdf_font.prepare(source, index, "ascii", cache)
-    assert stores[0].stat().st_mtime_ns == stamp and again.glyphs == face.glyphs
-    assert set(face.glyphs) == set(range(0x20, 0x7F)) | {pdf_font.NOTDEF}
+    assert stores[0].stat().st_mtime_ns == stamp and _glyphs(again) == _glyphs(face)
+    assert face.stored == (pdf_font.NOTDEF, *range(0x20, 0x7F)) and not face.extra
 
 
 def test_a_damaged_store_is_built_again(mono):
@@ -37,9 +37,13 @@ def test_a_damaged_store_is_built_again(mono):
     data = bytearray(store.read_bytes())
     data[-5] ^= 0xFF  # one charstring byte
     store.write_bytes(bytes(data))
-    assert pdf_font.prepare(source, index, "ascii", cache).glyphs == face.glyphs
+    assert _glyphs(pdf_font.prepare(source, index, "ascii", cache)) == _glyphs(face)
     store.write_bytes(b"")
-    assert pdf_font.prepare(source, index, "ascii", cache).glyphs == face.glyphs
+    assert _glyphs(pdf_font.prepare(source, index, "ascii", cache)) == _glyphs(face)
+
+
+def _glyphs(face: pdf_font.Face) -> dict[int, tuple[int, bytes]]:
+    return {code: face.glyph(code) for code in face.stored}
 
 
 def test_the_embedded_font_draws_the_face_outlines(mono):
@@ -92,3 +96,16 @@ def test_a_font_that_cannot_be_read_is_one_clear_error(tmp_path, monkeypatch):  
     with pytest.raises(StateError) as caught:
         receipt_pdf.build(seal, b"", None)
     assert "cannot be read" in caught.value.message and not list((tmp_path / "cache").glob("*.glyphs"))
+
+
+def test_a_character_outside_the_store_is_drawn_once_from_the_whole_face(mono):
+    source, index, cache = mono
+    face = pdf_font.prepare(source, index, "ascii", cache)
+    from fontTools import ttLib
+
+    advance, charstring = face.glyph(ord("é"))  # Latin-1: in the mono face, not in its ASCII store
+    whole = ttLib.TTFont(str(source), fontNumber=index, lazy=True)
+    assert advance == whole.getGlyphSet()[whole.getBestCmap()[ord("é")]].width
+    assert charstring != face.glyph(pdf_font.NOTDEF)[1]
+    assert set(face.extra) == {ord("é")}
+    assert face.glyph(0x10FFFD) == face.glyph(pdf_font.NOTDEF)  # a character no face has: .notdef
