@@ -224,6 +224,9 @@ def prepare(source: Path, index: int, charset: str, directory: Path | None = Non
     try:
         atomic_write(path, data)
         atomic_write(digest, (hashlib.sha256(data).hexdigest() + "\n").encode())
+        for old in directory.glob(f"{source.stem}-{index}-{charset}-*"):  # made from an older font or format
+            if old.stem != name:
+                old.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only cache: this receipt still gets its faces
     return _parse(source, index, data)

@@ -30,8 +30,11 @@ def test_a_store_is_built_once_and_reused(mono):
     assert face.stored == (pdf_font.NOTDEF, *range(0x20, 0x7F)) and not face.extra
 
 
-def test_a_damaged_store_is_built_again(mono):
+def test_a_damaged_store_is_built_again_and_an_outdated_one_removed(mono):
     source, index, cache = mono
+    outdated = [cache / f"{source.stem}-{index}-ascii-0123456789abcdef{ext}" for ext in (".otf", ".sha256")]
+    for path in outdated:
+        path.write_bytes(b"from an older station")
     face = pdf_font.prepare(source, index, "ascii", cache)
     store = next(cache.glob("*.glyphs"))
     data = bytearray(store.read_bytes())
@@ -40,6 +43,7 @@ def test_a_damaged_store_is_built_again(mono):
     assert _glyphs(pdf_font.prepare(source, index, "ascii", cache)) == _glyphs(face)
     store.write_bytes(b"")
     assert _glyphs(pdf_font.prepare(source, index, "ascii", cache)) == _glyphs(face)
+    assert not any(path.exists() for path in outdated) and len(list(cache.iterdir())) == 2
 
 
 def _glyphs(face: pdf_font.Face) -> dict[int, tuple[int, bytes]]:
