@@ -50,7 +50,7 @@ def png_image(data: bytes) -> tuple[bytes, bytes]:
     while at + 8 <= len(data):
         length, kind = struct.unpack_from(">I4s", data, at)
         body = data[at + 8:at + 8 + length]
-        if kind == b"IHDR":
+        if kind == b"IHDR" and len(body) == 13:
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
         elif kind == b"PLTE":
             palette = body

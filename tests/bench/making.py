@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -108,14 +109,21 @@ def _bench(tmp: Path) -> None:
     print("  per step (median ms): " + ", ".join(f"{s} {statistics.median(v):.1f}" for s, v in steps.items()))
 
     # -- `seal-station make` as a command -----------------------------------------------------
+    cpu: dict[str, list[float]] = {"alone": [], "bundle": []}
+
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
     def command(app_id: int, card: Any, *extra: str) -> float:
         reset(card)
         env = cli_env(conf, home.path, [officer, supervisor, card])
-        start = time.perf_counter()
+        cpu_start, start = children_cpu(), time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "station", *make_args(app_id, officer, card, supervisor),
                                "--json", *extra], env=env, capture_output=True, text=True, check=False,
                               stdin=subprocess.DEVNULL)
         took = (time.perf_counter() - start) * 1000
+        cpu["bundle" if extra else "alone"].append((children_cpu() - cpu_start) * 1000)
         if proc.returncode != 0:
             raise SystemExit(f"make failed: {proc.stderr.strip()}")
         return took
@@ -141,6 +149,9 @@ def _bench(tmp: Path) -> None:
     print(f"make --receipt-dir (QR PNG, signed PDF, SHA256SUMS): {took:.0f} ms (median of {BUNDLES}, "
           f"min {min(bundle):.0f}) beside make alone {floor:.0f} ms (floor; {took / floor:.2f}x); "
           f"goal <= {BUNDLE_GOAL_MS} ms: {'met' if took <= BUNDLE_GOAL_MS else 'NOT met'}")
+    cpu_floor, cpu_took = statistics.median(cpu["alone"]), statistics.median(cpu["bundle"])
+    print(f"  CPU time of the same commands (steadier on a shared machine): {cpu_took:.0f} ms beside "
+          f"{cpu_floor:.0f} ms ({cpu_took / cpu_floor:.2f}x)")
 
     # -- verification throughput ------------------------------------------------------------
     print("\nseal verification (station.verify.verify_bytes) beside the raw signature check (seals/s):")

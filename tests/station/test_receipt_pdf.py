@@ -97,3 +97,26 @@ def test_the_qr_png_is_the_matrix_box_by_box(box):
         for x, dark in enumerate(row):
             for dy, dx in ((0, 0), (box - 1, box - 1)):
                 assert pixels[x * box + dx, y * box + dy] == (0 if dark else 255), (x, y)
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "RGB", "P"])
+def test_a_png_is_embedded_as_it_is(mode):
+    from station.receipts.pdfdoc import png_image
+
+    out = io.BytesIO()
+    Image.new(mode, (7, 5)).save(out, "PNG")
+    entries, data = png_image(out.getvalue())
+    assert b"/Width 7 /Height 5" in entries and b"/Predictor 15" in entries and data
+
+
+@pytest.mark.parametrize("case", ["RGBA", "LA", "interlaced", "junk", "cut"])
+def test_a_png_the_writer_cannot_embed_is_refused(case):
+    from station.receipts.pdfdoc import png_image
+
+    out = io.BytesIO()
+    Image.new("RGB" if case in ("interlaced", "junk", "cut") else case, (7, 5)).save(out, "PNG")
+    png = out.getvalue()
+    adam7 = png[:28] + b"\x01" + png[29:]  # IHDR's interlace byte (PIL writes no interlaced PNG)
+    data = {"junk": b"not a png", "cut": png[:20], "interlaced": adam7}.get(case, png)
+    with pytest.raises(ValueError):
+        png_image(data)
