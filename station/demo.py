@@ -130,7 +130,9 @@ def build_demo(home: Home, *, force: bool = False) -> tuple[list[DemoCard], Path
     os.environ["SOFTHSM2_CONF"] = str(conf)
     module = softhsm.find_module()
 
-    ca_key, ca_der = make_ca("示范电子认证中心 Demo CA")
+    from station.pins import DEMO_CA_NAME
+
+    ca_key, ca_der = make_ca(DEMO_CA_NAME)
     rogue_key, rogue_der = make_ca("未受信任的认证中心 Rogue CA")
     rows = _PEOPLE + _SEALS
     made = softhsm.provision(conf, [softhsm.TokenSpec(label, DEMO_PIN, DEMO_SO_PIN)

@@ -176,9 +176,17 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
                               reason="not-enrolled", hint="ask an administrator")
         audit = Audit(store)
         session = Session(home, config, module, card, actor, signer, store, audit, master)
+        from station.pins import initial_pin_refusal
+
         with store.transaction():
             _drain_inbox(session)
-            session.log("login", card.serial)
+            refusal = initial_pin_refusal(store, card.serial)
+            if refusal is None:
+                session.log("login", card.serial)
+            else:
+                session.log("login", card.serial, "refused", reason="initial PIN not changed")
+        if refusal is not None:
+            raise refusal
         return session
     except BaseException:
         store.close()

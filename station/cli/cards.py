@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from station.cli.common import emit, home_of, read_secret
+from station.cli.common import emit, home_of, read_pin, read_secret
 from station.errors import UsageError
 
 __all__ = ["add_parsers"]
@@ -20,6 +20,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     cu_sub = cu.add_subparsers(dest="card_cmd")
     ub = cu_sub.add_parser("unblock", parents=[common], help="unblock a locked card with its SO PIN")
     ub.add_argument("serial")
+    cp = cu_sub.add_parser("change-pin", parents=[common], help="change a card's PIN")
+    cp.add_argument("serial")
     cu.set_defaults(run=_card)
 
 
@@ -36,6 +38,8 @@ def _cards(args: argparse.Namespace) -> int:
 
 
 def _card(args: argparse.Namespace) -> int:
+    if args.card_cmd == "change-pin":
+        return _change_pin(args)
     if args.card_cmd != "unblock":
         raise UsageError("usage: seal-station card unblock SERIAL")
     from station.cards import unblock_card
@@ -44,4 +48,28 @@ def _card(args: argparse.Namespace) -> int:
     new_pin = read_secret(f"SEAL_STATION_NEW_PIN_{args.serial}", f"new PIN for card {args.serial}")
     unblock_card(home_of(args), args.serial, so_pin, new_pin)
     print(f"card {args.serial} unblocked with a new PIN")
+    return 0
+
+
+def read_new_pin(serial: str) -> str:
+    """The new PIN from SEAL_STATION_NEW_PIN_<SERIAL>, or asked twice on the terminal."""
+    import os
+
+    name = f"SEAL_STATION_NEW_PIN_{serial}"
+    if name in os.environ:
+        return os.environ[name]
+    first = read_secret(name, f"new PIN for card {serial}")
+    if read_secret(name, f"new PIN for card {serial} (again)") != first:
+        raise UsageError("the two new PINs differ; nothing was changed")
+    return first
+
+
+def _change_pin(args: argparse.Namespace) -> int:
+    from station.pins import change_pin, check_new_pin
+
+    old = read_pin(args.serial)
+    new = read_new_pin(args.serial)
+    check_new_pin(new, old)
+    change_pin(home_of(args), args.serial, old, new)
+    print(f"card {args.serial}: PIN changed")
     return 0

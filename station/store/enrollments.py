@@ -47,3 +47,8 @@ class Enrollments:
             "INSERT INTO enrollments (cert_sha256, serial, role, name, certificate, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)",
             (enrollment.cert_sha256, enrollment.serial, enrollment.role.value, enrollment.name,
              enrollment.certificate, enrollment.enrolled_at))
+
+    def remove(self, cert_sha256: str, when: str) -> None:
+        """Retire an enrollment: the row stays (its receipts and heads still verify)."""
+        self.store.execute("UPDATE enrollments SET removed_at = ? WHERE cert_sha256 = ? AND removed_at IS NULL",
+                           (when, cert_sha256))

@@ -13,8 +13,9 @@ from station.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 COMMANDS = {"tui", "demo", "init", "enroll", "cards", "card", "audit", "make", "seal", "apply",
-            "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle"}
-SUBCOMMANDS = {"card": {"unblock"}, "audit": {"verify"}, "seal": {"verify"},
+            "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle",
+            "staff", "unenroll"}
+SUBCOMMANDS = {"card": {"unblock", "change-pin"}, "audit": {"verify", "show", "stats", "export"}, "seal": {"verify"},
                "receipt": {"verify", "export"}, "bundle": {"export"}}
 
 
