@@ -239,17 +239,24 @@ def verify_entries(rows: Iterable[tuple[int, str, bytes | None, bytes | None]] |
     return report
 
 
-def _fast_pass(rows: Iterable[tuple[int, str, bytes | None, bytes | None]],
+def _fast_pass(rows: Iterable[tuple[int, str | bytes, bytes | None, bytes | None]],
                head_sizes: set[int]) -> tuple[int, dict[int, bytes]] | None:
-    """(size, roots at the head sizes) if every row is in place; None at the first doubt."""
+    """(size, roots at the head sizes) if every row is in place; None at the first doubt.
+
+    An entry's own sequence number is read without parsing it: canonical JSON sorts its
+    keys, so the last ``"seq":`` is the top-level one (a quote inside a string is escaped).
+    A text that does not read that way goes to the exact pass, which parses it."""
     sha = hashlib.sha256
     frontier: list[bytes] = []
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
     size, last_root = 0, None
     for seq, text, stored_leaf, stored_root in rows:
-        if seq != size + 1 or _seq_in(text) != seq:
+        data = text if isinstance(text, bytes) else text.encode()
+        i = data.rfind(b'"seq":')
+        j = data.find(b",", i)
+        if seq != size + 1 or i < 0 or j < 0 or data[i + 6:j] != b"%d" % seq:
             return None
-        h = sha(b"\x00" + text.encode()).digest()
+        h = sha(b"\x00" + data).digest()
         if stored_leaf is not None and h != stored_leaf:
             return None
         carries = size
@@ -265,24 +272,6 @@ def _fast_pass(rows: Iterable[tuple[int, str, bytes | None, bytes | None]],
     if last_root is not None and last_root != roots[size]:
         return None
     return size, roots
-
-
-def _seq_in(text: str) -> int | None:
-    """The entry's own top-level sequence number. Canonical JSON sorts keys, so the last
-    ``"seq":`` is the top-level one (a quote inside a string is escaped); anything that
-    does not parse that way is read in full."""
-    i = text.rfind('"seq":')
-    j = text.find(",", i)
-    if i > 0 and j > 0:
-        try:
-            return int(text[i + 6:j])
-        except ValueError:
-            pass
-    try:
-        inner = json.loads(text).get("seq")
-        return inner if isinstance(inner, int) else None
-    except (ValueError, AttributeError):
-        return None
 
 
 def _fold(frontier: list[bytes]) -> bytes:
@@ -305,6 +294,7 @@ def _exact_pass(rows: Iterable[tuple[int, str, bytes | None, bytes | None]], hea
     roots: dict[int, bytes] = {0: log.root()}
     expected = 1
     for seq, text, stored_leaf, stored_root in rows:
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
         try:
             entry = json.loads(text)
             inner = entry.get("seq")

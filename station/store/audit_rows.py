@@ -104,6 +104,17 @@ class AuditRows:
                 " ON CONFLICT (day, unit, kind) DO UPDATE SET n = n + 1",
                 ((c.get("time") or "")[:10], c.get("unit") or "", kind))
 
+    def add_many(self, rows: list[tuple], daily: dict[tuple[str, str, str], int]) -> None:
+        """Many rows at once (seq, entry, leaf, root, time, action, actor, outcome, unit) and
+        their daily counts: an import, or a benchmark's log of a million entries."""
+        self.store.executemany(
+            "INSERT INTO audit (seq, entry, leaf, root, time, action, actor, outcome, unit)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.store.executemany(
+            "INSERT INTO audit_daily (day, unit, kind, n) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (day, unit, kind) DO UPDATE SET n = n + excluded.n",
+            [(d, u, k, n) for (d, u, k), n in daily.items()])
+
     def unit_of(self, obj: str) -> str | None:
         """The unit a seal belongs to, when an entry's object is an esID."""
         row = self.store.one("SELECT unit FROM seals WHERE esid = ?", (obj,))
@@ -117,10 +128,10 @@ class AuditRows:
         return [AuditRow(r[0], r[1], bytes(r[2]), bytes(r[3]))
                 for r in self.store.all("SELECT seq, entry, leaf, root FROM audit ORDER BY seq")]
 
-    def stream(self) -> Iterator[tuple[int, str, bytes, bytes]]:
-        """(seq, entry, leaf, root) in sequence order, streamed: a million rows never sit
+    def stream(self) -> Iterator[tuple[int, bytes, bytes, bytes]]:
+        """(seq, entry as UTF-8 bytes, leaf, root) in sequence order, streamed: a million rows never sit
         in memory, and verification starts hashing at the first row."""
-        return iter(self.store.execute("SELECT seq, entry, leaf, root FROM audit ORDER BY seq"))
+        return iter(self.store.execute("SELECT seq, CAST(entry AS BLOB), leaf, root FROM audit ORDER BY seq"))
 
     def select(self, where: AuditFilter, limit: int = 0) -> list[str]:
         """Entry texts that match, oldest first (``limit`` keeps the newest)."""

@@ -22,6 +22,30 @@ __all__ = ["Store"]
 _OPAQUE = "the station database cannot be opened (wrong key, or the file is damaged)"
 
 
+_GROWS_WITHOUT_END = ("audit",)
+"""Tables that a large store checks page by page only in ``audit verify`` (which reads
+every row anyway): opening the store must cost the same at ten entries and at ten million."""
+
+_WHOLE_CHECK_PAGES = 1024
+"""Up to this many pages (4 MB) every page is checked at each open: it costs little."""
+
+
+def _quick_check(conn: Any) -> None:
+    """Every page of a small store; of a large one, every page of every table but the log,
+    and of the log its newest row (where the next entry goes)."""
+    if conn.execute("PRAGMA page_count").fetchone()[0] <= _WHOLE_CHECK_PAGES:
+        names = [""]
+    else:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for name in names:
+        if name in _GROWS_WITHOUT_END:
+            conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid DESC LIMIT 1').fetchall()
+            continue
+        row = conn.execute(f'PRAGMA quick_check("{name}")' if name else "PRAGMA quick_check").fetchone()
+        if row is None or row[0] != "ok":
+            raise sqlcipher3.DatabaseError("quick_check")
+
+
 class Store:
     """One connection to the station database, used from any thread under a lock."""
 
@@ -51,9 +75,7 @@ class Store:
             conn.execute("PRAGMA journal_mode = DELETE")
             conn.execute("PRAGMA synchronous = FULL")
             if not create:
-                row = conn.execute("PRAGMA quick_check").fetchone()
-                if row is None or row[0] != "ok":
-                    raise sqlcipher3.DatabaseError("quick_check")
+                _quick_check(conn)
         except sqlcipher3.Error:
             raise StoreError(_OPAQUE, hint="use the right card; if the file is damaged, restore a backup") from None
         store = cls(conn)
@@ -91,6 +113,10 @@ class Store:
                 if "malformed" in str(exc) or "not a database" in str(exc):
                     raise StoreError(_OPAQUE, hint="restore a backup") from None
                 raise
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        with self._lock:
+            return self._conn.executemany(sql, rows)
 
     def one(self, sql: str, params: tuple | dict = ()) -> Any:
         return self.execute(sql, params).fetchone()
