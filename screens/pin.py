@@ -24,6 +24,7 @@ class PinModal(StationModal[str | None]):
         super().__init__()
         self.card = card
         self.collect = collect
+        self.last_pin: str | None = None
 
     def compose(self) -> ComposeResult:
         tr = self.station.tr
@@ -56,6 +57,7 @@ class PinModal(StationModal[str | None]):
         if not pin or self.card.pin_locked:
             return
         field.value = ""
+        self.last_pin = pin  # a first PIN that must change is asked once, not twice
         if self.collect:
             self.dismiss(pin)
             return

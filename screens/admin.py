@@ -1,0 +1,108 @@
+"""The administrator's desk: the staff list (role, card, enrolled, last login, PIN age)
+and retiring a card with a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from screens.desks import ReasonModal
+from screens.widgets.base import StationScreen
+from station.errors import StationError
+
+__all__ = ["StaffScreen"]
+
+
+class StaffScreen(StationScreen[None]):
+    """Every enrollment, retired ones included; ``r`` retires the selected card."""
+
+    DEFAULT_CSS = """
+    #staff-body { padding: 1 1; }
+    #staff-title { text-style: bold; color: $accent; }
+    #staff-table { height: 1fr; }
+    #staff-result { height: auto; margin-top: 1; }
+    """
+    BINDINGS = [Binding("r", "retire", "desk.key.retire"), Binding("escape", "back", "key.back")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.members: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        tr = self.station.tr
+        yield Header(show_clock=False)
+        with Vertical(id="staff-body"):
+            yield Label(tr("desk.staff.title"), id="staff-title")
+            yield DataTable(id="staff-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="staff-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.station.localize(self)
+        table = self.query_one(DataTable)
+        tr = self.station.tr
+        table.add_columns(*(tr(f"desk.staff.{c}") for c in
+                            ("serial", "name", "role", "enrolled", "last_login", "pin_changed", "state")))
+        self.reload()
+        table.focus()
+
+    def reload(self) -> None:
+        session = self.station.session
+        if session is None:
+            return
+
+        def load() -> list[Any]:
+            from station.staff import staff
+
+            return staff(session)
+
+        self.run_work(load, self.show)
+
+    def show(self, members: list[Any]) -> None:
+        tr = self.station.tr
+        self.members = members
+        table = self.query_one(DataTable)
+        table.clear()
+        for m in members:
+            state = tr("desk.staff.retired", when=m.removed_at[:10]) if m.removed_at else (
+                tr("desk.staff.must_change") if m.must_change_pin else tr("desk.staff.active"))
+            table.add_row(m.serial, m.name, tr(f"role.{m.role}"), m.enrolled_at[:10],
+                          (m.last_login or "—")[:16].replace("T", " "), (m.pin_changed_at or "—")[:10], state)
+
+    def action_retire(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.members or table.cursor_row is None or table.cursor_row >= len(self.members):
+            return
+        member = self.members[table.cursor_row]
+        if member.removed_at:
+            return
+        tr = self.station.tr
+        self.app.push_screen(ReasonModal(tr("desk.staff.retire_q", name=member.name, serial=member.serial)),
+                             lambda reason: self._retire(member.serial, reason))
+
+    def _retire(self, serial: str, reason: str | None) -> None:
+        session = self.station.session
+        if not reason or session is None:
+            return
+
+        def retire() -> Any:
+            from station.staff import unenroll
+
+            return unenroll(session, serial, reason)
+
+        self.run_work(retire, self._retired, failed=self._failed)
+
+    def _retired(self, member: Any) -> None:
+        self.query_one("#staff-result", Static).update(
+            self.station.tr("desk.staff.retired_done", name=member.name, serial=member.serial))
+        self.reload()
+
+    def _failed(self, exc: StationError) -> None:
+        self.query_one("#staff-result", Static).update(f"{exc.title}: {exc.message}")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
