@@ -47,3 +47,78 @@ def test_the_tui_loads_only_what_its_first_frame_shows() -> None:
     later = sorted(imported & {"screens.home", "screens.pin", "screens.help", "station.demo", "devices.softhsm",
                                "station.session", "station.store.db", "sqlcipher3"})
     assert not later, f"the first frame imports modules it does not show: {later}"
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Every import between our modules, those inside functions and TYPE_CHECKING included."""
+    import ast
+
+    modules: dict[str, Path] = {}
+    for package in ("station", "screens", "crypto", "devices"):
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[name] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(anchor + ([base] if base else []))
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    targets.append(sub if sub in modules else base)
+            graph[name].update(t for t in targets if t in modules and t != name)
+    return graph
+
+
+def test_no_import_circle_between_any_two_modules() -> None:
+    """Tarjan's strongly connected components over the import graph: each must be one module."""
+    graph = _module_graph()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    import sys as _sys
+
+    _sys.setrecursionlimit(10_000)
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    assert not circles, f"import circles: {circles}"
+
+
+def test_the_import_graph_sees_imports_inside_functions() -> None:
+    """The graph walker finds imports written inside functions (the usual way to hide a circle)."""
+    graph = _module_graph()
+    assert "station.receipts.claims" in graph["station.receipts.issue"]
+    assert "screens.app" in graph["station.cli.tui"]  # the one lazy upward import, inside a function
