@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
-from screens.desks import ReasonModal
-from screens.widgets.base import StationScreen
+from screens.widgets.base import StationModal, StationScreen
 from station.errors import StationError
 
-__all__ = ["StaffScreen"]
+__all__ = ["StaffScreen", "ReasonModal"]
 
 
 class StaffScreen(StationScreen[None]):
@@ -106,3 +106,39 @@ class StaffScreen(StationScreen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+class ReasonModal(StationModal[str | None]):
+    """Asks for the reason of an action that must have one (retiring a card)."""
+
+    DEFAULT_CSS = """
+    ReasonModal { align: center middle; }
+    #reason-box { width: 64; height: auto; padding: 1 2; border: thick $error; background: $panel; }
+    #reason-buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    #reason-buttons Button { margin-left: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        tr = self.station.tr
+        with Vertical(id="reason-box"):
+            yield Label(self.question, id="reason-question")
+            yield Input(placeholder=tr("desk.reason"), id="reason-input", max_length=200)
+            with Horizontal(id="reason-buttons"):
+                yield Button(tr("desk.confirm"), variant="error", id="reason-ok")
+                yield Button(tr("pin.cancel"), id="reason-cancel")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#reason-ok")
+    def submit(self) -> None:
+        text = self.query_one(Input).value.strip()
+        if text:
+            self.dismiss(text)
+
+    @on(Button.Pressed, "#reason-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -15,9 +15,8 @@ from screens.widgets.base import StationModal
 from station.errors import StationError
 from station.model import Role
 
-__all__ = ["DESK_ACTIONS", "open_desk_action", "ChangePinModal", "ReasonModal", "show_alerts", "alerts_text"]
+__all__ = ["open_desk_action", "ChangePinModal", "show_alerts", "alerts_text"]
 
-DESK_ACTIONS = ("staff", "audit_log", "audit_stats", "audit_export", "change_pin")
 
 
 def open_desk_action(app: Any, action: str | None) -> bool:
@@ -93,7 +92,7 @@ class ChangePinModal(StationModal[bool]):
 
     @on(Button.Pressed, "#cp-ok")
     def submit(self) -> None:
-        from station.pins import weak_pin_rule
+        from station.pin_policy import weak_pin_rule
 
         tr = self.station.tr
         old = self.old if self.old is not None else self.query_one("#cp-old", Input).value
@@ -136,42 +135,6 @@ class ChangePinModal(StationModal[bool]):
         self.dismiss(False)
 
 
-class ReasonModal(StationModal[str | None]):
-    """Asks for the reason of an action that must have one (retiring a card)."""
-
-    DEFAULT_CSS = """
-    ReasonModal { align: center middle; }
-    #reason-box { width: 64; height: auto; padding: 1 2; border: thick $error; background: $panel; }
-    #reason-buttons { height: auto; align-horizontal: right; margin-top: 1; }
-    #reason-buttons Button { margin-left: 1; }
-    """
-    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        tr = self.station.tr
-        with Vertical(id="reason-box"):
-            yield Label(self.question, id="reason-question")
-            yield Input(placeholder=tr("desk.reason"), id="reason-input", max_length=200)
-            with Horizontal(id="reason-buttons"):
-                yield Button(tr("desk.confirm"), variant="error", id="reason-ok")
-                yield Button(tr("pin.cancel"), id="reason-cancel")
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#reason-ok")
-    def submit(self) -> None:
-        text = self.query_one(Input).value.strip()
-        if text:
-            self.dismiss(text)
-
-    @on(Button.Pressed, "#reason-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
 def alerts_text(tr: Callable[..., str], found: list[dict[str, Any]], stale: list[tuple[str, str]]) -> str:
     """The alert block of the admin's and auditor's home: illegal operations, old PINs."""
     lines = []
@@ -198,7 +161,7 @@ def show_alerts(screen: Any) -> None:
 
     def load() -> str:
         from station.auditor import alerts
-        from station.pins import stale_pins
+        from station.pin_policy import stale_pins
         from station.staff import staff
 
         current = session.audit.size

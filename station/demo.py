@@ -130,7 +130,7 @@ def build_demo(home: Home, *, force: bool = False) -> tuple[list[DemoCard], Path
     os.environ["SOFTHSM2_CONF"] = str(conf)
     module = softhsm.find_module()
 
-    from station.pins import DEMO_CA_NAME
+    from station.pin_policy import DEMO_CA_NAME
 
     ca_key, ca_der = make_ca(DEMO_CA_NAME)
     rogue_key, rogue_der = make_ca("未受信任的认证中心 Rogue CA")

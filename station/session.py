@@ -28,6 +28,7 @@ from station.errors import PinLockedError, PolicyError, StationError, WrongPinEr
 from station.home import Home
 from station.model import Actor, Role
 from station.idle import IdleTimer
+from station.pin_policy import initial_pin_refusal
 from station.store.counters import Secrets
 from station.store.db import Store
 from station.store.enrollments import Enrollments
@@ -176,8 +177,6 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
                               reason="not-enrolled", hint="ask an administrator")
         audit = Audit(store)
         session = Session(home, config, module, card, actor, signer, store, audit, master)
-        from station.pins import initial_pin_refusal
-
         with store.transaction():
             _drain_inbox(session)
             refusal = initial_pin_refusal(store, card.serial)

@@ -65,7 +65,8 @@ def read_new_pin(serial: str) -> str:
 
 
 def _change_pin(args: argparse.Namespace) -> int:
-    from station.pins import change_pin, check_new_pin
+    from station.pin_policy import check_new_pin
+    from station.pins import change_pin
 
     old = read_pin(args.serial)
     new = read_new_pin(args.serial)

@@ -28,8 +28,7 @@ def _restore_pin(module, serial: str, current: str, original: str) -> None:
 
 
 async def test_admin_desk_lists_staff_and_retires_a_card(world, home_copy) -> None:
-    from screens.admin import StaffScreen
-    from screens.desks import ReasonModal
+    from screens.admin import ReasonModal, StaffScreen
 
     admin, auditor = world.card("admin"), world.card("auditor")
     app = make_app(home_copy, lang="en", watch_interval=0.1)
