@@ -170,7 +170,8 @@ def _snap(snap_compare, demo_world, session, screen_factory, lang="en", before=N
         app.apply_cards([])
         app.session = session
         await app.push_screen(screen_factory())
-        await pilot.pause(0.5)
+        await pilot.pause(0.2)
+        await until(pilot, lambda: all(w.is_finished for w in app.workers), seconds=20)
         if before is not None:
             await before(pilot, app)
         await pilot.pause(0.3)
