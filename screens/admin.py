@@ -45,8 +45,9 @@ class StaffScreen(StationScreen[None]):
         self.station.localize(self)
         table = self.query_one(DataTable)
         tr = self.station.tr
-        table.add_columns(*(tr(f"desk.staff.{c}") for c in
-                            ("serial", "name", "role", "enrolled", "last_login", "pin_changed", "state")))
+        for column, width in (("serial", 18), ("name", 18), ("role", 12), ("enrolled", 11), ("last_login", 17),
+                              ("pin_changed", 11), ("state", 18)):
+            table.add_column(tr(f"desk.staff.{column}"), width=width)
         self.reload()
         table.focus()
 

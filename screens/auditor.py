@@ -64,8 +64,10 @@ class AuditLogScreen(StationScreen[None]):
         self.station.localize(self)
         tr = self.station.tr
         self.query_one("#log-export").display = self.export_first
-        self.query_one(DataTable).add_columns(*(tr(f"desk.col.{c}") for c in
-                                                ("seq", "time", "action", "outcome", "card", "object", "reason")))
+        table = self.query_one(DataTable)
+        for column, width in (("seq", 7), ("time", 19), ("action", 20), ("outcome", 8), ("card", 18),
+                              ("object", 28), ("reason", 30)):
+            table.add_column(tr(f"desk.col.{column}"), width=width)
         self.reload()
         (self.query_one("#export-dir", Input) if self.export_first else self.query_one(DataTable)).focus()
 
@@ -214,10 +216,12 @@ class StatsScreen(StationScreen[None]):
 
         self.station.localize(self)
         tr = self.station.tr
-        self.query_one("#stats-periods", DataTable).add_columns(tr("desk.stats.period"),
-                                                                *(tr(f"desk.kind.{k}") for k in KINDS))
-        self.query_one("#stats-units", DataTable).add_columns(tr("desk.stats.unit"),
-                                                              *(tr(f"desk.kind.{k}") for k in KINDS))
+        for table_id, first in (("#stats-periods", "desk.stats.period"), ("#stats-units", "desk.stats.unit")):
+            table = self.query_one(table_id, DataTable)
+            table.add_column(tr(first), width=28)
+            for kind in KINDS:
+                table.add_column(tr(f"desk.kind.{kind}"), width=11)
+        self.query_one("#stats-periods", DataTable).focus()
         self.reload()
 
     @on(Input.Submitted)
