@@ -22,24 +22,25 @@ __all__ = ["Store"]
 _OPAQUE = "the station database cannot be opened (wrong key, or the file is damaged)"
 
 
-_GROWS_WITHOUT_END = ("audit",)
-"""Tables that a large store checks page by page only in ``audit verify`` (which reads
-every row anyway): opening the store must cost the same at ten entries and at ten million."""
+_GROWS_WITHOUT_END = {"audit": "seq", "audit_daily": "day"}
+"""Tables that grow with every action (and the column that orders them): a large store
+reads their newest row at each open and every page only in ``audit verify`` and the
+statistics: opening the store must cost the same at ten entries and at ten million."""
 
 _WHOLE_CHECK_PAGES = 1024
 """Up to this many pages (4 MB) every page is checked at each open: it costs little."""
 
 
 def _quick_check(conn: Any) -> None:
-    """Every page of a small store; of a large one, every page of every table but the log,
-    and of the log its newest row (where the next entry goes)."""
+    """Every page of a small store; of a large one, every page of every table but the log's,
+    and of the log's tables their newest row (where the next entry goes)."""
     if conn.execute("PRAGMA page_count").fetchone()[0] <= _WHOLE_CHECK_PAGES:
         names = [""]
     else:
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     for name in names:
         if name in _GROWS_WITHOUT_END:
-            conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid DESC LIMIT 1').fetchall()
+            conn.execute(f'SELECT * FROM "{name}" ORDER BY {_GROWS_WITHOUT_END[name]} DESC LIMIT 1').fetchall()
             continue
         row = conn.execute(f'PRAGMA quick_check("{name}")' if name else "PRAGMA quick_check").fetchone()
         if row is None or row[0] != "ok":
