@@ -214,3 +214,34 @@ def test_libreoffice_converts_the_xlsx(desk, world, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     text = (out / "audit.csv").read_text(encoding="utf-8", errors="replace")
     assert "Audit log export" in text
+
+
+def test_a_seal_card_recipient_sets_the_pin_at_issue(world, module, tmp_path: Path) -> None:
+    from tests.station.test_making import approved_applications, make_args, wipe
+
+    home = copy_home(world, tmp_path / "home")
+    officer, supervisor = world.card("officer"), world.card("supervisor")
+    seal = world.card("seal", 3)
+    wipe(world, module, seal, [world.home, home])
+    env = cli_env(world.conf, home.path, world.cards)
+    first, second = approved_applications(home, world, 2)
+    weak = dict(env, **{f"SEAL_STATION_NEW_PIN_{seal.serial}": "111111"})
+    assert "all one digit" in error_line(run_cli(weak, *make_args(first, officer, seal, supervisor)), 2)
+    try:
+        chosen = dict(env, **{f"SEAL_STATION_NEW_PIN_{seal.serial}": NEW_PIN})
+        proc = run_cli(chosen, *make_args(first, officer, seal, supervisor), "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["pin"] == "PIN set by the recipient"
+        error_line(run_cli(env, "seal", "verify", "--card", seal.serial), 3)  # the initial PIN is gone
+        proc = run_cli(dict(env, **{f"SEAL_STATION_PIN_{seal.serial}": NEW_PIN}), "seal", "verify", "--card",
+                       seal.serial, "--json")
+        assert proc.returncode == 0, proc.stderr
+    finally:
+        _restore_pin(module, seal.serial, NEW_PIN, seal.pin)
+        wipe(world, module, seal, [world.home, home])
+    try:
+        proc = run_cli(env, *make_args(second, officer, seal, supervisor), "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["pin"] == "initial PIN, change at first use"
+    finally:
+        wipe(world, module, seal, [world.home, home])
