@@ -9,12 +9,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from screens.widgets.base import StationModal, StationScreen
 from station.errors import StationError
+from station.model import CardState
 
-__all__ = ["StaffScreen", "ReasonModal"]
+__all__ = ["StaffScreen", "ReasonModal", "EnrollModal"]
 
 
 class StaffScreen(StationScreen[None]):
@@ -26,7 +27,8 @@ class StaffScreen(StationScreen[None]):
     #staff-table { height: 1fr; }
     #staff-result { height: auto; margin-top: 1; }
     """
-    BINDINGS = [Binding("r", "retire", "desk.key.retire"), Binding("escape", "back", "key.back")]
+    BINDINGS = [Binding("e", "enroll", "desk.key.enroll"), Binding("r", "retire", "desk.key.retire"),
+                Binding("escape", "back", "key.back")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -105,6 +107,37 @@ class StaffScreen(StationScreen[None]):
     def _failed(self, exc: StationError) -> None:
         self.query_one("#staff-result", Static).update(f"{exc.title}: {exc.message}")
 
+    def action_enroll(self) -> None:
+        enrolled = {m.serial for m in self.members if not m.removed_at}
+        present = [c for c in self.station.cards
+                   if c.serial not in enrolled and c.subject and c.state is not CardState.SEALED]
+        if present:
+            self.app.push_screen(EnrollModal(present), self._enroll)
+        else:
+            self.query_one("#staff-result", Static).update(self.station.tr("desk.enroll.none"))
+
+    def _enroll(self, choice: tuple[str, str, str] | None) -> None:
+        session = self.station.session
+        if not choice or session is None:
+            return
+        serial, role, pin = choice
+        home = self.station.home
+
+        def enroll() -> Any:
+            from station.model import Role
+            from station.setup import enroll as enroll_card
+
+            return enroll_card(home, role=Role(role), serial=serial, pin=pin, by=session)
+
+        self.run_work(enroll, self._enrolled, failed=self._failed)
+
+    def _enrolled(self, actor: Any) -> None:
+        tr = self.station.tr
+        self.query_one("#staff-result", Static).update(
+            tr("desk.enroll.done", name=actor.name, serial=actor.serial, role=tr(f"role.{actor.role.value}")))
+        self.reload()
+        self.station.rescan()
+
     def action_back(self) -> None:
         self.app.pop_screen()
 
@@ -141,5 +174,49 @@ class ReasonModal(StationModal[str | None]):
             self.dismiss(text)
 
     @on(Button.Pressed, "#reason-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class EnrollModal(StationModal["tuple[str, str, str] | None"]):
+    """A present card, the role it is enrolled for, and that card's PIN."""
+
+    DEFAULT_CSS = """
+    EnrollModal { align: center middle; }
+    #enroll-box { width: 70; height: auto; padding: 1 2; border: thick $primary; background: $panel; }
+    #enroll-box Select { margin-bottom: 1; }
+    #enroll-buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    #enroll-buttons Button { margin-left: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
+
+    def __init__(self, cards: list[Any]) -> None:
+        super().__init__()
+        self.cards = cards
+
+    def compose(self) -> ComposeResult:
+        from station.model import Role
+
+        tr = self.station.tr
+        with Vertical(id="enroll-box"):
+            yield Label(tr("desk.enroll.title"), id="enroll-title")
+            yield Select([(f"{c.label} {c.serial}", c.serial) for c in self.cards], prompt=tr("desk.enroll.card"),
+                         id="enroll-card")
+            yield Select([(tr(f"role.{r.value}"), r.value) for r in Role], prompt=tr("desk.enroll.role"),
+                         id="enroll-role")
+            yield Input(placeholder=tr("desk.enroll.pin"), password=True, id="enroll-pin", max_length=64)
+            with Horizontal(id="enroll-buttons"):
+                yield Button(tr("desk.confirm"), variant="primary", id="enroll-ok")
+                yield Button(tr("pin.cancel"), id="enroll-cancel")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#enroll-ok")
+    def submit(self) -> None:
+        card, role = self.query_one("#enroll-card", Select).value, self.query_one("#enroll-role", Select).value
+        pin = self.query_one(Input).value
+        if isinstance(card, str) and isinstance(role, str) and pin:
+            self.dismiss((card, role, pin))
+
+    @on(Button.Pressed, "#enroll-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -43,8 +43,11 @@ class Enrollments:
         return {r[0]: bytes(r[1]) for r in self.store.all("SELECT cert_sha256, certificate FROM enrollments")}
 
     def add(self, enrollment: Enrollment) -> None:
+        """Enroll a card; a retired card enrolled again takes up its row (the log keeps both)."""
         self.store.execute(
-            "INSERT INTO enrollments (cert_sha256, serial, role, name, certificate, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO enrollments (cert_sha256, serial, role, name, certificate, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (cert_sha256) DO UPDATE SET serial = excluded.serial, role = excluded.role,"
+            " name = excluded.name, enrolled_at = excluded.enrolled_at, removed_at = NULL",
             (enrollment.cert_sha256, enrollment.serial, enrollment.role.value, enrollment.name,
              enrollment.certificate, enrollment.enrolled_at))
 

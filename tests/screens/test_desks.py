@@ -28,7 +28,7 @@ def _restore_pin(module, serial: str, current: str, original: str) -> None:
 
 
 async def test_admin_desk_lists_staff_and_retires_a_card(world, home_copy) -> None:
-    from screens.admin import ReasonModal, StaffScreen
+    from screens.admin import EnrollModal, ReasonModal, StaffScreen
 
     admin, auditor = world.card("admin"), world.card("auditor")
     app = make_app(home_copy, lang="en", watch_interval=0.1)
@@ -50,8 +50,19 @@ async def test_admin_desk_lists_staff_and_retires_a_card(world, home_copy) -> No
         entry = app.session.audit.entries()[-1]
         assert (entry["action"], entry["object"], entry["details"]["reason"]) == ("unenroll", auditor.serial,
                                                                                   "left the post")
+        assert auditor.serial not in {s.serial for s in home_copy.keyslots().slots.values()}
+        # the same card comes back to the post: enrolled again from the desk
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, EnrollModal))
+        modal = app.screen
+        modal.query_one("#enroll-card").value = auditor.serial
+        modal.query_one("#enroll-role").value = "auditor"
+        modal.query_one("#enroll-pin").focus()
+        await pilot.press(*auditor.pin, "enter")
+        await until(pilot, lambda: any(m.serial == auditor.serial and not m.removed_at for m in screen.members),
+                    seconds=15)
+        assert auditor.serial in {s.serial for s in home_copy.keyslots().slots.values()}
         await pilot.press("escape", "ctrl+l")
-    assert auditor.serial not in {s.serial for s in home_copy.keyslots().slots.values()}
 
 
 async def test_a_first_pin_is_changed_at_the_first_login(world, home_copy, module) -> None:
