@@ -245,3 +245,13 @@ def test_a_seal_card_recipient_sets_the_pin_at_issue(world, module, tmp_path: Pa
         assert json.loads(proc.stdout)["pin"] == "initial PIN, change at first use"
     finally:
         wipe(world, module, seal, [world.home, home])
+
+
+def test_the_jsonl_export_verifies_offline(desk, world, tmp_path: Path) -> None:
+    home, env = desk
+    target = tmp_path / "audit.jsonl"
+    proc = run_cli(env, "audit", "export", "--jsonl", str(target), "--by", world.card("auditor").serial)
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli(env, "audit", "verify", "--file", str(target), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["valid"] is True
