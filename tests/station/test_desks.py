@@ -146,7 +146,7 @@ def _log_makes(home, world, made: dict[str, int]) -> None:
         for unit, n in made.items():
             for i in range(n):
                 session.log("make", f"TEST-{unit}-{i}", "ok", unit=unit, card="x")
-        session.log("make", "TEST-refused", "refused", unit="示范单位", reason="no supervisor")
+        session.log("make", "TEST-refused", "refused", unit="统计测试甲单位", reason="no supervisor")
     finally:
         session.close()
 
@@ -155,16 +155,24 @@ def test_audit_stats_counts_seals_made_per_unit_this_month(desk, world) -> None:
     from station.clock import now
 
     home, env = desk
-    _log_makes(home, world, {"示范单位": 2, "另一单位": 1})
     auditor = world.card("auditor")
+
+    def this_month() -> dict:
+        proc = run_cli(env, "audit", "stats", "--period", "month", "--by", auditor.serial, "--json")
+        assert proc.returncode == 0, proc.stderr
+        periods = json.loads(proc.stdout)["by_period"]
+        return next((p for p in periods if p["period"] == f"{now():%Y-%m}"), {"seals_made": 0, "logins": 0})
+
+    before = this_month()  # other tests may have made seals in the demo world this month
+    _log_makes(home, world, {"统计测试甲单位": 2, "统计测试乙单位": 1})
     proc = run_cli(env, "audit", "stats", "--period", "month", "--by", auditor.serial, "--json")
     assert proc.returncode == 0, proc.stderr
     figures = json.loads(proc.stdout)
     units = {u["unit"]: u for u in figures["by_unit"]}
-    assert units["示范单位"]["seals_made"] == 2 and units["另一单位"]["seals_made"] == 1
-    assert units["示范单位"]["refusals"] == 1
-    this_month = next(p for p in figures["by_period"] if p["period"] == f"{now():%Y-%m}")
-    assert this_month["seals_made"] == 3 and this_month["logins"] >= 2
+    assert units["统计测试甲单位"]["seals_made"] == 2 and units["统计测试乙单位"]["seals_made"] == 1
+    assert units["统计测试甲单位"]["refusals"] == 1
+    after = next(p for p in figures["by_period"] if p["period"] == f"{now():%Y-%m}")
+    assert after["seals_made"] - before["seals_made"] == 3 and after["logins"] - before["logins"] >= 2
     proc = run_cli(env, "audit", "stats", "--period", "year", "--from", "1999-01-01", "--to", "1999-12-31",
                    "--by", auditor.serial, "--json")
     assert json.loads(proc.stdout) == {"period": "year", "by_unit": [], "by_period": []}
@@ -181,7 +189,7 @@ def test_the_xlsx_export_has_every_entry(desk, world, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     home, env = desk
-    _log_makes(home, world, {"示范单位": 1})
+    _log_makes(home, world, {"统计测试甲单位": 1})
     target = tmp_path / "audit.xlsx"
     elsewhere = tmp_path / "elsewhere.txt"
     elsewhere.write_text("keep")
