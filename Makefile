@@ -45,3 +45,4 @@ bench: venv
 	$(PY) -m tests.bench.receipts
 	$(PY) -m tests.bench.store
 	$(PY) -m tests.bench.audit
+	$(PY) -m tests.bench.backup

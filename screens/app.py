@@ -91,6 +91,15 @@ class SealStationApp(Work, App[None]):
     def _monitor_error(self, message: str) -> None:
         self.notify(message, severity="error")
 
+    def station_changed(self) -> None:
+        """The home holds another station now (a restore): read it again, watch its cards."""
+        self._status = None
+        if self.monitor is None and self._start_monitor and self.station_info().initialised:
+            self._start_watching()
+        for screen in self.screen_stack:
+            if isinstance(screen, LockScreen) and screen.is_mounted:
+                screen.relabel()
+
     def on_unmount(self) -> None:
         if self.monitor is not None:
             self.monitor.stop()
@@ -221,6 +230,10 @@ class SealStationApp(Work, App[None]):
             self.push_screen(ReceiptListScreen())
         elif action == "audit_verify":
             self._audit_worker()
+        elif action == "backup":
+            from screens.backup import BackupScreen
+
+            self.push_screen(BackupScreen())
         else:
             from screens.desks import open_desk_action
 
@@ -299,6 +312,8 @@ class SealStationApp(Work, App[None]):
 
             for action, key in ACTIONS[self.session.actor.role]:
                 yield SystemCommand(self.tr(key), "", lambda a=action: self.run_home_action(a))
+        elif isinstance(screen, LockScreen):
+            yield SystemCommand(self.tr("key.restore"), "Ctrl+R", screen.action_restore)
 
 
 def make_app(home: Home | Path, *, lang: str | None = None, **kwargs: Any) -> SealStationApp:

@@ -18,20 +18,10 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
 from screens.widgets.base import StationScreen, failure_text
+from screens.widgets.sizes import human_size
 from station.errors import StationError
 
 __all__ = ["ExportScreen"]
-
-
-def _size(free: int | None) -> str:
-    if free is None:
-        return "?"
-    size = float(free)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return "?"
 
 
 class ExportScreen(StationScreen[None]):
@@ -98,7 +88,7 @@ class ExportScreen(StationScreen[None]):
         table.clear()
         for i, t in enumerate(self.targets):
             state = tr("export.read_only") if t.read_only else tr("export.writable")
-            table.add_row(tr(f"export.kind.{t.kind}"), str(t.path), _size(t.free), state, key=str(i))
+            table.add_row(tr(f"export.kind.{t.kind}"), str(t.path), human_size(t.free), state, key=str(i))
 
     # -- writing ------------------------------------------------------------------------------
     @on(DataTable.RowSelected, "#export-table")

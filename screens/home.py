@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -10,7 +12,11 @@ from textual.widgets.option_list import Option
 
 from screens.widgets.base import StationScreen
 from screens.widgets.cards import CardTable
+from station.errors import StationError
 from station.model import CardView, Role
+
+if TYPE_CHECKING:
+    from station.session import Session
 
 __all__ = ["HomeScreen", "ACTIONS"]
 
@@ -18,7 +24,8 @@ __all__ = ["HomeScreen", "ACTIONS"]
 ACTIONS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [("staff", "home.action.staff"), ("audit_log", "home.action.audit_log"),
                  ("audit_verify", "home.action.audit_verify"), ("library", "home.action.library"),
-                 ("change_pin", "home.action.change_pin"), ("lock", "home.action.lock")],
+                 ("backup", "home.action.backup"), ("change_pin", "home.action.change_pin"),
+                 ("lock", "home.action.lock")],
     Role.OFFICER: [("applications", "home.action.applications"), ("make", "home.action.make"),
                    ("library", "home.action.library"), ("receipts", "home.action.receipts"),
                    ("lock", "home.action.lock")],
@@ -64,14 +71,30 @@ class HomeScreen(StationScreen[None]):
         actor = app.session.actor
         self.query_one("#home-title", Label).update(
             tr("home.title", name=actor.name, role=tr(f"role.{actor.role.value}")))
-        self.query_one("#home-session", Static).update(
-            tr("home.session", serial=actor.serial, minutes=app.station_info().idle_minutes))
+        session_text = tr("home.session", serial=actor.serial, minutes=app.station_info().idle_minutes)
+        if actor.role is Role.ADMIN:
+            session_text += "\n" + self._backup_line(app.session)
+        self.query_one("#home-session", Static).update(session_text)
         self.query_one("#home-actions-label", Label).update(tr("home.actions"))
         self.query_one("#home-cards-label", Label).update(tr("cards.title"))
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options([Option(tr(key), id=action) for action, key in ACTIONS[actor.role]])
         self.query_one(CardTable).relabel()
+
+    def _backup_line(self, session: Session) -> str:
+        """Days since the last backup; a warning once they reach ``backup_warn_days``."""
+        from station.backup import backup_reminder
+
+        tr = self.station.tr
+        try:
+            due = backup_reminder(session)
+        except StationError:
+            return ""
+        if due.days is None:
+            return tr("home.backup_never")
+        key = "home.backup_due" if due.due else "home.backup_days"
+        return tr(key, days=due.days, warn=due.warn_days)
 
     def show_cards(self, cards: list[CardView]) -> None:
         self.query_one(CardTable).show(cards)

@@ -15,7 +15,8 @@ __all__ = ["LockScreen"]
 
 
 class LockScreen(StationScreen[None]):
-    BINDINGS = [Binding("enter", "login", "key.login"), Binding("f5", "rescan", "key.refresh")]
+    BINDINGS = [Binding("enter", "login", "key.login"), Binding("f5", "rescan", "key.refresh"),
+                Binding("ctrl+r", "restore", "key.restore", show=False)]  # also in the command palette
 
     def compose(self) -> ComposeResult:
         tr = self.station.tr
@@ -61,3 +62,8 @@ class LockScreen(StationScreen[None]):
 
     def action_rescan(self) -> None:
         self.station.rescan()
+
+    def action_restore(self) -> None:
+        from screens.restore import RestoreScreen
+
+        self.app.push_screen(RestoreScreen())

@@ -22,6 +22,7 @@ class Config:
     sm2_mechanism: int | None = None
     language: str = "auto"
     trust: tuple[str, ...] = field(default_factory=tuple)  # file names under home/trust/
+    backup_warn_days: int = 7  # the admin's home warns when the last backup is this old
 
 
 def load(path: Path) -> Config:
@@ -41,7 +42,7 @@ def load(path: Path) -> Config:
         cfg = Config(**{**section, "trust": tuple(section.get("trust", ()))})
     except TypeError as exc:
         raise StateError(f"{path.name}: {exc}") from None
-    for name in ("idle_lock_minutes", "quorum", "max_pin_tries"):
+    for name in ("idle_lock_minutes", "quorum", "max_pin_tries", "backup_warn_days"):
         if not isinstance(getattr(cfg, name), int) or getattr(cfg, name) < 1:
             raise StateError(f"{path.name}: station.{name} must be a whole number ≥ 1")
     return cfg

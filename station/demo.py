@@ -18,7 +18,7 @@ from station.errors import StateError
 from station.home import Home
 from station.model import Role
 
-__all__ = ["DemoCard", "build_demo", "DEMO_PIN", "DEMO_SO_PIN", "make_ca", "issue_certificate"]
+__all__ = ["DemoCard", "DemoWorldInfo", "build_demo", "build_demo_world", "DEMO_PIN", "DEMO_SO_PIN", "make_ca", "issue_certificate"]
 
 DEMO_PIN = "123456"
 DEMO_SO_PIN = "12345678"
@@ -116,8 +116,23 @@ def softhsm_conf_for(home: Home) -> Path:
     return softhsm.write_config(home.path)
 
 
+@dataclass(frozen=True)
+class DemoWorldInfo:
+    """What ``demo --json`` prints: a demo shows its secrets, the recovery code included."""
+
+    cards: list[DemoCard]
+    conf: Path
+    recovery_code: str
+
+
 def build_demo(home: Home, *, force: bool = False) -> tuple[list[DemoCard], Path]:
     """Create the demo world in ``home``; returns the cards and the softhsm2.conf used."""
+    info = build_demo_world(home, force=force)
+    return info.cards, info.conf
+
+
+def build_demo_world(home: Home, *, force: bool = False) -> DemoWorldInfo:
+    """Create the demo world in ``home``; returns its cards, softhsm2.conf and recovery code."""
     from devices import softhsm
     from station import setup
 
@@ -167,7 +182,7 @@ def build_demo(home: Home, *, force: bool = False) -> tuple[list[DemoCard], Path
     finally:
         session.close()
     (home.path / "DEMO").write_text("This station is a demo world; every card PIN is the demo PIN.\n")
-    return cards, conf
+    return DemoWorldInfo(cards, conf, code)
 
 
 def _sample_data(session: Any, cards: list[DemoCard]) -> None:

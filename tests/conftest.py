@@ -24,7 +24,7 @@ from tests.helpers import DemoWorld, copy_home, wipe_seal_card
 def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
     from devices import pkcs11 as dev_pkcs11
     from devices import softhsm
-    from station.demo import build_demo
+    from station.demo import build_demo_world
     from station.home import Home
 
     assert not dev_pkcs11._MODULES, "the PKCS#11 module was loaded before SOFTHSM2_CONF was set"
@@ -35,9 +35,9 @@ def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
     os.environ["SOFTHSM2_CONF"] = str(conf)
     os.environ["SEAL_STATION_HOME"] = str(home.path)
     try:
-        cards, used = build_demo(home)
-        assert used == conf
-        yield DemoWorld(home=home, conf=conf, cards=cards)
+        info = build_demo_world(home)
+        assert info.conf == conf
+        yield DemoWorld(home=home, conf=conf, cards=info.cards, recovery_code=info.recovery_code)
     finally:
         for k, v in saved.items():
             if v is None:

@@ -31,6 +31,7 @@ class DemoWorld:
     home: Home
     conf: Path
     cards: list[DemoCard]
+    recovery_code: str = ""  # shown once at init; a demo keeps it for the restore tests
 
     def card(self, role: str, n: int = 0) -> DemoCard:
         """The ``n``-th card with this role (``card("supervisor", 1)`` is the second)."""

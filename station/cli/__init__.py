@@ -12,13 +12,13 @@ import argparse
 import sys
 from typing import Sequence
 
-from station.cli import audit, cards, library, making, receipts, setup, staff, tui
+from station.cli import audit, backup, cards, library, making, receipts, setup, staff, tui
 from station.cli.common import Handler, Parser, one_line
 from station.errors import StationError, UsageError
 
 __all__ = ["main", "build_parser", "AREAS"]
 
-AREAS = (tui, setup, cards, staff, audit, making, library, receipts)
+AREAS = (tui, setup, cards, staff, audit, making, library, receipts, backup)
 """The command modules, in the order ``--help`` lists their commands."""
 
 

@@ -31,13 +31,14 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from station.demo import build_demo
+    from station.demo import build_demo_world
 
     home = home_of(args)
-    cards, conf = build_demo(home, force=args.force)
-    data = {"home": str(home.path), "softhsm2_conf": str(conf),
+    world = build_demo_world(home, force=args.force)
+    cards, conf = world.cards, world.conf
+    data = {"home": str(home.path), "softhsm2_conf": str(conf), "recovery_code": world.recovery_code,
             "cards": [{"role": c.role, "label": c.label, "serial": c.serial, "pin": c.pin} for c in cards]}
-    lines = [f"demo world in {home.path}", f"SOFTHSM2_CONF={conf}", "",
+    lines = [f"demo world in {home.path}", f"SOFTHSM2_CONF={conf}", f"recovery code: {world.recovery_code}", "",
              f"{'role':<16}{'label':<16}{'serial':<20}PIN"]
     lines += [f"{c.role:<16}{c.label:<16}{c.serial:<20}{c.pin}" for c in cards]
     emit(args, data, "\n".join(lines))

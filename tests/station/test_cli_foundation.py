@@ -23,7 +23,10 @@ def test_demo_json_then_cards_then_force(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     world = json.loads(proc.stdout)  # stdout is one JSON document and nothing else
-    assert set(world) == {"home", "softhsm2_conf", "cards"}
+    assert set(world) == {"home", "softhsm2_conf", "recovery_code", "cards"}
+    from crypto.envelope import normalise_recovery_code
+
+    assert len(normalise_recovery_code(world["recovery_code"])) == 40  # a code the restore accepts
     assert Path(world["home"]) == home and Path(world["softhsm2_conf"]) == conf
     for card in world["cards"]:
         assert set(card) == {"role", "label", "serial", "pin"}

@@ -13,10 +13,10 @@ from station.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 COMMANDS = {"tui", "demo", "init", "enroll", "cards", "card", "audit", "make", "seal", "apply",
-            "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle",
+            "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle", "backup",
             "staff", "unenroll"}
 SUBCOMMANDS = {"card": {"unblock", "change-pin"}, "audit": {"verify", "show", "stats", "export"}, "seal": {"verify"},
-               "receipt": {"verify", "export"}, "bundle": {"export"}}
+               "receipt": {"verify", "export"}, "bundle": {"export"}, "backup": {"create", "verify", "restore"}}
 
 
 def _choices(out: str) -> set[str]:
