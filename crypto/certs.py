@@ -26,6 +26,7 @@ __all__ = [
     "CertificateError",
     "CertificateFacts",
     "load",
+    "subject_attributes",
     "read",
     "fingerprint",
     "common_name",
@@ -102,6 +103,16 @@ def issuer_common_name(der: bytes) -> str:
     issuer = load(der).issuer
     names = issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(names[0].value) if names else issuer.rfc4514_string()
+
+
+_NAMED = {NameOID.SERIAL_NUMBER: "serialNumber", NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
+          NameOID.ORGANIZATION_NAME: "O", NameOID.COMMON_NAME: "CN"}
+
+
+def subject_attributes(der: bytes) -> list[tuple[str, str]]:
+    """The subject's serialNumber, OU, O and CN values as (name, value), in subject order:
+    the attributes that may name who a card belongs to."""
+    return [(_NAMED[a.oid], str(a.value)) for a in load(der).subject if a.oid in _NAMED]
 
 
 def subject(der: bytes) -> str:

@@ -15,8 +15,9 @@ and ``Sig_structure = ["Signature1", protected, b"", payload]``. Algorithms:
   32 bytes each; cards return DER, so it is converted here.
 - PS256 (-37): RSASSA-PSS, SHA-256, MGF1-SHA-256, salt length 32 (RFC 8230).
 
-Decoding is strict: one text has exactly one reading, so a receipt cannot be altered
-in transit and still decode; every malformation is a :class:`ReceiptError`.
+Decoding is strict: one text has exactly one reading (the COSE_Sign1 tag and the key id
+are required, the zlib stream canonical), so a receipt cannot be altered in transit and
+still decode; every malformation is a :class:`ReceiptError`.
 """
 
 from __future__ import annotations
@@ -226,10 +227,9 @@ def decode(text: str) -> Receipt:
     except ValueError:
         raise ReceiptError("the receipt is not base45 text") from None
     cose = _cbor(_inflate(compressed), "COSE structure")
-    if isinstance(cose, cbor2.CBORTag):
-        if cose.tag != _COSE_SIGN1_TAG:
-            raise ReceiptError("not a COSE_Sign1 structure")
-        cose = cose.value
+    if not isinstance(cose, cbor2.CBORTag) or cose.tag != _COSE_SIGN1_TAG:
+        raise ReceiptError("not a tagged COSE_Sign1 structure")
+    cose = cose.value
     if not isinstance(cose, list | tuple) or len(cose) != 4:
         raise ReceiptError("not a COSE_Sign1 structure")
     protected, unprotected, payload, signature = cose
@@ -250,7 +250,7 @@ def decode(text: str) -> Receipt:
     if any(type(k) is not int or k != 4 for k in unprotected):
         raise ReceiptError("unknown unprotected header")
     kid = unprotected.get(4)
-    if kid is not None and (not isinstance(kid, bytes) or len(kid) != 8):
+    if not isinstance(kid, bytes) or len(kid) != 8:
         raise ReceiptError("malformed key id")
     if alg in _RAW_EC and len(signature) != 64:
         raise ReceiptError("malformed signature")
@@ -281,7 +281,7 @@ def verify(receipt: Receipt, cert_der: bytes) -> bool:
     was valid at the receipt's time is for the caller (station/verify.py) to decide.
     The kid is not signed, so one that names another certificate is a failure too.
     """
-    if receipt.kid is not None and receipt.kid != key_id(cert_der):
+    if receipt.kid != key_id(cert_der):
         return False
     oid = _OID_BY_ALG.get(receipt.alg)
     if oid is None:

@@ -89,7 +89,7 @@ class SealStationApp(Work, App[None]):
         self.run_work(start, group="monitor")
 
     def _monitor_error(self, message: str) -> None:
-        self.notify(message, severity="error")
+        self.notify(message, severity="error", markup=False)
 
     def station_changed(self) -> None:
         """The home holds another station now (a restore): read it again, watch its cards."""
@@ -270,7 +270,7 @@ class SealStationApp(Work, App[None]):
     def show_error(self, exc: StationError) -> None:
         """Every failure the screens do not show in place ends up here: title, message, hint."""
         text = f"{exc.message}\n{exc.hint}" if exc.hint else exc.message
-        self.notify(text, title=exc.title, severity="error", timeout=10)
+        self.notify(text, title=exc.title, severity="error", timeout=10, markup=False)
 
     def action_help(self) -> None:
         from screens.help import HelpScreen

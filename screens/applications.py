@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from screens.i18n import kind_name
-from screens.widgets.base import StationScreen, failure_text
+from screens.widgets.base import StationScreen, escape, failure_text, plain_row
 from screens.widgets.confirm import ConfirmModal
 from screens.widgets.impression import ImpressionPreview
 from station.errors import StationError
@@ -100,8 +100,8 @@ class _ApplicationList(_StoreScreen):
         self.rows = rows
         table.clear()
         for a in rows:
-            table.add_row(str(a.id), tr(f"apps.state.{a.state}"), kind_name(tr, a.seal_kind), a.unit, a.seal_name,
-                          a.entered_by_name, a.submitted_at[:10], key=str(a.id))
+            table.add_row(*plain_row(a.id, tr(f"apps.state.{a.state}"), kind_name(tr, a.seal_kind), a.unit,
+                                     a.seal_name, a.entered_by_name, a.submitted_at[:10]), key=str(a.id))
         self._shown = None
         self.show_selected()
 
@@ -126,11 +126,11 @@ class _ApplicationList(_StoreScreen):
         lines = [tr("apps.detail", id=a.id, kind=kind_name(tr, a.seal_kind), unit=a.unit, name=a.seal_name,
                     purpose=a.purpose or "—", entered=a.entered_by_name, state=tr(f"apps.state.{a.state}"))]
         if a.credit_code:
-            lines.append(tr("apps.credit_code") + f": {a.credit_code}")
+            lines.append(tr("apps.credit_code") + f": {escape(a.credit_code)}")
         if a.holder_name:
-            lines.append(tr("apps.holder") + f": {a.holder_name} ({a.holder_id_type} {a.holder_id})")
+            lines.append(tr("apps.holder") + escape(f": {a.holder_name} ({a.holder_id_type} {a.holder_id})"))
         if a.reason:
-            lines.append(tr("apps.reason") + f": {a.reason}")
+            lines.append(tr("apps.reason") + f": {escape(a.reason)}")
         if a.impression_id:
             lines.append(tr("apps.impression", id=a.impression_id))
         detail.update("\n".join(lines))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +21,7 @@ from textual.widgets import (Button, ContentSwitcher, Footer, Header, Input, Lab
 from textual.widgets.option_list import Option
 
 from screens.pin import PinModal
-from screens.widgets.base import StationScreen, failure_text
+from screens.widgets.base import StationScreen, escape, failure_text
 from screens.widgets.cards import CardTable
 from station import making
 from station.errors import StationError
@@ -136,12 +137,12 @@ class CeremonyScreen(StationScreen[None]):
         self.query_one(CardTable).show(cards)
         blank = self.query_one("#cer-cards", OptionList)
         blank.clear_options()
-        blank.add_options([Option(f"{c.label}  {c.serial}  {c.subject[:40]}", id=c.serial)
+        blank.add_options([Option(Text(f"{c.label}  {c.serial}  {c.subject[:40]}"), id=c.serial)
                            for c in cards if c.state is CardState.BLANK])
         sups = self.query_one("#cer-sups", OptionList)
         sups.clear_options()
         done = {s for s, _ in self.cosigners}
-        sups.add_options([Option(("✓ " if c.serial in done else "") + f"{c.label}  {c.serial}", id=c.serial)
+        sups.add_options([Option(Text(("✓ " if c.serial in done else "") + f"{c.label}  {c.serial}"), id=c.serial)
                           for c in cards if c.role is Role.SUPERVISOR])
 
     def _card(self, serial: str) -> CardView | None:
@@ -176,7 +177,7 @@ class CeremonyScreen(StationScreen[None]):
         options = self.query_one("#cer-apps", OptionList)
         options.clear_options()
         lang = "zh" if self.station.tr.lang == "zh_CN" else "en"
-        options.add_options([Option(f"#{a.id}  {a.unit} · {a.seal_name}  ({seal_kind_name(a.seal_kind, lang)})",
+        options.add_options([Option(Text(f"#{a.id}  {a.unit} · {a.seal_name}  ({seal_kind_name(a.seal_kind, lang)})"),
                                     id=str(a.id)) for a in apps])
         if not apps:
             self.error(self.station.tr("cer.app.none"))
@@ -214,10 +215,11 @@ class CeremonyScreen(StationScreen[None]):
             (tr("cer.f.validity"), f"{r.valid_start:%Y-%m-%d %H:%M} – {r.valid_end:%Y-%m-%d %H:%M} UTC"),
             (tr("cer.f.size"), f"{r.impression.width_mm} × {r.impression.height_mm} mm"),
             (tr("cer.f.card"), f"{c.label} ({c.serial})"), (tr("cer.f.subject"), c.subject),
+            (tr("cer.f.matched"), c.matched or "—"),
             (tr("cer.f.issuer"), c.issuer), (tr("cer.f.certserial"), c.cert_serial),
             (tr("cer.f.certvalid"), f"{c.not_before:%Y-%m-%d} – {c.not_after:%Y-%m-%d}"),
         ]
-        self.query_one("#cer-review", Static).update("\n".join(f"[b]{k}[/b]  {v}" for k, v in rows))
+        self.query_one("#cer-review", Static).update("\n".join(f"[b]{k}[/b]  {escape(v)}" for k, v in rows))
         from screens.widgets.impression import halfblock_text
 
         self.query_one("#cer-preview", Static).update(halfblock_text(r.picture, 28))

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
-from screens.widgets.base import StationScreen, failure_text
+from screens.widgets.base import StationScreen, failure_text, plain_row
 from screens.widgets.sizes import human_size
 from station.errors import StationError
 
@@ -88,7 +88,7 @@ class ExportScreen(StationScreen[None]):
         table.clear()
         for i, t in enumerate(self.targets):
             state = tr("export.read_only") if t.read_only else tr("export.writable")
-            table.add_row(tr(f"export.kind.{t.kind}"), str(t.path), human_size(t.free), state, key=str(i))
+            table.add_row(*plain_row(tr(f"export.kind.{t.kind}"), t.path, human_size(t.free), state), key=str(i))
 
     # -- writing ------------------------------------------------------------------------------
     @on(DataTable.RowSelected, "#export-table")

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from screens.i18n import kind_name
-from screens.widgets.base import StationApp, StationScreen
+from screens.widgets.base import StationApp, StationScreen, plain_row
 from screens.widgets.confirm import ConfirmModal
 from screens.widgets.impression import ImpressionPreview
 from station.model import Impression
@@ -154,9 +154,9 @@ class LibraryScreen(StationScreen[None]):
         self.rows = list(rows)
         table.clear()
         for imp in rows:
-            table.add_row(str(imp.id), tr(f"impression.state.{imp.state}"), imp.unit, imp.seal_name,
-                          kind_name(tr, imp.seal_kind), f"{imp.width_mm}×{imp.height_mm}",
-                          imp.imported_at[:16].replace("T", " "), key=str(imp.id))
+            table.add_row(*plain_row(imp.id, tr(f"impression.state.{imp.state}"), imp.unit, imp.seal_name,
+                                     kind_name(tr, imp.seal_kind), f"{imp.width_mm}×{imp.height_mm}",
+                                     imp.imported_at[:16].replace("T", " ")), key=str(imp.id))
         if current is not None:
             for i, imp in enumerate(rows):
                 if imp.id == current.id:

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from screens.widgets.base import StationScreen, Work
+from screens.widgets.base import StationScreen, Work, escape, plain_row
 from station.receipts.claims import IssuedSeal
 
 __all__ = ["QrCode", "ReceiptScreen", "ReceiptListScreen", "open_receipt"]
@@ -94,7 +94,7 @@ class ReceiptScreen(StationScreen[None]):
             (tr("receipt.station"), s.station_id),
         ]
         width = max(cell_len(k) for k, _ in rows) + 2  # CJK labels are two cells per character
-        text = "\n".join(k + " " * (width - cell_len(k)) + v for k, v in rows)
+        text = "\n".join(k + " " * (width - cell_len(k)) + escape(v) for k, v in rows)
         if s.receipt:
             qr = self.query_one(QrCode)
             text += "\n\n" + tr("receipt.size", chars=len(s.receipt), version=qr.version)
@@ -162,8 +162,8 @@ class ReceiptListScreen(StationScreen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for s in self.rows:
-            table.add_row(str(s.number) if s.number is not None else "—", s.esid, s.seal_name, s.unit,
-                          s.recipient, _time(s.issued_at), key=s.esid)
+            table.add_row(*plain_row(s.number if s.number is not None else "—", s.esid, s.seal_name, s.unit,
+                                     s.recipient, _time(s.issued_at)), key=s.esid)
         self.query_one("#receipts-status", Static).update(tr("receipts.count", n=len(self.rows)))
 
     @on(DataTable.RowSelected, "#receipts-table")

@@ -20,8 +20,9 @@ import hashlib
 import json
 import socket
 import uuid
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from crypto import merkle
 from station.clock import now_text
@@ -29,7 +30,8 @@ from station.model import Actor, AuditReport, AuditRow, TreeHead
 from station.store.audit_rows import AuditRows
 
 __all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "AuditedSession", "verify_and_record",
-           "index_columns", "kinds_of", "LIFECYCLE_ACTIONS"]
+           "export_jsonl", "verify_export", "export_signed",
+           "first_interface", "index_columns", "kinds_of", "LIFECYCLE_ACTIONS"]
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -37,6 +39,45 @@ def canonical(entry: dict[str, Any]) -> bytes:
 
 
 _TERMINAL: dict[str, str] | None = None
+_SIOCGIFADDR = 0x8915
+
+
+def _interface_ipv4(name: str) -> str:
+    """The IPv4 address of one interface ('' when it has none): SIOCGIFADDR."""
+    import fcntl
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            packed = fcntl.ioctl(s.fileno(), _SIOCGIFADDR, struct.pack("256s", name.encode()[:15]))
+        except OSError:
+            return ""
+    return socket.inet_ntoa(packed[20:24])
+
+
+def _interface_mac(name: str) -> str:
+    try:
+        mac = (Path("/sys/class/net") / name / "address").read_text().strip()
+    except OSError:
+        return ""
+    return "" if mac == "00:00:00:00:00:00" else mac
+
+
+def first_interface() -> tuple[str, str]:
+    """(IPv4, MAC) of the first non-loopback interface that has an address; ('', '') if none.
+
+    The host name resolves to 127.0.x.1 on most stations, which says nothing about
+    which terminal acted, so the addresses are read from the interfaces themselves.
+    """
+    try:
+        names = [name for _, name in sorted(socket.if_nameindex())]
+    except OSError:
+        names = []
+    for name in names:
+        ip = _interface_ipv4(name)
+        if ip and not ip.startswith("127."):
+            return ip, _interface_mac(name)
+    return "", ""
 
 
 def terminal_info() -> dict[str, str]:
@@ -44,26 +85,11 @@ def terminal_info() -> dict[str, str]:
     global _TERMINAL
     if _TERMINAL is None:
         host = socket.gethostname()
-        try:
-            ip = socket.gethostbyname(host)
-        except OSError:
-            ip = "127.0.0.1"
-        mac = ""
-        net = Path("/sys/class/net")
-        if net.exists():
-            for dev in sorted(net.iterdir()):
-                if dev.name == "lo":
-                    continue
-                try:
-                    mac = (dev / "address").read_text().strip()
-                except OSError:
-                    continue
-                if mac and mac != "00:00:00:00:00:00":
-                    break
+        ip, mac = first_interface()
         if not mac:
             node = uuid.getnode()
             mac = ":".join(f"{(node >> s) & 0xFF:02x}" for s in range(40, -8, -8))
-        _TERMINAL = {"host": host, "ip": ip, "mac": mac}
+        _TERMINAL = {"host": host, "ip": ip or "127.0.0.1", "mac": mac}
     return dict(_TERMINAL)
 
 
@@ -370,15 +396,28 @@ def export_jsonl(audit: Audit, path: Path, certificates: dict[str, bytes]) -> in
     return len(lines)
 
 
-def verify_export(path: Path) -> AuditReport:
-    """Check an exported log offline (entries, heads and certificates from the file)."""
-    import base64
+def export_signed(session: Any, path: Path) -> int:
+    """``audit export --jsonl``: the acting card signs a head over the whole log first, so
+    the export is covered to its last entry; the export itself is audited."""
+    session.audit.sign_head(session.signer, session.actor.cert_sha256)
+    count = export_jsonl(session.audit, path, session.certificates())
+    session.log("audit-export", str(path), "ok", lines=count, size=session.audit.size)
+    return count
 
+
+def verify_export(path: Path, certificates: dict[str, bytes], trust_problems: Sequence[str] = ()) -> AuditReport:
+    """Check an exported log offline, trusting only the cards the admin-signed bundle
+    names (``certificates``: SHA-256 -> DER, from :func:`station.receipts.bundle.load_bundle`;
+    ``trust_problems``: what is wrong with that bundle).
+
+    Certificates inside the export are ignored: whoever edits the file can put a fresh
+    key there and re-sign a head over what they left. A head counts only when a card the
+    bundle lists signed it, and an export that no such head covers is not intact.
+    """
     from station.errors import InputError
 
     rows: list[tuple[int, str, None, None]] = []
     heads: list[TreeHead] = []
-    certs: dict[str, bytes] = {}
     try:
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
@@ -390,11 +429,16 @@ def verify_export(path: Path) -> AuditReport:
                 h = item["head"]
                 heads.append(TreeHead(int(h["size"]), bytes.fromhex(h["root"]), h["time"], h["signer"],
                                       h["algorithm"], bytes.fromhex(h["signature"])))
-            elif "certificate" in item:
-                certs[item["certificate"]] = base64.b64decode(item["der"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: not an audit export ({type(exc).__name__})") from None
-    return verify_entries(rows, heads, certs)
+    report = verify_entries(rows, heads, certificates)
+    extra = [(0, f"bundle: {p}") for p in trust_problems]
+    if report.size and not report.heads_checked:
+        extra.append((0, "no tree head signed by a card the bundle names"))
+    if not extra:
+        return report
+    problems = tuple(sorted(set(report.problems) | set(extra)))
+    return replace(report, ok=False, problems=problems)
 
 
 class AuditedSession(Protocol):

@@ -1,6 +1,9 @@
 """A ready demo world: SoftHSM cards, a demo CA, an initialised station, sample data.
 
-Every card gets the documented demo PIN; the demo exists to be tried at a counter, so
+Every seal card's certificate names the unit (by its credit code) or the person (by ID
+number) of a sample application, as a real CA's would: a seal is made only for the
+applicant its card names (station/binding.py). Two cards belong to one unit, so a seal
+can be renewed onto a second card. Every card gets the documented demo PIN; the demo exists to be tried at a counter, so
 its PINs are printed (and shown on the lock screen while the station is a demo). A real
 station never has them: its cards come from its CA with their own PINs.
 """
@@ -18,13 +21,35 @@ from station.errors import StateError
 from station.home import Home
 from station.model import Role
 
-__all__ = ["DemoCard", "DemoWorldInfo", "build_demo", "build_demo_world", "DEMO_PIN", "DEMO_SO_PIN", "make_ca", "issue_certificate"]
+__all__ = ["DemoCard", "DemoWorldInfo", "Owner", "build_demo", "build_demo_world", "DEMO_PIN", "DEMO_SO_PIN",
+           "make_ca", "issue_certificate"]
 
 DEMO_PIN = "123456"
 DEMO_SO_PIN = "12345678"
 STATION_ID = "DEMO-0001"
 
-# role, label, common name, organisation
+
+@dataclass(frozen=True)
+class Owner:
+    """Whom a demo seal card's certificate names: a unit (name, credit code) or a person."""
+
+    name: str
+    code: str  # the unit's credit code or the person's ID number
+    personal: bool = False
+
+
+def _owners() -> dict[str, Owner]:
+    from station.validation import generate_credit_code, generate_resident_id
+
+    return {"示例": Owner("示例科技有限公司", generate_credit_code(10001)),
+            "华东": Owner("华东贸易有限公司", generate_credit_code(20002)),
+            "星河": Owner("星河建设集团有限公司", generate_credit_code(30003)),
+            "张伟": Owner("张伟", generate_resident_id(sequence=123), personal=True),
+            "过期": Owner("过期证书有限公司", generate_credit_code(40004)),
+            "未知": Owner("未知机构有限公司", generate_credit_code(50005))}
+
+
+# role, label, common name, organisation (people); role, label, owner key (seal cards)
 _PEOPLE = [
     ("admin", "ADMIN-01", "赵敏 Zhao Min", "示范印章管理局"),
     ("officer", "OFFICER-01", "王芳 Wang Fang", "示范印章管理局"),
@@ -32,13 +57,9 @@ _PEOPLE = [
     ("supervisor", "SUPERVISOR-02", "陈静 Chen Jing", "示范印章管理局"),
     ("auditor", "AUDITOR-01", "刘洋 Liu Yang", "示范印章管理局"),
 ]
-_SEALS = [
-    ("seal", f"SEAL-0{i}", cn, cn) for i, cn in enumerate(
-        ["示例科技有限公司", "华东贸易有限公司", "星河建设集团有限公司", "张伟", "北辰物流有限公司"], 1)
-] + [
-    ("seal-expired", "SEAL-EXPIRED", "过期证书有限公司", "过期证书有限公司"),
-    ("seal-untrusted", "SEAL-UNTRUSTED", "未知机构有限公司", "未知机构有限公司"),
-]
+_SEALS = [("seal", "SEAL-01", "示例"), ("seal", "SEAL-02", "示例"), ("seal", "SEAL-03", "张伟"),
+          ("seal", "SEAL-04", "华东"), ("seal", "SEAL-05", "星河"),
+          ("seal-expired", "SEAL-EXPIRED", "过期"), ("seal-untrusted", "SEAL-UNTRUSTED", "未知")]
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,16 @@ class DemoCard:
     label: str
     serial: str
     pin: str
+    so_pin: str = ""
+    owner: Owner | None = None  # seal cards: whom the certificate names
+
+    def applicant(self) -> dict[str, str]:
+        """``demo --json``'s fields for a seal card: unit/credit_code or holder/holder_id."""
+        if self.owner is None:
+            return {}
+        if self.owner.personal:
+            return {"holder": self.owner.name, "holder_id": self.owner.code}
+        return {"unit": self.owner.name, "credit_code": self.owner.code}
 
 
 def make_ca(name: str, *, days: int = 3650) -> tuple[Any, bytes]:
@@ -73,8 +104,10 @@ def make_ca(name: str, *, days: int = 3650) -> tuple[Any, bytes]:
 
 
 def issue_certificate(ca_key: Any, ca_der: bytes, public_key_der: bytes, *, cn: str, org: str,
-                      not_before: datetime | None = None, not_after: datetime | None = None) -> bytes:
-    """An end-entity certificate for a card key: signature, non-repudiation, key agreement."""
+                      not_before: datetime | None = None, not_after: datetime | None = None,
+                      serial_number: str | None = None) -> bytes:
+    """An end-entity certificate for a card key: signature, non-repudiation, key agreement;
+    ``serial_number`` (a credit code or an ID number) goes into the subject's serialNumber."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -89,8 +122,10 @@ def issue_certificate(ca_key: Any, ca_der: bytes, public_key_der: bytes, *, cn: 
     usage = x509.KeyUsage(True, True, not is_ec, False, is_ec, False, False, False, False)
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-                                     x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-                                     x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+                                     x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)]
+                                    + ([x509.NameAttribute(NameOID.SERIAL_NUMBER, serial_number)]
+                                       if serial_number else [])
+                                    + [x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
             .issuer_name(ca.subject).public_key(public)  # type: ignore[arg-type]
             .serial_number(x509.random_serial_number())
             .not_valid_before(start).not_valid_after(end)
@@ -149,26 +184,27 @@ def build_demo_world(home: Home, *, force: bool = False) -> DemoWorldInfo:
 
     ca_key, ca_der = make_ca(DEMO_CA_NAME)
     rogue_key, rogue_der = make_ca("未受信任的认证中心 Rogue CA")
-    rows = _PEOPLE + _SEALS
+    owners = _owners()
+    rows = [(role, label, cn, org, None) for role, label, cn, org in _PEOPLE]
+    rows += [(role, label, owners[key].name, owners[key].name, owners[key]) for role, label, key in _SEALS]
     made = softhsm.provision(conf, [softhsm.TokenSpec(label, DEMO_PIN, DEMO_SO_PIN)
-                                    for _, label, _, _ in rows], module)
+                                    for _, label, _, _, _ in rows], module)
     now = datetime.now(timezone.utc)
     certs = []
-    for (role, label, cn, org), tok in zip(rows, made):
-        if role == "seal-expired":
-            der = issue_certificate(ca_key, ca_der, tok.public_key, cn=cn, org=org,
-                                    not_before=now - timedelta(days=800), not_after=now - timedelta(days=35))
-        elif role == "seal-untrusted":
-            der = issue_certificate(rogue_key, rogue_der, tok.public_key, cn=cn, org=org)
-        else:
-            der = issue_certificate(ca_key, ca_der, tok.public_key, cn=cn, org=org)
+    for (role, label, cn, org, owner), tok in zip(rows, made):
+        ca = (rogue_key, rogue_der) if role == "seal-untrusted" else (ca_key, ca_der)
+        when = ({"not_before": now - timedelta(days=800), "not_after": now - timedelta(days=35)}
+                if role == "seal-expired" else {})
+        der = issue_certificate(*ca, tok.public_key, cn=cn, org=org, serial_number=owner.code if owner else None,
+                                **when)
         certs.append((tok.serial, DEMO_PIN, tok.key_id, der))
     softhsm.import_certificates(conf, certs, module)
 
     ca_file = home.path / "demo-ca.pem"
     ca_file.write_bytes(_pem(ca_der))
     code = setup.init_station(home, module=module, trust=[ca_file], station_id=STATION_ID)
-    cards = [DemoCard(role, label, tok.serial, DEMO_PIN) for (role, label, _, _), tok in zip(rows, made)]
+    cards = [DemoCard(role, label, tok.serial, DEMO_PIN, DEMO_SO_PIN, owner)
+             for (role, label, _, _, owner), tok in zip(rows, made)]
     admin = next(c for c in cards if c.role == "admin")
     setup.enroll(home, role=Role.ADMIN, serial=admin.serial, pin=DEMO_PIN, recovery_code=lambda: code)
     from station.session import login
@@ -197,18 +233,18 @@ def _sample_data(session: Any, cards: list[DemoCard]) -> None:
     from station.demo_impressions import make_demo_impression
     from station.images import normalise_impression
     from station.session import login
-    from station.validation import generate_credit_code, generate_resident_id
 
     officer = next(c for c in cards if c.role == "officer")
     supervisor = next(c for c in cards if c.role == "supervisor")
+    o = _owners()  # the same units and person the seal cards name
     samples = [  # (form, impression text, decision)
-        (dict(seal_kind="official", unit="示例科技有限公司", credit_code=generate_credit_code(10001),
+        (dict(seal_kind="official", unit=o["示例"].name, credit_code=o["示例"].code,
               seal_name="示例科技有限公司", purpose="对外签署合同与公文"), "示例科技有限公司", "approve"),
-        (dict(seal_kind="personal-name", holder_name="张伟", holder_id=generate_resident_id(sequence=123),
+        (dict(seal_kind="personal-name", holder_name=o["张伟"].name, holder_id=o["张伟"].code,
               seal_name="张伟", purpose="个人签署"), "张伟", "approve"),
-        (dict(seal_kind="contract", unit="华东贸易有限公司", credit_code=generate_credit_code(20002),
+        (dict(seal_kind="contract", unit=o["华东"].name, credit_code=o["华东"].code,
               seal_name="华东贸易有限公司合同专用章", purpose="签订购销合同"), "华东贸易有限公司", None),
-        (dict(seal_kind="finance", unit="星河建设集团有限公司", credit_code=generate_credit_code(30003),
+        (dict(seal_kind="finance", unit=o["星河"].name, credit_code=o["星河"].code,
               seal_name="星河建设集团有限公司财务专用章", purpose="财务结算"), "星河建设集团有限公司",
          "印模图像不清晰，请重新扫描后再申请"),
     ]

@@ -29,12 +29,14 @@ from typing import Callable, Sequence
 from crypto import certs, seseal
 from devices.pkcs11 import Card
 from station import applications, faults, impressions
+from station.binding import applicant_match
 from station.cards import device_errors
 from station.clock import now
 from station.errors import CardError, PolicyError, StateError, StationError, crypto_errors
 from station.model import Application, CoSignature, Impression, Issuance, Role, Seal
-from station.receipts.claims import issuance_digest_from_hash
-from station.receipts.issue import issue_receipt
+from station.receipts.claims import issuance_claims
+from station.receipts.claims import issuance_digest as claims_digest
+from station.receipts.issue import epoch, issue_receipt
 from station.session import Session, prove_possession, unlock_card
 from station.store.counters import Counters
 from station.store.enrollments import Enrollments
@@ -67,6 +69,7 @@ class SealCardCheck:
     not_before: datetime
     not_after: datetime
     certificate: bytes = field(repr=False)
+    matched: str = ""  # what in the certificate names the applicant (station/binding.py)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ class MadeSeal:
     supervisors: tuple[CoSignature, ...]
     receipt: str | None = None  # the signed ``SSR1:`` text; None when the card could not sign it
     receipt_error: StationError | None = field(default=None, repr=False, compare=False)
+    number: int | None = None  # the receipt number reserved before the supervisors co-signed
+    issued_at: str = ""
+    digest: bytes = field(default=b"", repr=False)
 
 
 def _refuse(session: Session, reason: str, message: str, obj: str, hint: str = "") -> PolicyError:
@@ -97,8 +103,9 @@ def _check_officer(session: Session) -> None:
                       f"{session.actor.role.value}", session.actor.serial, "log in with an officer card")
 
 
-def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, SealCardCheck]:
-    """Log in to the seal card and check it; each refusal names its reason."""
+def inspect_seal_card(session: Session, serial: str, pin: str,
+                      app: Application | None = None) -> tuple[Card, SealCardCheck]:
+    """Log in to the seal card and check it (for ``app``'s applicant); each refusal names its reason."""
     if serial in session.home.keyslots().serials():
         raise _refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
                       "station, not a seal card", serial)
@@ -117,6 +124,7 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
     if not cert.may_sign:
         raise _refuse(session, "wrong-key-usage", f"the certificate on card {serial} does not allow "
                       "digitalSignature or nonRepudiation", serial)
+    matched = _applicant(session, serial, cert.der, cert.subject, app)
     try:
         prove_possession(card, session.config)
     except PolicyError as exc:
@@ -128,7 +136,21 @@ def inspect_seal_card(session: Session, serial: str, pin: str) -> tuple[Card, Se
                       "use a blank seal card; revoke the old seal first to reuse a card")
     return card, SealCardCheck(
         serial=serial, label=card.label, subject=cert.subject, issuer=cert.issuer, cert_serial=cert.serial,
-        not_before=cert.not_before, not_after=cert.not_after, certificate=cert.der)
+        not_before=cert.not_before, not_after=cert.not_after, certificate=cert.der, matched=matched)
+
+
+def _applicant(session: Session, serial: str, der: bytes, subject: str, app: Application | None) -> str:
+    """The card must belong to the applicant (station/binding.py): what matched, or refusal."""
+    if app is None:
+        return ""
+    found = applicant_match(der, app)
+    if found is None:
+        who = (f"{app.holder_name} (ID {app.holder_id})" if SealKind(app.seal_kind).personal
+               else f"{app.unit} ({app.credit_code or 'no credit code'})")
+        raise _refuse(session, "card-not-applicants", f"card {serial} does not belong to the applicant "
+                      f"{who}: its certificate names {subject}", serial,
+                      "use a seal card whose certificate names the applying unit or person")
+    return str(found)
 
 
 @dataclass(frozen=True)
@@ -151,7 +173,7 @@ def review(session: Session, application_id: int, seal_card: str, seal_pin: str)
         raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                       "not approved", str(application_id))
     try:
-        _, check = inspect_seal_card(session, seal_card, seal_pin)
+        _, check = inspect_seal_card(session, seal_card, seal_pin, app)
     finally:
         session.module.forget(seal_card)
     imp = impressions.get(session, app.impression_id)
@@ -166,10 +188,16 @@ def next_application(session: Session, unit: str) -> Application | None:
     return pending[0] if pending else None
 
 
-def issuance_digest(seal_der: bytes, card_serial: str, application_id: int, recipient: str) -> bytes:
-    """What every supervisor signs (DESIGN.md §2 step 6)."""
-    return issuance_digest_from_hash(hashlib.sha256(seal_der).hexdigest(), card_serial, application_id,
-                                     recipient)
+def issuance_digest(session: Session, app: Application, *, number: int, esid: str, seal_der: bytes,
+                    card_serial: str, card_cert_sha256: str, made: datetime, issued: datetime,
+                    recipient: str) -> bytes:
+    """What every supervisor signs (DESIGN.md §2 step 6): the receipt's claims 1-15."""
+    return claims_digest(issuance_claims(
+        station=session.config.station_id, number=number, esid=esid, kind=app.seal_kind, unit=app.unit,
+        credit_code=app.credit_code, name=app.seal_name, card=card_serial, card_cert_sha256=card_cert_sha256,
+        seal_sha256=hashlib.sha256(seal_der).hexdigest(), made=epoch(made.isoformat()),
+        issued=epoch(issued.isoformat()), recipient=recipient, application_id=app.id,
+        officer_cert_sha256=session.actor.cert_sha256))
 
 
 def _unlock(session: Session, serial: str, pin: str) -> Card:
@@ -261,13 +289,15 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
             raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
                           "not approved", str(application_id))
         at("seal-card")
-        card, check = inspect_seal_card(session, seal_card, seal_pin)
+        card, check = inspect_seal_card(session, seal_card, seal_pin, app)
         at("impression")
         imp = impressions.get(session, app.impression_id)
         picture = impressions.plaintext(session, imp.id)
         at("sign")
         made = now().replace(microsecond=0)
-        esid = _esid(session)
+        with session.store.transaction():  # one commit: the esID and the receipt number it will carry
+            esid = _esid(session)
+            number = Counters(session.store).next_value("receipt-seq")  # a gap if aborted, never reused
         ext = [(FUNCTIONS_OID, False, ",".join(functions).encode())]
         with crypto_errors(StateError, "the new seal cannot be made"), device_errors(session.card.serial):
             der = seseal.build_v4(
@@ -279,7 +309,10 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         if not report.valid:
             raise StateError(f"the new seal does not verify: {', '.join(report.problems)}")
         at("co-authorize")
-        digest = issuance_digest(der, seal_card, application_id, recipient)
+        issued = now().replace(microsecond=0)
+        digest = issuance_digest(session, app, number=number, esid=esid, seal_der=der, card_serial=seal_card,
+                                 card_cert_sha256=certs.fingerprint(check.certificate), made=made,
+                                 issued=issued, recipient=recipient)
         sigs: list[CoSignature] = []
         for serial, pin in supervisors:
             sigs.append(co_authorize(session, serial, pin(), digest, sigs))
@@ -297,7 +330,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         at("record")
         result = MadeSeal(esid, seal_card, application_id, der, hashlib.sha256(der).hexdigest(),
                           certs.fingerprint(check.certificate), made.isoformat(), made, check.not_after,
-                          recipient, tuple(sigs))
+                          recipient, tuple(sigs), number=number, issued_at=issued.isoformat(), digest=digest)
         _record(session, result, app, functions)
         recorded = True
         session.home.mark_card(seal_card, "sealed")
@@ -330,8 +363,8 @@ def _record(session: Session, m: MadeSeal, app: Application, functions: Sequence
     seal = Seal(m.esid, m.application_id, m.seal_sha256, m.card_serial, m.card_cert_sha256, app.seal_name, app.unit,
                 app.seal_kind, m.valid_start.isoformat(), m.valid_end.isoformat(), m.made_at, officer,
                 tuple(functions))
-    issuance = Issuance(m.esid, m.recipient, now().isoformat(), officer, m.supervisors,
-                        issuance_digest(m.seal_der, m.card_serial, m.application_id, m.recipient).hex())
+    issuance = Issuance(m.esid, m.recipient, m.issued_at, officer, m.supervisors, m.digest.hex(),
+                        number=m.number)
     with session.store.transaction():
         Seals(session.store).add(seal, m.seal_der, issuance)
         applications.mark_made(session, m.application_id, m.esid)

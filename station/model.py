@@ -221,6 +221,7 @@ class Issuance:
     supervisors: tuple[CoSignature, ...]
     digest: str
     receipt: str | None = None
+    number: int | None = None  # the receipt number, reserved before the supervisors co-signed it
 
 
 @dataclass(frozen=True)

@@ -116,3 +116,17 @@ def wipe_seal_card(module, card: DemoCard, homes: Iterable[Home]) -> None:
     for home in homes:
         home.mark_card(card.serial, None)
 
+
+def fitting_form(card: DemoCard, seal_name: str | None = None) -> dict[str, str]:
+    """``check_form`` fields of an application that fits ``card``: the unit (by its credit
+    code) or the person its certificate names, and a fresh seal name (one active
+    impression per unit and seal name)."""
+    import secrets
+
+    owner = card.owner
+    assert owner is not None, f"{card.label} names no applicant"
+    name = seal_name or f"{owner.name}测试章{secrets.randbelow(10 ** 8):08d}"
+    if owner.personal:
+        return dict(seal_kind="personal-name", holder_name=owner.name, holder_id=owner.code, seal_name=name)
+    return dict(seal_kind="official", unit=owner.name, credit_code=owner.code, seal_name=name)
+

@@ -8,6 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 __all__ = ["LANGUAGES", "Translator", "default_language", "kind_name"]
 
 LANGUAGES = ("zh_CN", "en")
@@ -39,7 +41,9 @@ class Translator:
 
     def __call__(self, key: str, **values: Any) -> str:
         text = _table(self.lang).get(key) or _table("en").get(key) or key
-        return text.format(**values) if values else text
+        # the values are user data (seal names, units, card labels, messages) and every
+        # text goes to a widget that reads markup: escaped, "[/b]" is shown, never obeyed
+        return text.format(**{k: escape(str(v)) for k, v in values.items()}) if values else text
 
     def toggle(self) -> str:
         self.lang = "en" if self.lang == "zh_CN" else "zh_CN"

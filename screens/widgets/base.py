@@ -18,6 +18,8 @@ from __future__ import annotations
 import traceback
 from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, cast
 
+from rich.markup import escape
+from rich.text import Text
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -36,7 +38,8 @@ if TYPE_CHECKING:
 else:
     _Node = object
 
-__all__ = ["StationApp", "Work", "StationScreen", "StationModal", "as_station_error", "failure_text"]
+__all__ = ["StationApp", "Work", "StationScreen", "StationModal", "as_station_error", "failure_text", "escape",
+           "plain_row"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -71,9 +74,16 @@ def as_station_error(exc: BaseException, tr: Callable[..., str]) -> StationError
 
 
 def failure_text(exc: StationError, *, sep: str = "\n", markup: bool = False) -> str:
-    """Title, message and hint for a screen's own error line."""
-    title = f"[b]{exc.title}[/b]" if markup else exc.title
-    return f"{title}: {exc.message}" + (f"{sep}{exc.hint}" if exc.hint else "")
+    """Title, message and hint for a screen's own error line (as markup: the message
+    names user data, so it is escaped)."""
+    title = f"[b]{escape(exc.title)}[/b]" if markup else escape(exc.title)
+    return f"{title}: {escape(exc.message)}" + (f"{sep}{escape(exc.hint)}" if exc.hint else "")
+
+
+def plain_row(*values: object) -> tuple[Text, ...]:
+    """DataTable cells that are never read as markup (a card label or a seal name is
+    user data: ``[reverse]`` in it is shown, not obeyed)."""
+    return tuple(Text(str(v)) for v in values)
 
 
 class Work(_Node):

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from textual.widgets import DataTable
 
+from screens.widgets.base import plain_row
 from station.model import CardView
 
 __all__ = ["CardTable"]
@@ -46,7 +47,7 @@ class CardTable(DataTable):
             if card.pin_locked:
                 state += f" · {self.tr('cards.locked')}"
             role = self.tr(f"role.{card.role.value}") if card.role else self.tr("role.none")
-            self.add_row(card.label, card.serial, state, role, card.subject[:48], key=card.serial)
+            self.add_row(*plain_row(card.label, card.serial, state, role, card.subject[:48]), key=card.serial)
         if current is not None:
             for i, card in enumerate(cards):
                 if card.serial == current:

@@ -1,4 +1,6 @@
-"""``seal-station audit verify|show|stats|export``: the auditor's desk on the command line."""
+"""``seal-station audit verify|export|show|stats``: is the audit log intact (in the store,
+or an export checked against the enrollment bundle), and the auditor's desk: the log
+filtered, counted, and exported as a workbook."""
 
 from __future__ import annotations
 
@@ -12,8 +14,6 @@ from station.errors import UsageError
 
 __all__ = ["add_parsers"]
 
-_USAGE = "usage: seal-station audit (verify|show|stats|export) ... (see `seal-station audit --help`)"
-
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     a = sub.add_parser("audit", parents=[common], help="the audit log")
@@ -21,34 +21,83 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     av = a_sub.add_parser("verify", parents=[common])
     av.add_argument("--by")
     av.add_argument("--file")
+    av.add_argument("--bundle")
     av.add_argument("--json", action="store_true")
+    ae = a_sub.add_parser("export", parents=[common])
+    target = ae.add_mutually_exclusive_group(required=True)
+    target.add_argument("--jsonl")
+    target.add_argument("--xlsx")
+    ae.add_argument("--by", required=True)
+    ae.add_argument("--json", action="store_true")
     show = a_sub.add_parser("show", parents=[common], help="entries, filtered")
     stats = a_sub.add_parser("stats", parents=[common], help="counts per unit and period")
-    export = a_sub.add_parser("export", parents=[common], help="the log as a workbook or JSON lines")
-    for p in (show, stats, export):
+    for p in (show, stats, ae):
         p.add_argument("--from", dest="start", default="")
         p.add_argument("--to", dest="end", default="")
-        p.add_argument("--by")
-    for p in (show, export):
+    for p in (show, ae):
         p.add_argument("--action", default="")
         p.add_argument("--actor", default="")
         p.add_argument("--unit", default="")
         p.add_argument("--outcome", default="", choices=["", "ok", "refused", "failed"])
     for p in (show, stats):
+        p.add_argument("--by")
         p.add_argument("--json", action="store_true")
-    stats.add_argument("--period", default="month", choices=["day", "month", "year"])
-    export.add_argument("--period", default="month", choices=["day", "month", "year"])
-    target = export.add_mutually_exclusive_group(required=True)
-    target.add_argument("--xlsx")
-    target.add_argument("--jsonl")
+    for p in (stats, ae):
+        p.add_argument("--period", default="month", choices=["day", "month", "year"])
     a.set_defaults(run=_audit)
 
 
+def _export(args: argparse.Namespace) -> int:
+    from station.audit import export_signed
+
+    if args.xlsx is not None:
+        return _export_xlsx(args)
+    if not args.jsonl.strip():
+        raise UsageError("the export file must be named")
+    session = session_for(args)
+    try:
+        count = export_signed(session, Path(args.jsonl))
+    finally:
+        session.close()
+    emit(args, {"file": args.jsonl, "lines": count}, f"audit log exported to {args.jsonl} ({count} lines)")
+    return 0
+
+
 def _audit(args: argparse.Namespace) -> int:
-    handler = {"verify": _verify, "show": _show, "stats": _stats, "export": _export}.get(args.audit_cmd)
-    if handler is None:
-        raise UsageError(_USAGE)
-    return handler(args)
+    if args.audit_cmd == "export":
+        return _export(args)
+    if args.audit_cmd in ("show", "stats"):
+        return _show(args) if args.audit_cmd == "show" else _stats(args)
+    if args.audit_cmd != "verify":
+        raise UsageError("usage: seal-station audit verify (--by SERIAL | --file EXPORT --bundle BUNDLE)")
+    from station.audit import verify_and_record, verify_export
+
+    if args.file:
+        if not args.bundle:
+            raise UsageError("an export is trusted only through the enrollment bundle: give --bundle BUNDLE.json")
+        from station.receipts.bundle import load_bundle
+
+        bundle = load_bundle(Path(args.bundle))
+        problems = list(bundle.problems) or ([] if bundle.signature_ok else ["its signature does not verify"])
+        report = verify_export(Path(args.file), {e.cert_sha256: e.certificate for e in bundle.enrolled}, problems)
+    else:
+        session = session_for(args)
+        try:
+            report = verify_and_record(session)
+        finally:
+            session.close()
+    data = {"valid": report.ok, "size": report.size, "signed_size": report.signed_size,
+            "root": report.root.hex(), "heads_checked": report.heads_checked,
+            "problems": [{"seq": s, "problem": p} for s, p in report.problems]}
+    text = (f"audit log {'intact' if report.ok else 'NOT intact'}: {report.size} entries, "
+            f"signed up to {report.signed_size}, root {report.root.hex()[:16]}…")
+    text += "".join(f"\n  #{s}: {p}" for s, p in report.problems)
+    emit(args, data, text)
+    if not report.ok:
+        first = report.problems[0] if report.problems else (0, "")
+        print(f"seal-station: Invalid: the audit log is NOT intact ({len(report.problems)} problems,"
+              f" first at #{first[0]}: {first[1]})", file=sys.stderr)
+    return 0 if report.ok else 1
 
 
 def _desk(args: argparse.Namespace, action: str) -> Any:
@@ -108,49 +157,19 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace) -> int:
-    from station.audit import export_jsonl
+def _export_xlsx(args: argparse.Namespace) -> int:
     from station.audit_xlsx import export_xlsx
     from station.store.counters import Meta
 
+    if not args.xlsx.strip():
+        raise UsageError("the export file must be named")
     where = _filter(args)
     session = _desk(args, "audit-export")
     try:
-        if args.xlsx:
-            count = export_xlsx(session.store, Path(args.xlsx), where, args.period,
-                                Meta(session.store).get("station_id") or "")
-            target = args.xlsx
-        else:
-            count = export_jsonl(session.audit, Path(args.jsonl), session.certificates())
-            target = args.jsonl
-        session.log("audit-export", Path(target).name, "ok", entries=count,
-                    format="xlsx" if args.xlsx else "jsonl")
+        count = export_xlsx(session.store, Path(args.xlsx), where, args.period,
+                            Meta(session.store).get("station_id") or "")
+        session.log("audit-export", Path(args.xlsx).name, "ok", entries=count, format="xlsx")
     finally:
         session.close()
-    print(f"audit log exported to {target} ({count} {'entries' if args.xlsx else 'lines'})")
+    emit(args, {"file": args.xlsx, "entries": count}, f"audit log exported to {args.xlsx} ({count} entries)")
     return 0
-
-
-def _verify(args: argparse.Namespace) -> int:
-    from station.audit import verify_and_record, verify_export
-
-    if args.file:
-        report = verify_export(Path(args.file))
-    else:
-        session = session_for(args)
-        try:
-            report = verify_and_record(session)
-        finally:
-            session.close()
-    data = {"valid": report.ok, "size": report.size, "signed_size": report.signed_size,
-            "root": report.root.hex(), "heads_checked": report.heads_checked,
-            "problems": [{"seq": s, "problem": p} for s, p in report.problems]}
-    text = (f"audit log {'intact' if report.ok else 'NOT intact'}: {report.size} entries, "
-            f"signed up to {report.signed_size}, root {report.root.hex()[:16]}…")
-    text += "".join(f"\n  #{s}: {p}" for s, p in report.problems)
-    emit(args, data, text)
-    if not report.ok:
-        first = report.problems[0] if report.problems else (0, "")
-        print(f"seal-station: Invalid: the audit log is NOT intact ({len(report.problems)} problems,"
-              f" first at #{first[0]}: {first[1]})", file=sys.stderr)
-    return 0 if report.ok else 1

@@ -17,7 +17,8 @@ from typing import Any, Callable
 from station.errors import UsageError
 from station.home import Home, default_home
 
-__all__ = ["Handler", "Parser", "read_secret", "read_pin", "emit", "home_of", "session_for", "one_line"]
+__all__ = ["Handler", "Parser", "read_secret", "read_pin", "emit", "home_of", "session_for", "one_line",
+           "directory"]
 
 Handler = Callable[[argparse.Namespace], int]
 """A command: the parsed arguments in, the exit code out (CLI.md)."""
@@ -28,6 +29,13 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> Any:
         raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def directory(value: str) -> Path:
+    """An export directory argument: an empty one would silently mean the working folder."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("the directory must not be empty")
+    return Path(value)
 
 
 def read_secret(env_name: str, prompt: str) -> str:

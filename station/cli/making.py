@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import emit, home_of, read_pin, session_for
+from station.cli.common import directory, emit, home_of, read_pin, session_for
 from station.errors import UsageError
 from station.vocabulary import SealFunction, values
 
@@ -23,7 +23,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     m.add_argument("--supervisor", action="append", required=True)
     m.add_argument("--recipient", required=True)
     m.add_argument("--functions", default=",".join(values(SealFunction)))
-    m.add_argument("--receipt-dir")
+    m.add_argument("--receipt-dir", type=directory)
     m.add_argument("--json", action="store_true")
     m.set_defaults(run=_make)
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import emit, session_for
+from station.cli.common import directory, emit, session_for
 from station.errors import InputError, UsageError
 
 __all__ = ["add_parsers"]
@@ -32,7 +32,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     v.add_argument("--json", action="store_true")
     e = r_sub.add_parser("export", parents=[common], help="write a seal's receipt bundle (text, QR, PDF)")
     e.add_argument("esid")
-    e.add_argument("--dir", required=True)
+    e.add_argument("--dir", required=True, type=directory)
     e.add_argument("--by")
     e.add_argument("--json", action="store_true")
     r.set_defaults(run=_receipt)

@@ -37,10 +37,12 @@ def _demo(args: argparse.Namespace) -> int:
     world = build_demo_world(home, force=args.force)
     cards, conf = world.cards, world.conf
     data = {"home": str(home.path), "softhsm2_conf": str(conf), "recovery_code": world.recovery_code,
-            "cards": [{"role": c.role, "label": c.label, "serial": c.serial, "pin": c.pin} for c in cards]}
+            "cards": [{"role": c.role, "label": c.label, "serial": c.serial, "pin": c.pin, "so_pin": c.so_pin,
+                       **c.applicant()} for c in cards]}
     lines = [f"demo world in {home.path}", f"SOFTHSM2_CONF={conf}", f"recovery code: {world.recovery_code}", "",
-             f"{'role':<16}{'label':<16}{'serial':<20}PIN"]
-    lines += [f"{c.role:<16}{c.label:<16}{c.serial:<20}{c.pin}" for c in cards]
+             f"{'role':<16}{'label':<16}{'serial':<20}{'PIN':<8}SO PIN    names"]
+    lines += [f"{c.role:<16}{c.label:<16}{c.serial:<20}{c.pin:<8}{c.so_pin:<10}"
+              + " ".join(c.applicant().values()) for c in cards]
     emit(args, data, "\n".join(lines))
     return 0
 

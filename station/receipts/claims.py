@@ -28,9 +28,16 @@ key   claim
 14    application id (uint)
 15    SHA-256 of the officer's certificate (32 bytes)
 16    supervisors: [[certificate SHA-256 (32 bytes), signature (bytes)], ...] — each
-      over issuance_digest_from_hash(hex(10), 8, 14, 13); EC/SM2 as raw r||s
+      over :func:`issuance_digest` of claims 1-15; EC/SM2 as raw r||s
 17    audit tree head signed by the officer's card at issue: [size (uint), root (32 bytes)]
 ====  ==============================================================================
+
+The supervisors co-sign every claim the officer signs except their own signatures and
+the tree head (which the officer's card signs after the store records the seal): so
+no single card, the officer's included, can make a receipt that names another esID,
+unit, seal, credit code or number. The receipt number is therefore taken from its
+counter, with the esID, before the supervisors co-sign; an aborted ceremony leaves a gap,
+never a reuse.
 
 The receipt is signed once and stored with the issuance; every export writes that same
 receipt again, so a receipt number always names one text. The COSE encoding itself is
@@ -40,9 +47,11 @@ receipt again, so a receipt number always names one text. The COSE encoding itse
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Claim", "IssuedSeal", "issuance_digest_from_hash"]
+__all__ = ["Claim", "IssuedSeal", "issuance_claims", "issuance_digest"]
 
 
 class Claim:
@@ -52,13 +61,28 @@ class Claim:
     CARD_CERT, SEAL, MADE, ISSUED, RECIPIENT, APPLICATION, OFFICER, SUPERVISORS, HEAD = range(9, 18)
 
 
-def issuance_digest_from_hash(seal_sha256_hex: str, card_serial: str, application_id: int,
-                              recipient: str) -> bytes:
-    """What every supervisor signs (DESIGN.md §2 step 6), from the seal's SHA-256: the
-    ceremony computes it before the seal is written, a verifier recomputes it offline
-    from the claims."""
-    text = f"seal-station issuance v1\n{seal_sha256_hex}\n{card_serial}\n{application_id}\n{recipient}\n"
-    return hashlib.sha256(text.encode()).digest()
+def issuance_claims(*, station: str, number: int, esid: str, kind: str, unit: str, credit_code: str | None,
+                    name: str, card: str, card_cert_sha256: str, seal_sha256: str, made: int, issued: int,
+                    recipient: str, application_id: int, officer_cert_sha256: str) -> dict[int, Any]:
+    """Claims 1-15 of a receipt: everything the supervisors co-sign."""
+    return {
+        Claim.STATION: station, Claim.NUMBER: number, Claim.ESID: esid, Claim.TYPE: kind, Claim.UNIT: unit,
+        Claim.CREDIT_CODE: credit_code, Claim.NAME: name, Claim.CARD: card,
+        Claim.CARD_CERT: bytes.fromhex(card_cert_sha256), Claim.SEAL: bytes.fromhex(seal_sha256),
+        Claim.MADE: made, Claim.ISSUED: issued, Claim.RECIPIENT: recipient, Claim.APPLICATION: application_id,
+        Claim.OFFICER: bytes.fromhex(officer_cert_sha256),
+    }
+
+
+def issuance_digest(claims: Mapping[int, Any]) -> bytes:
+    """What every supervisor signs (DESIGN.md §2 step 6): SHA-256 over the canonical CBOR
+    of claims 1-15. The ceremony computes it before the seal is written; a verifier
+    recomputes it offline from the receipt's claims, so changing any of them breaks
+    every supervisor's signature."""
+    import cbor2
+
+    signed = {k: v for k, v in claims.items() if k not in (Claim.SUPERVISORS, Claim.HEAD)}
+    return hashlib.sha256(b"seal-station issuance v2\n" + cbor2.dumps(signed, canonical=True)).digest()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import secrets
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -104,8 +106,12 @@ def _error(exc: OSError, target: Path, need: int) -> ExportError:
                        hint="try another device")
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write_synced(folder: int, name: str, data: bytes) -> None:
+    """Create ``name`` inside the open folder: never an existing file, never through a link."""
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=folder)
     try:
         view = memoryview(data)
         while view:
@@ -117,56 +123,85 @@ def _write_synced(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def _read_back(folder: int, name: str) -> bytes:
+    fd = os.open(name, os.O_RDONLY | _NOFOLLOW, dir_fd=folder)
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
+
+def _open_own_folder(directory: Path) -> tuple[int, int, bool]:
+    """Open (creating if needed) the station's own folder ``directory`` on the target.
+
+    The stick may have been prepared by someone else: a folder that exists as a link is
+    refused, and everything below is opened relative to the folder's descriptor, so no
+    name on the stick can send a write elsewhere. Returns (parent fd, folder fd, created).
+    """
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    parent = os.open(directory.parent, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
     try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems (vfat on old kernels) refuse fsync on a directory
-    finally:
-        os.close(fd)
+        created = True
+        try:
+            os.mkdir(directory.name, 0o700, dir_fd=parent)
+        except FileExistsError:
+            created = False
+            if stat.S_ISLNK(os.stat(directory.name, dir_fd=parent, follow_symlinks=False).st_mode):
+                raise PolicyError(f"{directory} on the target is a link, not a folder; nothing was written",
+                                  reason="export-link", hint="use a stick you prepared yourself") from None
+        folder = os.open(directory.name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=parent)
+    except BaseException:
+        os.close(parent)
+        raise
+    return parent, folder, created
 
 
 def write_files(directory: Path, files: Sequence[tuple[str, bytes]],
                 progress: Progress | None = None) -> list[Path]:
-    """Write ``(name, bytes)`` into ``directory`` synced and verified; all or nothing new."""
+    """Write ``(name, bytes)`` into the station's folder ``directory`` synced and
+    verified; all or nothing new. Temporary names are unpredictable and created
+    exclusively; the final rename replaces a name, never follows it."""
     need = sum(len(data) for _, data in files)
-    temps: list[Path] = []
-    created = not directory.exists()
+    temps: list[str] = []
+    parent = folder = -1
+    created = False
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        parent, folder, created = _open_own_folder(directory)
         for i, (name, data) in enumerate(files):
             if progress:
                 progress(name, i, len(files))
-            tmp = directory / f".{name}.part"
+            tmp = f".{name}.{secrets.token_hex(8)}.part"
             temps.append(tmp)
-            _write_synced(tmp, data)
+            _write_synced(folder, tmp, data)
         for tmp, (name, data) in zip(temps, files):
-            if hashlib.sha256(tmp.read_bytes()).digest() != hashlib.sha256(data).digest():
+            if hashlib.sha256(_read_back(folder, tmp)).digest() != hashlib.sha256(data).digest():
                 raise ExportError(f"{directory / name} did not read back as written",
                                   hint="the device may be failing: use another one")
-        finals = []
         for tmp, (name, _) in zip(temps, files):
-            os.replace(tmp, directory / name)
-            finals.append(directory / name)
+            os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
         temps = []
-        _fsync_dir(directory)
+        try:
+            os.fsync(folder)
+        except OSError:
+            pass  # some file systems (vfat on old kernels) refuse fsync on a directory
         if progress:
             progress("", len(files), len(files))
-        return finals
+        return [directory / name for name, _ in files]
     except OSError as exc:
         raise _error(exc, directory, need) from None
     finally:
         for tmp in temps:
             try:
-                tmp.unlink()
+                os.unlink(tmp, dir_fd=folder)
             except OSError:
                 pass
-        if temps and created:
-            try:
-                directory.rmdir()  # only if empty: never a file that was there
-            except OSError:
-                pass
+        if folder >= 0:
+            os.close(folder)
+        if parent >= 0:
+            if temps and created:
+                try:
+                    os.rmdir(directory.name, dir_fd=parent)  # only if empty: never a file that was there
+                except OSError:
+                    pass
+            os.close(parent)
 
 
 def bundle_files(session: Session, seal: IssuedSeal) -> list[tuple[str, bytes]]:

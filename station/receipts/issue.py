@@ -15,7 +15,7 @@ from crypto import receipt as cose
 from station.errors import InputError, PolicyError, StateError, crypto_errors
 from station.model import CoSignature, IssuedRecord, Role
 from station.receipts import qr
-from station.receipts.claims import Claim, IssuedSeal
+from station.receipts.claims import Claim, IssuedSeal, issuance_claims
 from station.store.counters import Counters
 from station.store.seals import Seals
 
@@ -55,7 +55,7 @@ def _view(session: Session, record: IssuedRecord) -> IssuedSeal:
     return IssuedSeal(seal.esid, seal.name, seal.unit, _credit_code(session, seal.application_id), seal.seal_kind,
                       seal.card_serial, issuance.recipient, seal.made_at, issuance.issued_at, record.officer_name,
                       tuple(s.name for s in issuance.supervisors), seal.application_id, session.config.station_id,
-                      issuance.receipt, _number(issuance.receipt))
+                      issuance.receipt, _number(issuance.receipt) or issuance.number)
 
 
 def issued(session: Session, limit: int = 200) -> list[IssuedSeal]:
@@ -99,16 +99,15 @@ def issue_receipt(session: Session, esid: str) -> str:
     with device_errors(session.card.serial):
         head = session.audit.sign_head(session.signer, session.actor.cert_sha256)
     with session.store.transaction():
-        number = Counters(session.store).next_value("receipt-seq")
-        claims = {
-            Claim.STATION: session.config.station_id, Claim.NUMBER: number, Claim.ESID: esid,
-            Claim.TYPE: seal.seal_kind, Claim.UNIT: seal.unit, Claim.CREDIT_CODE: _credit_code(session, seal.application_id),
-            Claim.NAME: seal.name, Claim.CARD: seal.card_serial, Claim.CARD_CERT: bytes.fromhex(seal.card_cert_sha256),
-            Claim.SEAL: bytes.fromhex(seal.seal_sha256), Claim.MADE: epoch(seal.made_at),
-            Claim.ISSUED: epoch(issuance.issued_at), Claim.RECIPIENT: issuance.recipient,
-            Claim.APPLICATION: seal.application_id, Claim.OFFICER: bytes.fromhex(issuance.officer_cert_sha256),
-            Claim.SUPERVISORS: _supervisor_claims(issuance.supervisors), Claim.HEAD: [head.size, head.root],
-        }
+        number = issuance.number if issuance.number is not None else Counters(session.store).next_value("receipt-seq")
+        claims = issuance_claims(
+            station=session.config.station_id, number=number, esid=esid, kind=seal.seal_kind, unit=seal.unit,
+            credit_code=_credit_code(session, seal.application_id), name=seal.name, card=seal.card_serial,
+            card_cert_sha256=seal.card_cert_sha256, seal_sha256=seal.seal_sha256, made=epoch(seal.made_at),
+            issued=epoch(issuance.issued_at), recipient=issuance.recipient, application_id=seal.application_id,
+            officer_cert_sha256=issuance.officer_cert_sha256)
+        claims[Claim.SUPERVISORS] = _supervisor_claims(issuance.supervisors)
+        claims[Claim.HEAD] = [head.size, head.root]
         with crypto_errors(StateError, "the receipt cannot be signed"), device_errors(session.card.serial):
             text = cose.encode(claims, session.signer)
         version = qr.version_of(text)  # refuse a receipt no phone could scan, before storing it

@@ -1,9 +1,12 @@
 """The human-readable receipt: a one-page PDF in Chinese, signed by the officer's card.
 
 The QR code is for machines; the unit's archive keeps paper. The PDF says the same as
-the receipt (seal, unit, card, recipient, times, officer, supervisors), shows the
-impression taken from the seal itself (so it is the picture that was signed into the
-seal, whatever later happens to the library) and the QR, and carries the receipt text.
+the receipt (seal, unit, card, recipient, times, officer, supervisors), shows a small
+specimen of the impression taken from the seal itself (so it is the picture that was
+signed into the seal, whatever later happens to the library) and the QR, and carries the
+receipt text. Impressions never leave the station in clear (DOMAIN.md): the specimen is
+a thumbnail of at most :data:`SPECIMEN_PX` pixels, faded and stamped 样本 across, so it
+shows which seal was made and is of no use to print or paste.
 
 Layout by fpdf2 (it embeds subsets of OpenType CJK fonts, Noto CJK's CFF outlines
 included, which reportlab cannot; faces prepared once by station/receipts/font.py); the
@@ -25,7 +28,9 @@ from station.vocabulary import SealKind
 if TYPE_CHECKING:  # pragma: no cover
     from station.receipts.claims import IssuedSeal
 
-__all__ = ["FONTS", "build", "sign", "font"]
+__all__ = ["FONTS", "build", "sign", "font", "specimen", "SPECIMEN_PX"]
+
+SPECIMEN_PX = 96
 
 # (file, index of the Simplified Chinese face in the collection, index of its mono face)
 FONTS = [
@@ -49,12 +54,41 @@ def _utc(iso: str) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def specimen(picture: bytes) -> bytes | None:
+    """The impression as the PDF may show it: downscaled, faded, watermarked 样本."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    try:
+        with Image.open(io.BytesIO(picture)) as src:
+            src.draft("RGBA", (SPECIMEN_PX, SPECIMEN_PX))
+            img = src.convert("RGBA")
+    except Exception:  # a picture PIL cannot read is left out, never drawn in clear
+        return None
+    img.thumbnail((SPECIMEN_PX, SPECIMEN_PX))
+    white = Image.new("RGBA", img.size, (255, 255, 255, 255))
+    img = Image.blend(white, Image.alpha_composite(white, img), 0.45)
+    mark = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(mark)
+    path, index, _ = font()
+    size = max(10, img.size[0] // 3)
+    face = ImageFont.truetype(str(path), size, index=index)
+    draw.text((img.size[0] / 2, img.size[1] / 2), "样本", font=face, fill=(200, 0, 0, 230), anchor="mm")
+    for offset in range(-img.size[1], img.size[0], 8):  # hatching: no clean stroke survives
+        draw.line([(offset, img.size[1]), (offset + img.size[1], 0)], fill=(120, 120, 120, 90), width=1)
+    out = io.BytesIO()
+    Image.alpha_composite(img, mark).convert("RGB").save(out, "PNG")
+    return out.getvalue()
+
+
 def build(seal: IssuedSeal, qr_png: bytes, picture: bytes | None) -> bytes:
     """The unsigned PDF of one receipt: drawn with the prepared reduced faces, again with
     the whole faces if the receipt has a character the reduced ones lack."""
     from station.receipts import font as pdf_font
 
     path, index, mono = font()
+    picture = specimen(picture) if picture else None
     pdf = _draw(seal, qr_png, picture, pdf_font.faces(path, index, mono))
     lacking = pdf_font.missing(pdf)
     if lacking:
@@ -115,9 +149,9 @@ def _draw(seal: IssuedSeal, qr_png: bytes, picture: bytes | None, faces: dict[st
     pdf.image(io.BytesIO(qr_png), x=18, y=top + 6, w=70, h=70)
     if picture:
         pdf.set_xy(110, top)
-        pdf.cell(70, 5, "印模 Impression")
+        pdf.cell(70, 5, "印模样本 Impression specimen")
         try:
-            pdf.image(io.BytesIO(picture), x=115, y=top + 10, w=55, h=55, keep_aspect_ratio=True)
+            pdf.image(io.BytesIO(picture), x=125, y=top + 10, w=30, h=30, keep_aspect_ratio=True)
         except Exception:  # a picture fpdf cannot draw must not stop the receipt
             pass
     pdf.set_xy(18, top + 80)

@@ -9,7 +9,8 @@ text (2) or the signature (1). What is checked, each failure named in ``problems
 - the officer's certificate is enrolled there as an officer, was enrolled at the issue
   time, chains to the bundle's trust anchors, and its key signed the receipt;
 - each supervisor is enrolled as a supervisor (not the officer, no one twice) and signed
-  the issuance digest recomputed from the claims, exactly as the ceremony made it;
+  the issuance digest recomputed from claims 1-15, exactly as the ceremony made it, so
+  the officer's card alone cannot change the esID, unit, seal, credit code or number;
 - at least the bundle's quorum of supervisors co-authorized.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from station.errors import InputError, crypto_errors
 from station.receipts.bundle import TRUST_NOTE, Bundle, Enrolled
-from station.receipts.claims import Claim, issuance_digest_from_hash
+from station.receipts.claims import Claim, issuance_digest
 
 __all__ = ["verify_receipt", "claims_summary"]
 
@@ -122,8 +123,7 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
             problems.append("officer: certificate not issued by the bundle's trust anchors")
         if not certs.valid_at(officer.certificate, at):
             problems.append("officer: certificate not valid at the issue time")
-    digest = issuance_digest_from_hash(claims[Claim.SEAL].hex(), claims[Claim.CARD],
-                                       claims[Claim.APPLICATION], claims[Claim.RECIPIENT])
+    digest = issuance_digest(claims)
     names, seen = [], set()
     for i, (cert_hash, signature) in enumerate(claims[Claim.SUPERVISORS], 1):
         sup = bundle.by_hash(cert_hash.hex())

@@ -69,6 +69,11 @@ MIGRATIONS: list[str] = [
         impression_id INTEGER PRIMARY KEY REFERENCES impressions (id),
         wrapped_key BLOB, blob BLOB);
     """,
+    # the receipt number, reserved before the supervisors co-sign the claims
+    """
+    ALTER TABLE issuances ADD COLUMN number INTEGER;
+    CREATE UNIQUE INDEX issuances_number ON issuances (number) WHERE number IS NOT NULL;
+    """,
     # the audit log's desk: filter columns with indexes, daily counts for statistics, and
     # per-card PIN facts. Filters and statistics never parse JSON and never scan the log.
     """

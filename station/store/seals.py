@@ -16,7 +16,7 @@ __all__ = ["Seals"]
 
 _SEAL = ("s.esid, s.application_id, s.seal_sha256, s.card_serial, s.card_cert_sha256, s.name, s.unit,"
          " s.seal_kind, s.valid_start, s.valid_end, s.made_at, s.officer_cert_sha256, s.functions, s.state")
-_ISSUANCE = "i.esid, i.recipient, i.issued_at, i.officer_cert_sha256, i.supervisors, i.digest, i.receipt"
+_ISSUANCE = "i.esid, i.recipient, i.issued_at, i.officer_cert_sha256, i.supervisors, i.digest, i.receipt, i.number"
 _ISSUED = (f"SELECT {_SEAL}, {_ISSUANCE}, COALESCE(e.name, '') FROM seals s JOIN issuances i ON i.esid = s.esid"
            " LEFT JOIN enrollments e ON e.cert_sha256 = i.officer_cert_sha256")
 
@@ -35,13 +35,14 @@ def _supervisors(text: str | None) -> tuple[CoSignature, ...]:
 def _record(row: tuple) -> IssuedRecord:
     (esid, application_id, seal_sha256, card_serial, card_cert, name, unit, kind, valid_start, valid_end,
      made_at, officer, functions, state, _esid, recipient, issued_at, issuer, supervisors, digest, receipt,
-     officer_name) = row
+     number, officer_name) = row
     seal = Seal(esid=esid, application_id=int(application_id), seal_sha256=seal_sha256, card_serial=card_serial,
                 card_cert_sha256=card_cert, name=name, unit=unit, seal_kind=kind, valid_start=valid_start,
                 valid_end=valid_end, made_at=made_at, officer_cert_sha256=officer,
                 functions=tuple(f for f in functions.split(",") if f), state=state)
     issuance = Issuance(esid=esid, recipient=recipient, issued_at=issued_at, officer_cert_sha256=issuer,
-                        supervisors=_supervisors(supervisors), digest=digest, receipt=receipt)
+                        supervisors=_supervisors(supervisors), digest=digest, receipt=receipt,
+                        number=None if number is None else int(number))
     return IssuedRecord(seal, issuance, officer_name)
 
 
@@ -62,10 +63,10 @@ class Seals:
                  seal.name, seal.unit, seal.seal_kind, seal.valid_start, seal.valid_end, seal.made_at,
                  seal.officer_cert_sha256, ",".join(seal.functions), seal.state))
             self.store.execute(
-                "INSERT INTO issuances (esid, recipient, issued_at, officer_cert_sha256, supervisors, digest, receipt)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO issuances (esid, recipient, issued_at, officer_cert_sha256, supervisors, digest, receipt,"
+                " number) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (issuance.esid, issuance.recipient, issuance.issued_at, issuance.officer_cert_sha256,
-                 _supervisors_json(issuance.supervisors), issuance.digest, issuance.receipt))
+                 _supervisors_json(issuance.supervisors), issuance.digest, issuance.receipt, issuance.number))
 
     def issued(self, esid: str) -> IssuedRecord | None:
         row = self.store.one(_ISSUED + " WHERE s.esid = ?", (esid,))

@@ -73,7 +73,7 @@ def _bench(tmp: Path) -> None:
     module = open_module(softhsm.find_module())
     officer, supervisor = world.card("officer"), world.card("supervisor")
     blanks = [c for c in cards if c.role == "seal"]
-    app_ids = approved_applications(home, world, CEREMONIES + COMMANDS + BUNDLES)
+    app_ids = approved_applications(home, world, CEREMONIES + COMMANDS + BUNDLES, blanks)
     print(f"demo world in {tmp}; {len(app_ids)} approved applications, {len(blanks)} seal cards")
 
     def reset(card: Any) -> None:

@@ -14,15 +14,15 @@ from station.images import normalise_impression
 from station.making import Review, SealCardCheck
 from station.model import Role
 from station.session import login as station_login
-from station.validation import generate_credit_code
+from tests.helpers import fitting_form
 from tests.screens.pilot import login, type_pin, until
 
 
-def _approved_application(world, unit: str) -> int:
+def _approved_application(world, card) -> int:
+    """An approved application of the unit ``card``'s certificate names."""
     officer, supervisor = world.card("officer"), world.card("supervisor")
-    form = applications.check_form(seal_kind="official", unit=unit, credit_code=generate_credit_code(777),
-                                   seal_name=unit, purpose="Pilot test")
-    image = normalise_impression(make_demo_impression(unit, "official", size=240), seal_kind="official")
+    form = applications.check_form(**fitting_form(card), purpose="Pilot test")
+    image = normalise_impression(make_demo_impression(form.unit, "official", size=240), seal_kind="official")
     desk = station_login(world.home, officer.serial, officer.pin, role=Role.OFFICER)
     try:
         app_id = applications.submit(desk, form, image).id
@@ -61,7 +61,8 @@ async def _make_in_the_tui(pilot, app, app_id: int, officer, supervisor, seal_ca
     await _pick(pilot, wizard, "#cer-apps", str(app_id))
     await until(pilot, lambda: wizard.review_data is not None, seconds=10)
     review = str(wizard.query_one("#cer-review").render())
-    assert "试点测试有限公司" in review and seal_card.serial in review
+    assert seal_card.owner.name in review and seal_card.serial in review
+    assert f"serialNumber={seal_card.owner.code} (credit-code)" in review  # what names the applicant
     wizard.query_one("#cer-recipient").value = "赵六"
     await pilot.click("#cer-confirm")
     await _pick(pilot, wizard, "#cer-sups", supervisor.serial)
@@ -74,7 +75,7 @@ async def _make_in_the_tui(pilot, app, app_id: int, officer, supervisor, seal_ca
 
 
 async def test_whole_ceremony_in_the_tui(world, blank_seal_card):
-    app_id = _approved_application(world, "试点测试有限公司")
+    app_id = _approved_application(world, blank_seal_card)
     officer, supervisor = world.card("officer"), world.card("supervisor", 1)
     app = make_app(world.home, lang="en", watch_interval=0.1)
     async with app.run_test(size=(140, 45)) as pilot:
@@ -97,7 +98,7 @@ async def test_a_seal_made_in_the_tui_has_its_receipt_without_pressing_receipt(w
     from station.receipts.claims import Claim
     from station.receipts.issue import issued_seal
 
-    app_id = _approved_application(world, "试点测试有限公司")
+    app_id = _approved_application(world, blank_seal_card)
     officer, supervisor = world.card("officer"), world.card("supervisor", 1)
     app = make_app(world.home, lang="en", watch_interval=0.1)
     async with app.run_test(size=(140, 45)) as pilot:
@@ -138,8 +139,10 @@ def test_review_snapshot(snap_compare, demo_world):
 
     start = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
     end = datetime(2029, 11, 21, 9, 30, tzinfo=timezone.utc)
-    card = SealCardCheck("3333cccc4444dddd", "SEAL-01", "CN=示例科技有限公司,O=示例科技有限公司,C=CN",
-                         "CN=示范电子认证中心 Demo CA,O=示范电子认证中心 Demo CA,C=CN", "5a3f09", start, end, b"")
+    card = SealCardCheck("3333cccc4444dddd", "SEAL-01",
+                         "CN=示例科技有限公司,serialNumber=91110108551385082Q,O=示例科技有限公司,C=CN",
+                         "CN=示范电子认证中心 Demo CA,O=示范电子认证中心 Demo CA,C=CN", "5a3f09", start, end, b"",
+                         "serialNumber=91110108551385082Q (credit-code)")
     review = Review(_App(), _Imp(), picture, card, start, end)
     app = make_app(demo_world.home, lang="zh_CN", start_monitor=False)
 

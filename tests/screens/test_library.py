@@ -237,7 +237,7 @@ async def test_language_toggle_relabels_library_and_form(demo_world: DemoWorld) 
         await settle(pilot, app)
         assert "印模库" in str(library.query_one("#lib-title").render())
         assert library.query_one("#lib-unit", Input).placeholder == "单位包含…"
-        assert library.query_one(DataTable).get_row_at(0)[1] == "启用"
+        assert str(library.query_one(DataTable).get_row_at(0)[1]) == "启用"
         await app.push_screen(ApplyScreen())
         await pilot.pause()
         form = app.screen

@@ -12,11 +12,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers import DemoWorld, run_cli
+from tests.helpers import DemoWorld, fitting_form, run_cli
 
 __all__ = ["Issued", "make_issued", "wipe_card", "UNIT"]
 
-UNIT = "回执测试科技有限公司"
+UNIT = "星河建设集团有限公司"  # the unit demo seal card SEAL-05 names
 
 
 @dataclass
@@ -57,12 +57,11 @@ def _approved_application(home_path: Path, world: DemoWorld) -> int:
     from station.images import normalise_impression
     from station.model import Role
     from station.session import login
-    from station.validation import generate_credit_code
 
     home = Home(home_path)
     officer, supervisor = world.card("officer"), world.card("supervisor")
-    form = applications.check_form(seal_kind="official", unit=UNIT, credit_code=generate_credit_code(55501),
-                                   seal_name=UNIT, purpose="回执测试")
+    form = applications.check_form(**fitting_form(world.card("seal", 4)), purpose="回执测试")
+    assert form.unit == UNIT
     image = normalise_impression(make_demo_impression(UNIT, "official", size=320), seal_kind="official")
     desk = login(home, officer.serial, officer.pin, role=Role.OFFICER)
     try:

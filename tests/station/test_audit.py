@@ -9,9 +9,10 @@ from typing import Callable
 import pytest
 
 from crypto import merkle
-from station.audit import Audit, canonical, export_jsonl, make_entry, verify_and_record, verify_export
+from station.audit import Audit, canonical, make_entry, verify_and_record, verify_export
 from station.home import Home
 from station.model import AuditReport, Role
+from station.receipts.bundle import load_bundle
 from station.session import login
 from station.store.db import Store
 from tests.helpers import DemoWorld, error_line, run_cli, store_key_for
@@ -163,23 +164,33 @@ def test_a_check_is_recorded_with_its_outcome(world: DemoWorld, home_copy: Home)
 
 def _export(world: DemoWorld, home: Home, path: Path) -> int:
     auditor = world.card("auditor")
-    session = login(home, auditor.serial, auditor.pin, role=Role.AUDITOR)
-    try:
-        export_jsonl(session.audit, path, session.certificates())
-        return session.audit.size
-    finally:
-        session.close()
+    proc = run_cli(world.env(auditor, home=home), "audit", "export", "--jsonl", str(path), "--by", auditor.serial)
+    assert proc.returncode == 0, proc.stderr
+    return sum(1 for ln in path.read_text(encoding="utf-8").splitlines() if '"text"' in ln)
 
 
-def test_export_verifies_offline_and_tampering_fails(world: DemoWorld, tmp_path: Path) -> None:
-    export = tmp_path / "audit.jsonl"
-    size = _export(world, world.home, export)
-    report = verify_export(export)
+def _bundle(world: DemoWorld, home: Home, path: Path) -> dict[str, bytes]:
+    """The certificates of the cards the admin-signed bundle names."""
+    admin = world.card("admin")
+    proc = run_cli(world.env(admin, home=home), "bundle", "export", str(path), "--by", admin.serial)
+    assert proc.returncode == 0, proc.stderr
+    bundle = load_bundle(path)
+    assert bundle.signature_ok
+    return {e.cert_sha256: e.certificate for e in bundle.enrolled}
+
+
+def test_export_verifies_offline_and_tampering_fails(world: DemoWorld, home_copy: Home, tmp_path: Path) -> None:
+    export, bundle_file = tmp_path / "audit.jsonl", tmp_path / "bundle.json"
+    bundle = _bundle(world, home_copy, bundle_file)
+    size = _export(world, home_copy, export)
+    report = verify_export(export, bundle)
     assert report.ok, report.problems
-    assert report.size == size and report.heads_checked >= 1
-    proc = run_cli(world.env(home=world.home), "audit", "verify", "--file", str(export), "--json")
+    assert report.size == size and report.heads_checked >= 1 and report.signed_size == size
+    env = world.env(home=home_copy)
+    proc = run_cli(env, "audit", "verify", "--file", str(export), "--bundle", str(bundle_file), "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["valid"] is True
+    assert "--bundle" in error_line(run_cli(env, "audit", "verify", "--file", str(export)), 2)
 
     lines = export.read_text(encoding="utf-8").splitlines()
     entries = [i for i, ln in enumerate(lines) if '"text"' in ln]
@@ -192,22 +203,63 @@ def test_export_verifies_offline_and_tampering_fails(world: DemoWorld, tmp_path:
     edited[entries[1]] = json.dumps(item, ensure_ascii=False)
     bad = tmp_path / "edited.jsonl"
     bad.write_text("\n".join(edited) + "\n", encoding="utf-8")
-    assert not verify_export(bad).ok
-    proc = run_cli(world.env(home=world.home), "audit", "verify", "--file", str(bad))
-    error_line(proc, 1)
+    assert not verify_export(bad, bundle).ok
+    error_line(run_cli(env, "audit", "verify", "--file", str(bad), "--bundle", str(bundle_file)), 1)
 
     dropped = [ln for i, ln in enumerate(lines) if i != entries[1]]
     bad.write_text("\n".join(dropped) + "\n", encoding="utf-8")
-    report = verify_export(bad)
+    report = verify_export(bad, bundle)
     assert not report.ok and (2, "missing (deleted)") in report.problems
 
     forged_head = [ln.replace('"signature": "', '"signature": "00') if '"head"' in ln else ln
                    for ln in lines]
     bad.write_text("\n".join(forged_head) + "\n", encoding="utf-8")
-    assert not verify_export(bad).ok
+    assert not verify_export(bad, bundle).ok
 
     bad.write_text("this is not an export\n", encoding="utf-8")
-    error_line(run_cli(world.env(home=world.home), "audit", "verify", "--file", str(bad)), 2)
+    error_line(run_cli(env, "audit", "verify", "--file", str(bad), "--bundle", str(bundle_file)), 2)
+
+
+def test_an_export_cut_short_and_re_signed_by_a_fresh_key_is_invalid(world: DemoWorld, home_copy: Home,
+                                                                      tmp_path: Path) -> None:
+    """The certificates inside an export are not trusted: entries deleted, the rest
+    renumbered and a head re-signed by a fresh key (its certificate added to the file)."""
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from crypto.algorithms import SoftwareSigner
+    from station.audit import head_message
+    from station.demo import issue_certificate, make_ca
+
+    export, bundle_file = tmp_path / "audit.jsonl", tmp_path / "bundle.json"
+    bundle = _bundle(world, home_copy, bundle_file)
+    _export(world, home_copy, export)
+    texts = [json.loads(ln)["text"] for ln in export.read_text(encoding="utf-8").splitlines() if '"text"' in ln]
+    kept = texts[: len(texts) // 2]  # the tail is gone
+    log = merkle.MerkleLog()
+    for t in kept:
+        log.append(merkle.leaf_hash(t.encode()))
+    ca_key, ca_der = make_ca("Forger CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    pub = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    signer = SoftwareSigner(key, issue_certificate(ca_key, ca_der, pub, cn="auditor", org="t"))
+    digest = hashlib.sha256(signer.certificate).hexdigest()
+    time = "2026-01-01T00:00:00Z"
+    head = {"size": log.size, "root": log.root().hex(), "time": time, "signer": digest,
+            "algorithm": signer.algorithm, "signature": signer.sign(head_message(log.size, log.root(), time)).hex()}
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text("\n".join([json.dumps({"entry": json.loads(t), "text": t}, ensure_ascii=False) for t in kept]
+                                + [json.dumps({"head": head}),
+                                   json.dumps({"certificate": digest,
+                                               "der": base64.b64encode(signer.certificate).decode()})]) + "\n",
+                      encoding="utf-8")
+    report = verify_export(forged, bundle)
+    assert not report.ok and report.heads_checked == 0
+    proc = run_cli(world.env(home=home_copy), "audit", "verify", "--file", str(forged), "--bundle", str(bundle_file))
+    error_line(proc, 1)
 
 
 def test_two_sessions_and_a_rolled_back_transaction_keep_one_log(world: DemoWorld, home_copy: Home) -> None:
@@ -233,3 +285,32 @@ def test_two_sessions_and_a_rolled_back_transaction_keep_one_log(world: DemoWorl
         assert actions[-1] == "first-session" and seq == len(actions)
     finally:
         first.close()
+
+
+def test_entries_carry_the_first_non_loopback_address_and_its_mac(monkeypatch) -> None:
+    """Not the host name's lookup (127.0.x.1 on most stations): the interfaces' own."""
+    import socket as socket_mod
+
+    from station import audit as audit_mod
+
+    monkeypatch.setattr(audit_mod, "_TERMINAL", None)
+    monkeypatch.setattr(socket_mod, "if_nameindex", lambda: [(1, "lo"), (3, "wlan0"), (2, "eth0")])
+    addresses = {"lo": "127.0.0.1", "eth0": "10.1.2.3", "wlan0": "192.168.1.9"}
+    monkeypatch.setattr(audit_mod, "_interface_ipv4", lambda name: addresses[name])
+    monkeypatch.setattr(audit_mod, "_interface_mac", lambda name: {"eth0": "02:00:00:00:00:0e"}.get(name, ""))
+    monkeypatch.setattr(socket_mod, "gethostbyname", lambda host: "127.0.1.1")
+    info = audit_mod.terminal_info()
+    assert (info["ip"], info["mac"]) == ("10.1.2.3", "02:00:00:00:00:0e")
+    entry = make_entry(1, None, "login", "x", "ok", {}, "2026-01-01T00:00:00Z")
+    assert entry["terminal"]["ip"] == "10.1.2.3"
+
+
+def test_the_real_interfaces_are_read() -> None:
+    import subprocess
+
+    from station.audit import first_interface
+
+    out = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
+    real = [line.split()[3].split("/")[0] for line in out.splitlines() if " lo " not in line]
+    ip, mac = first_interface()
+    assert ip in real if real else ip == ""

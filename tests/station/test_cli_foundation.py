@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from devices import softhsm
-from station.demo import DEMO_PIN
+from station.demo import DEMO_PIN, DEMO_SO_PIN
 from tests.helpers import DemoWorld, cli_env, error_line, run_cli
 
 ROLES = {"admin", "officer", "supervisor", "auditor", "seal", "seal-expired", "seal-untrusted"}
@@ -29,8 +29,14 @@ def test_demo_json_then_cards_then_force(tmp_path: Path) -> None:
     assert len(normalise_recovery_code(world["recovery_code"])) == 40  # a code the restore accepts
     assert Path(world["home"]) == home and Path(world["softhsm2_conf"]) == conf
     for card in world["cards"]:
-        assert set(card) == {"role", "label", "serial", "pin"}
-        assert card["pin"] == DEMO_PIN and card["serial"] and card["label"]
+        names = ({"holder", "holder_id"} if "holder" in card
+                 else {"unit", "credit_code"} if card["role"].startswith("seal") else set())
+        assert set(card) == {"role", "label", "serial", "pin", "so_pin"} | names
+        assert card["pin"] == DEMO_PIN and card["so_pin"] == DEMO_SO_PIN and card["serial"] and card["label"]
+    seals = [c for c in world["cards"] if c["role"] == "seal"]
+    units = Counter(c.get("unit") for c in seals)
+    assert max(units.values()) >= 2, units  # two blank cards of one unit: a seal can be renewed
+    assert sum(1 for c in seals if "holder" in c) == 1  # and one personal seal card
     roles = Counter(c["role"] for c in world["cards"])
     assert set(roles) == ROLES
     assert roles["supervisor"] == 2 and roles["seal"] == 5

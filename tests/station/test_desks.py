@@ -232,7 +232,7 @@ def test_a_seal_card_recipient_sets_the_pin_at_issue(world, module, tmp_path: Pa
     seal = world.card("seal", 3)
     wipe(world, module, seal, [world.home, home])
     env = cli_env(world.conf, home.path, world.cards)
-    first, second = approved_applications(home, world, 2)
+    first, second = approved_applications(home, world, 2, cards=[seal])
     weak = dict(env, **{f"SEAL_STATION_NEW_PIN_{seal.serial}": "111111"})
     assert "all one digit" in error_line(run_cli(weak, *make_args(first, officer, seal, supervisor)), 2)
     try:
@@ -260,6 +260,9 @@ def test_the_jsonl_export_verifies_offline(desk, world, tmp_path: Path) -> None:
     target = tmp_path / "audit.jsonl"
     proc = run_cli(env, "audit", "export", "--jsonl", str(target), "--by", world.card("auditor").serial)
     assert proc.returncode == 0, proc.stderr
-    proc = run_cli(env, "audit", "verify", "--file", str(target), "--json")
+    bundle = tmp_path / "bundle.json"
+    proc = run_cli(env, "bundle", "export", str(bundle), "--by", world.card("admin").serial)
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli(env, "audit", "verify", "--file", str(target), "--bundle", str(bundle), "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["valid"] is True

@@ -56,10 +56,51 @@ def test_a_new_folder_is_removed_again_after_a_failure(tmp_path, monkeypatch):
 
 
 def test_a_bad_read_back_is_an_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(export.Path, "read_bytes", lambda self: b"something else")
+    monkeypatch.setattr(export, "_read_back", lambda folder, name: b"something else")
     with pytest.raises(ExportError, match="did not read back"):
         write_files(tmp_path / "out", FILES)
     assert not (tmp_path / "out").exists()  # the new folder went away with the temporaries
+
+
+def _keyslots(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    keyslots = home / "keyslots.json"
+    keyslots.write_bytes(b'{"slots": []}')
+    return home, keyslots
+
+
+def test_links_planted_on_the_stick_are_not_followed(tmp_path):
+    """A stick prepared by someone else: links named like the temporary files or the final
+    files, pointing at the station's keyslots.json, are never written through."""
+    home, keyslots = _keyslots(tmp_path)
+    folder = tmp_path / "stick" / "ST-1-2026-000001"
+    folder.mkdir(parents=True)
+    for name, _ in FILES:
+        (folder / f".{name}.part").symlink_to(keyslots)
+        (folder / f".{name}.tmp").symlink_to(keyslots)
+    (folder / "SHA256SUMS").symlink_to(keyslots)
+    paths = write_files(folder, FILES)
+    assert keyslots.read_bytes() == b'{"slots": []}'
+    assert all(p.read_bytes() == data and not p.is_symlink() for p, (_, data) in zip(paths, FILES))
+
+
+def test_a_folder_that_is_a_link_is_refused(tmp_path):
+    from station.errors import PolicyError
+
+    home, keyslots = _keyslots(tmp_path)
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    (stick / "ST-1-2026-000001").symlink_to(home)
+    with pytest.raises(PolicyError, match="link"):
+        write_files(stick / "ST-1-2026-000001", [("keyslots.json", b"owned")] + FILES)
+    assert keyslots.read_bytes() == b'{"slots": []}'
+    assert sorted(os.listdir(home)) == ["keyslots.json"]
+
+
+def test_written_files_are_private(tmp_path):
+    paths = write_files(tmp_path / "out", FILES)
+    assert all(p.stat().st_mode & 0o077 == 0 for p in paths)
 
 
 def test_extra_targets_come_from_the_environment(tmp_path, monkeypatch):
@@ -70,3 +111,15 @@ def test_extra_targets_come_from_the_environment(tmp_path, monkeypatch):
     extra = [t for t in found.targets if t.kind == "extra"]
     assert [t.path for t in extra] == [a, b]
     assert extra[0].free and not extra[0].read_only and extra[1].free is None
+
+
+@pytest.mark.parametrize("args", [("receipt", "export", "ST-1-2026-000001", "--dir", "", "--by", "abc"),
+                                  ("make", "1", "--officer", "a", "--seal-card", "b", "--supervisor", "c",
+                                   "--recipient", "r", "--receipt-dir", " ")])
+def test_an_empty_directory_is_bad_input(tmp_path, args):
+    """An empty --dir would write into whatever folder the command runs in."""
+    from tests.helpers import error_line, run_cli
+
+    env = {**os.environ, "SEAL_STATION_HOME": str(tmp_path / "home")}
+    line = error_line(run_cli(env, *args), 2)
+    assert "must not be empty" in line

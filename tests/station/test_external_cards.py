@@ -75,8 +75,9 @@ def _provision(work: Path, env: dict[str, str]) -> dict[str, DemoCard]:
                      "-o", f"{label}.pub.der"], env, work)
         _run(["openssl", "pkey", "-pubin", "-inform", "DER", "-in", f"{label}.pub.der", "-out", f"{label}.pub.pem"],
              env, work)
+        unit = f"/OU={_credit_code()}" if role == "seal" else ""  # the seal card names its unit
         _run(["openssl", "x509", "-new", "-force_pubkey", f"{label}.pub.pem",
-              "-subj", f"/C=CN/O=External Unit/CN={label}", "-CA", "ca.pem", "-CAkey", "ca.key", "-days", "30",
+              "-subj", f"/C=CN/O=External Unit{unit}/CN={label}", "-CA", "ca.pem", "-CAkey", "ca.key", "-days", "30",
               "-extfile", "card.ext", "-outform", "DER", "-out", f"{label}.der"], env, work)
         _run(tool + ["--login", "--pin", pin, "--write-object", f"{label}.der", "--type", "cert", "--id", "01",
                      "--label", label], env, work)

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import pytest
 
@@ -25,7 +24,7 @@ from crypto import seseal
 from devices import softhsm
 from station.demo import DemoCard
 from station.home import Home
-from tests.helpers import DemoWorld, error_line, run_cli, wipe_seal_card
+from tests.helpers import DemoWorld, error_line, fitting_form, run_cli, wipe_seal_card
 
 __all__ = ["SEAL_CARD", "new_unit", "approved_applications", "seal_on_card", "wipe", "pkcs11_tool",
            "tool_token", "card_states", "store_query", "make_args"]
@@ -35,16 +34,17 @@ RECIPIENT = "张三"
 
 
 # -- helpers (also used by test_making_crash.py) ---------------------------------------------
-def new_unit() -> tuple[str, str]:
-    """A fresh unit name and a valid credit code: one active impression per unit name."""
-    from station.validation import generate_credit_code
+def new_unit(world: DemoWorld) -> tuple[str, str, str]:
+    """The unit the test seal card names, its credit code and a fresh seal name (one
+    active impression per unit and seal name)."""
+    form = fitting_form(world.card("seal", SEAL_CARD))
+    return form["unit"], form["credit_code"], form["seal_name"]
 
-    n = secrets.randbelow(10 ** 8)
-    return f"测试单位{n:08d}有限公司", generate_credit_code(n)
 
-
-def approved_applications(home: Home, world: DemoWorld, count: int = 1) -> list[int]:
-    """``count`` approved official-seal applications, each for its own new unit (in process)."""
+def approved_applications(home: Home, world: DemoWorld, count: int = 1,
+                          cards: Sequence[DemoCard] | None = None) -> list[int]:
+    """``count`` approved applications (in process), the i-th fitting ``cards[i % len]``
+    (default: the test seal card)."""
     from station import applications
     from station.demo_impressions import make_demo_impression
     from station.images import normalise_impression
@@ -55,11 +55,11 @@ def approved_applications(home: Home, world: DemoWorld, count: int = 1) -> list[
     ids: list[int] = []
     desk = login(home, officer.serial, officer.pin, role=Role.OFFICER)
     try:
-        for _ in range(count):
-            unit, code = new_unit()
-            form = applications.check_form(seal_kind="official", unit=unit, credit_code=code, seal_name=unit,
-                                           purpose="测试")
-            image = normalise_impression(make_demo_impression(unit, "official", size=160), seal_kind="official")
+        fits = list(cards) if cards else [world.card("seal", SEAL_CARD)]
+        for i in range(count):
+            form = applications.check_form(**fitting_form(fits[i % len(fits)]), purpose="测试")
+            image = normalise_impression(make_demo_impression(form.unit, form.seal_kind, size=160),
+                                         seal_kind=form.seal_kind)
             ids.append(applications.submit(desk, form, image).id)
     finally:
         desk.close()
@@ -165,11 +165,11 @@ def test_apply_approve_make_then_check_with_independent_tools(world: DemoWorld, 
 
     officer, supervisor = world.card("officer"), world.card("supervisor")
     env = world.env(officer, supervisor, seal_card, home=home_copy)
-    unit, code = new_unit()
+    unit, code, name = new_unit(world)
     png = tmp_path / "impression.png"
     png.write_bytes(make_demo_impression(unit, "official", size=240))
 
-    proc = run_cli(env, "apply", "--type", "official", "--unit", unit, "--credit-code", code, "--name", unit,
+    proc = run_cli(env, "apply", "--type", "official", "--unit", unit, "--credit-code", code, "--name", name,
                    "--impression", str(png), "--by", officer.serial, "--json")
     assert proc.returncode == 0, proc.stderr
     app_id = json.loads(proc.stdout)["application"]
@@ -243,7 +243,7 @@ def test_apply_approve_make_then_check_with_independent_tools(world: DemoWorld, 
     assert proc.returncode == 0, proc.stderr
     verdict = json.loads(proc.stdout)
     assert verdict["valid"] and verdict["esID"] == esid and verdict["chain"] == "ok", verdict
-    assert verdict["name"] == unit
+    assert verdict["name"] == name
     proc = run_cli(env, "seal", "verify", str(out), "--trust", str(home_copy.path / "demo-ca.pem"))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("VALID")
@@ -258,6 +258,8 @@ REFUSALS = {
     "expired-certificate": ("seal-expired", "officer", "supervisor", ("expired",), "certificate-expired"),
     "untrusted-ca": ("seal-untrusted", "officer", "supervisor",
                      ("not issued by a CA this station trusts",), "issuer-not-trusted"),
+    "card-of-another-unit": ("seal-other", "officer", "supervisor", ("does not belong to the applicant",),
+                             "card-not-applicants"),
     "officer-as-own-supervisor": ("seal", "officer", "officer", ("cannot co-authorize",), "officer-as-supervisor"),
     "supervisor-as-officer": ("seal", "supervisor", "supervisor-2",
                               ("enrolled as supervisor, not as officer", "only a seal officer"), None),
@@ -269,6 +271,8 @@ def _card(world: DemoWorld, role: str, seal_card: DemoCard) -> DemoCard:
         return seal_card
     if role == "supervisor-2":
         return world.card("supervisor", 1)
+    if role == "seal-other":  # a blank seal card whose certificate names another unit
+        return world.card("seal", 3)
     return world.card(role)
 
 
@@ -446,3 +450,44 @@ def test_a_seal_that_cannot_be_built_is_a_station_error(world: DemoWorld, module
     assert caught.value.one_line().startswith("Station: the new seal cannot be made: the signer returned no EC")
     assert seal_on_card(module, seal_card) is None
     assert store_query(home_copy, world, "SELECT state FROM applications WHERE id = ?", (app_id,)) == [("approved",)]
+
+
+def test_the_receipt_number_is_reserved_when_the_supervisors_co_sign(world: DemoWorld, home_copy: Home,
+                                                                     seal_card: DemoCard) -> None:
+    """The supervisors co-sign the receipt number, so it is taken before they sign: a
+    ceremony aborted after co-signing leaves a gap, and no number is used twice."""
+    from crypto import receipt as cose
+    from station import making
+    from station.model import Role
+    from station.receipts.claims import Claim
+    from station.session import login
+
+    officer, supervisor = world.card("officer"), world.card("supervisor")
+    first, second = approved_applications(home_copy, world, 2)
+
+    def seq() -> int:
+        rows = store_query(home_copy, world, "SELECT value FROM meta WHERE key = 'receipt-seq'")
+        return int(rows[0][0]) if rows else 0
+
+    before = seq()
+
+    def pull_at_write(step: str) -> None:
+        if step == "write":
+            raise RuntimeError("the officer pressed cancel")
+
+    session = login(home_copy, officer.serial, officer.pin, role=Role.OFFICER)
+    try:
+        with pytest.raises(RuntimeError):
+            making.make_seal(session, application_id=first, seal_card=seal_card.serial, seal_pin=seal_card.pin,
+                             supervisors=[(supervisor.serial, lambda: supervisor.pin)], recipient=RECIPIENT,
+                             progress=pull_at_write)
+        assert seq() == before + 1  # taken before the supervisors co-signed, not given back
+        made = making.make_seal(session, application_id=second, seal_card=seal_card.serial,
+                                seal_pin=seal_card.pin, supervisors=[(supervisor.serial, lambda: supervisor.pin)],
+                                recipient=RECIPIENT)
+    finally:
+        session.close()
+    assert made.number == before + 2 and seq() == before + 2
+    assert cose.decode(made.receipt).claims[Claim.NUMBER] == made.number
+    assert store_query(home_copy, world, "SELECT number FROM issuances WHERE esid = ?", (made.esid,)) == [
+        (made.number,)]

@@ -16,7 +16,7 @@ from crypto import receipt as cose
 from crypto.algorithms import SoftwareSigner, der_to_raw
 from station.errors import InputError
 from station.receipts.bundle import Bundle, Enrolled
-from station.receipts.claims import Claim, issuance_digest_from_hash
+from station.receipts.claims import Claim, issuance_digest
 from station.receipts.verify import verify_receipt
 
 NOW = int(datetime(2026, 5, 1, 12, tzinfo=timezone.utc).timestamp())
@@ -62,7 +62,7 @@ def claims(sups=("sup1", "sup2")) -> dict:
          Claim.CARD_CERT: bytes(32), Claim.SEAL: seal,
          Claim.MADE: NOW, Claim.ISSUED: NOW, Claim.RECIPIENT: "张三", Claim.APPLICATION: 3,
          Claim.OFFICER: bytes.fromhex(_sha(p["officer"].certificate)), Claim.HEAD: [5, bytes(32)]}
-    digest = issuance_digest_from_hash(seal.hex(), "abcd", 3, "张三")
+    digest = issuance_digest(c)
     c[Claim.SUPERVISORS] = [[bytes.fromhex(_sha(p[s].certificate)), der_to_raw(p[s].sign(digest))] for s in sups]
     return c
 
@@ -111,6 +111,40 @@ def test_each_rule_names_its_problem(case, words):
         pytest.fail("encode refused")
     assert not result["valid"]
     assert any(words in problem for problem in result["problems"]), result["problems"]
+
+
+@pytest.mark.parametrize("key, value", [
+    (Claim.ESID, "ST-1-2026-000099"), (Claim.UNIT, "别的有限公司"), (Claim.NAME, "别的有限公司合同专用章"),
+    (Claim.TYPE, "contract"), (Claim.CREDIT_CODE, "91350100M000100Y43"), (Claim.NUMBER, 8),
+    (Claim.MADE, NOW + 60), (Claim.CARD, "ffff")
+])
+def test_the_officer_alone_cannot_change_a_cosigned_claim(key, value):
+    """Every claim the officer signs is co-signed: a receipt re-signed by the officer's
+    card with one claim changed fails on each supervisor's signature."""
+    c = claims()
+    c[key] = value
+    result = verify_receipt(cose.encode(c, people()["officer"]), bundle())
+    assert not result["valid"]
+    assert "supervisor 1: signature over the issuance does not verify" in result["problems"]
+
+
+def _retagged(text: str, tag: bool, kid: bool) -> str:
+    import base45
+    import cbor2
+
+    raw = cose.decode(text)
+    parts = [raw.protected, {4: raw.kid} if kid else {}, raw.payload, raw.signature]
+    body = cbor2.dumps(cbor2.CBORTag(18, parts) if tag else parts)
+    return cose.PREFIX + base45.b45encode(cose.canonical_zlib(body)).decode()
+
+
+@pytest.mark.parametrize("tag, kid", [(False, True), (True, False), (False, False)])
+def test_a_receipt_without_its_tag_or_key_id_is_refused(tag, kid):
+    """One accepted text per receipt: the COSE tag and the key id are required."""
+    text = cose.encode(claims(), people()["officer"])
+    assert verify_receipt(text, bundle())["valid"]
+    with pytest.raises(InputError):
+        verify_receipt(_retagged(text, tag, kid), bundle())
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import error_line, run_cli
-from tests.station.receipt_world import Issued, make_issued, wipe_card
+from tests.station.receipt_world import UNIT, Issued, make_issued, wipe_card
 
 BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
@@ -50,7 +50,7 @@ def test_pdfsig_reports_the_officer_signature_valid(issued):
     assert "Signature Validation: Signature is Valid" in out.stdout, out.stdout + out.stderr
     assert "Wang Fang" in out.stdout  # the demo officer's card signed it
     text = subprocess.run(["pdftotext", str(issued.file(".pdf")), "-"], capture_output=True, text=True).stdout
-    for words in ("电子印章发放回执", "回执测试科技有限公司", "张三", "王芳", "李强", "陈静", issued.esid):
+    for words in ("电子印章发放回执", UNIT, "张三", "王芳", "李强", "陈静", issued.esid):
         assert words in text
 
 
