@@ -46,3 +46,4 @@ bench: venv
 	$(PY) -m tests.bench.store
 	$(PY) -m tests.bench.audit
 	$(PY) -m tests.bench.backup
+	$(PY) -m tests.bench.lifecycle

@@ -5,16 +5,21 @@ module's lock: python-pkcs11 sessions are not safe to share across threads, and 
 polls for cards from one thread while a worker signs in another.
 
 SoftHSM only sees tokens added to its directory after the library is re-initialised,
-and re-initialising closes every session. :meth:`Module.scan` therefore re-initialises
-only while no card is logged in; while one is, it probes the open cards instead (a
-moved-out SoftHSM token shows as an invalid object handle on the next call). Real card
-readers report insertions without that, so the same code serves both.
+and re-initialising closes every session. :meth:`Module.scan` re-initialises freely
+while no card is logged in. While one is, it probes the open cards (a moved-out SoftHSM
+token shows as an invalid object handle on the next call) and re-initialises only every
+:attr:`Module.relogin_interval` seconds, logging the open cards back in with the PIN
+their holder gave (kept in memory for the session's life, never written). A card that
+cannot be logged back in (pulled meanwhile) is reported gone, as a probe would. Nothing
+is re-initialised during a login (:meth:`Module.hold`). Real card readers report
+insertions without any of this, so the same code serves both.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -44,6 +49,13 @@ SM2_SM3 = "1.2.156.10197.1.501"
 _REMOVED = (px.DeviceRemoved, px.TokenNotPresent, px.SessionHandleInvalid, px.SessionClosed,
             px.ObjectHandleInvalid, px.KeyHandleInvalid, px.DeviceError, px.GeneralError,
             px.SlotIDInvalid, px.TokenNotRecognised)
+
+
+# A token another process is writing to (SoftHSM rewrites its files) can look absent or
+# uninitialised for a moment: such answers are asked again this often, this far apart.
+_SETTLE_TRIES = 8
+_SETTLE_PAUSE = 0.1
+_TRANSIENT = (px.UserPinNotInitialized, px.TokenNotRecognised, px.GeneralError)
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,8 @@ def _text(value: Any) -> str:
 class Module:
     """A loaded PKCS#11 library and the cards opened through it."""
 
+    relogin_interval = 2.0  # seconds between re-initialisations while a card is logged in
+
     def __init__(self, path: str) -> None:
         try:
             self._lib = pkcs11.lib(path)
@@ -96,6 +110,7 @@ class Module:
         self._last: list[TokenInfo] = []
         self._holds = 0
         self.generation = 0
+        self._reinit_at = 0.0
 
     @contextmanager
     def hold(self) -> Iterator[None]:
@@ -112,13 +127,15 @@ class Module:
     def _logged_in(self) -> bool:
         return any(c.logged_in for c in self._cards.values())
 
-    def scan(self) -> list[TokenInfo]:
-        """Tokens present now. Re-initialises the library only when that is safe."""
+    def scan(self, *, fresh: bool = False) -> list[TokenInfo]:
+        """Tokens present now. Re-initialises the library when that is safe (see module doc);
+        ``fresh`` asks for it now rather than at the next interval (a person pressed refresh)."""
         with self.lock:
-            if self._logged_in() or self._holds:
-                alive = {s for s, c in self._cards.items() if c.logged_in and c.probe()}
-                gone = {s for s, c in self._cards.items() if c.logged_in} - alive
-                return [t for t in self._last if t.serial not in gone]
+            logged = {s: c for s, c in self._cards.items() if c.logged_in}
+            due = fresh or time.monotonic() - self._reinit_at >= self.relogin_interval
+            if self._holds or (logged and (not due or any(c._pin is None for c in logged.values()))):
+                alive = {s for s, c in logged.items() if c.probe()}
+                return [t for t in self._last if t.serial not in set(logged) - alive]
             for card in self._cards.values():
                 card._invalidate()
             try:
@@ -126,7 +143,12 @@ class Module:
             except Exception as exc:
                 raise ModuleProblem(f"PKCS#11 module failed to initialise: {exc}") from exc
             self.generation += 1
+            self._reinit_at = time.monotonic()
             self._last = list(self._read_tokens())
+            present = {t.serial for t in self._last}
+            for serial, card in logged.items():
+                if serial not in present or not card._reopen():
+                    self._cards.pop(serial, None)
             return list(self._last)
 
     def _read_tokens(self) -> Iterator[TokenInfo]:
@@ -167,14 +189,40 @@ class Module:
         )
 
     def _find_token(self, serial: str) -> pkcs11.Token:
-        try:
-            for slot in self._lib.get_slots(token_present=True):
-                token = slot.get_token()
-                if _text(token.serial) == serial:
-                    return token
-        except px.PKCS11Error as exc:
-            raise NoSuchCard(serial) from exc
+        """The token by serial; a slot whose token was pulled does not hide the others.
+
+        A token another process is writing to can be missing from one listing (SoftHSM
+        re-reads its files): look again, briefly, before saying it is absent."""
+        for attempt in range(_SETTLE_TRIES):
+            try:
+                slots = self._lib.get_slots(token_present=True)
+            except px.PKCS11Error as exc:
+                if attempt == _SETTLE_TRIES - 1:
+                    raise NoSuchCard(serial) from exc
+            else:
+                for slot in slots:
+                    try:
+                        token = slot.get_token()
+                    except px.PKCS11Error:
+                        continue
+                    if _text(token.serial) == serial:
+                        return token
+            time.sleep(_SETTLE_PAUSE)
+            self._reread()
         raise NoSuchCard(serial)
+
+    def _reread(self) -> None:
+        """Re-initialise so the library reads its tokens again, when no card is logged in
+        (SoftHSM keeps the tokens it found at initialisation until then)."""
+        if self._logged_in():
+            return
+        for card in self._cards.values():
+            card._invalidate()
+        try:
+            self._lib.reinitialize()
+        except Exception:
+            return
+        self.generation += 1
 
     def info(self, serial: str) -> TokenInfo:
         """Fresh information on one token (no PIN needed)."""
@@ -249,6 +297,7 @@ class Card:
         self._key: Any = None
         self._cert: CertificateEntry | None = None
         self._probe_handle: Any = None
+        self._pin: str | None = None  # to log back in after the module re-initialises
 
     # -- session ---------------------------------------------------------------
     def _invalidate(self) -> None:
@@ -256,12 +305,20 @@ class Card:
         self.logged_in = False
         self._key = None
 
-    def _call(self, fn: Callable[[], Any]) -> Any:
+    def _call(self, fn: Callable[[], Any], *, retry: bool = True) -> Any:
+        """Run ``fn`` on the card, its errors as device errors. ``retry``: ``fn`` may run
+        again when the token looked unsettled (another process rewriting it)."""
         with self.module.lock:
             if self.generation != self.module.generation:
                 raise CardRemoved(f"card {self.serial} must be opened again")
             try:
-                return fn()
+                for attempt in range(_SETTLE_TRIES if retry else 1):
+                    try:
+                        return fn()
+                    except _TRANSIENT:
+                        if attempt == (_SETTLE_TRIES if retry else 1) - 1:
+                            raise
+                        time.sleep(_SETTLE_PAUSE)
             except px.PinIncorrect as exc:
                 raise WrongPin(None) from exc
             except px.PinLocked as exc:
@@ -303,10 +360,25 @@ class Card:
                 raise PinLocked("the card's PIN is locked") from None
             raise WrongPin(1 if flags & TokenFlag.USER_PIN_FINAL_TRY else None) from None
         self._cert, self._key = self._call(self._pair)
+        self._pin = pin
+
+    def _reopen(self) -> bool:
+        """After a re-initialisation: the same card, logged in again with its PIN."""
+        pin = self._pin
+        try:
+            self._token = self.module._find_token(self.serial)
+            self.generation = self.module.generation
+            self._open(pin)
+            self._cert, self._key = self._pair()
+            return True
+        except (px.PKCS11Error, DeviceError):
+            self.close()
+            return False
 
     def change_pin(self, old: str, new: str) -> None:
         """C_SetPIN on the logged-in session."""
         self._call(lambda: self._open().set_pin(old, new))
+        self._pin = new
 
     def _pair(self) -> tuple[CertificateEntry, Any]:
         session = self._open()
@@ -328,6 +400,7 @@ class Card:
                 except px.PKCS11Error:
                     pass
             self._invalidate()
+            self._pin = None
 
     def probe(self) -> bool:
         """True while the card is still there (cheap: one attribute read)."""
@@ -360,8 +433,9 @@ class Card:
 
     def signer(self, sm2_mechanism: int | None = None) -> "CardSigner":
         """A Signer (crypto.algorithms.Signer) backed by this card's key."""
-        if self._key is None:
-            raise CardUnusable(f"card {self.serial} is not logged in")
+        with self.module.lock:  # not halfway through a re-initialisation's log-in
+            if self._key is None:
+                raise CardUnusable(f"card {self.serial} is not logged in")
         return CardSigner(self, sm2_mechanism)
 
     def ecdh_derive(self, peer_point: bytes) -> bytes:
@@ -398,13 +472,23 @@ class Card:
     def read_data(self, label: str) -> bytes | None:
         """The value of the first data object with this label, or None."""
 
-        def do() -> bytes | None:
+        def once() -> bytes | None:
             for obj in self._data(label):
                 try:
                     return bytes(obj[Attribute.VALUE])
                 except px.AttributeSensitive:
                     continue
             return None
+
+        def do() -> bytes | None:
+            for _ in range(_SETTLE_TRIES):  # another process may be replacing the object
+                try:
+                    return once()
+                except px.ObjectHandleInvalid:
+                    continue
+                except _TRANSIENT:
+                    time.sleep(_SETTLE_PAUSE)
+            return once()
 
         return self._call(do)
 
@@ -415,7 +499,37 @@ class Card:
             Attribute.PRIVATE: private, Attribute.MODIFIABLE: modifiable,
             Attribute.LABEL: label, Attribute.APPLICATION: application,
             Attribute.VALUE: value,
-        }))
+        }), retry=False)  # written once: the caller reads it back
+
+    def replace_data(self, label: str, application: str, value: bytes, *, private: bool = True) -> None:
+        """Write a new data object, then remove the older ones with this label: a crash in
+        between leaves the old value or both, never none."""
+
+        def do() -> None:
+            session = self._open()
+            old = self._data_settled(label)
+            session.create_object({
+                Attribute.CLASS: ObjectClass.DATA, Attribute.TOKEN: True, Attribute.PRIVATE: private,
+                Attribute.MODIFIABLE: False, Attribute.LABEL: label, Attribute.APPLICATION: application,
+                Attribute.VALUE: value,
+            })
+            for obj in old:
+                try:
+                    obj.destroy()
+                except px.ObjectHandleInvalid:
+                    pass  # another process replaced it first
+
+        self._call(do)
+
+    def _data_settled(self, label: str) -> list[Any]:
+        """The data objects with this label, found again if another process removes one
+        while they are being listed."""
+        for _ in range(4):
+            try:
+                return self._data(label)
+            except px.ObjectHandleInvalid:
+                continue
+        return self._data(label)
 
     def delete_data(self, label: str) -> int:
         """Remove every data object with this label; returns how many."""
@@ -445,19 +559,19 @@ class CardSigner:
             raise CardUnusable(f"card {card.serial}: key type {kt!r} cannot sign seals")
 
     def sign(self, data: bytes, *, pss: bool = False) -> bytes:
-        key = self._card._live_key()
+        key = self._card._live_key  # looked up inside each locked call: handles change on re-initialisation
         if self.algorithm == ECDSA_SHA256:
             digest = hashlib.sha256(data).digest()  # SoftHSM signs with raw CKM_ECDSA
-            raw = self._card._call(lambda: key.sign(digest, mechanism=Mechanism.ECDSA))
+            raw = self._card._call(lambda: key().sign(digest, mechanism=Mechanism.ECDSA))
             return encode_ecdsa_signature(raw)
         if self.algorithm == RSA_SHA256:
             if pss:
                 param = (Mechanism.SHA256, pkcs11.MGF.SHA256, 32)
-                return self._card._call(lambda: key.sign(
+                return self._card._call(lambda: key().sign(
                     data, mechanism=Mechanism.SHA256_RSA_PKCS_PSS, mechanism_param=param))
-            return self._card._call(lambda: key.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
+            return self._card._call(lambda: key().sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
         # SM2 through the vendor mechanism named in station.toml: the card hashes (Z||M).
-        raw = self._card._call(lambda: key.sign(data, mechanism=self._sm2))
+        raw = self._card._call(lambda: key().sign(data, mechanism=self._sm2))
         return encode_ecdsa_signature(raw) if len(raw) == 64 else raw
 
 

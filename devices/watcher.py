@@ -2,8 +2,9 @@
 
 Polling is what works everywhere: SoftHSM has no slot events, and many reader drivers
 implement C_WaitForSlotEvent poorly. ``Module.scan`` decides how to look (re-initialise
-while no card is logged in, probe the open cards while one is), so a removed logged-in
-card is reported within one interval.
+while no card is logged in; while one is, probe the open cards and re-initialise every
+few seconds, logging them back in), so a removed logged-in card is reported within one
+interval and any other card within a few. :meth:`Watcher.poke` asks for a full look now.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Watcher:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._last: tuple[tuple[str, str, bool], ...] | None = None
+        self._fresh = False
 
     def start(self) -> None:
         if self._thread is None:
@@ -46,12 +48,14 @@ class Watcher:
     def poke(self) -> None:
         """Look again now (and report even if nothing changed)."""
         self._last = None
+        self._fresh = True
         self._wake.set()
 
     def poll_once(self) -> list[TokenInfo] | None:
         """One look; returns the tokens when they changed since the last look."""
         try:
-            tokens = self.module.scan()
+            fresh, self._fresh = self._fresh, False
+            tokens = self.module.scan(fresh=fresh)
         except DeviceError as exc:
             if self.on_error:
                 self.on_error(exc)

@@ -15,7 +15,7 @@ from screens.widgets.base import StationModal, StationScreen
 from station.errors import StationError
 from station.model import CardState
 
-__all__ = ["StaffScreen", "ReasonModal", "EnrollModal"]
+__all__ = ["StaffScreen", "RetireModal", "EnrollModal"]
 
 
 class StaffScreen(StationScreen[None]):
@@ -84,7 +84,7 @@ class StaffScreen(StationScreen[None]):
         if member.removed_at:
             return
         tr = self.station.tr
-        self.app.push_screen(ReasonModal(tr("desk.staff.retire_q", name=member.name, serial=member.serial)),
+        self.app.push_screen(RetireModal(tr("desk.staff.retire_q", name=member.name, serial=member.serial)),
                              lambda reason: self._retire(member.serial, reason))
 
     def _retire(self, serial: str, reason: str | None) -> None:
@@ -142,11 +142,11 @@ class StaffScreen(StationScreen[None]):
         self.app.pop_screen()
 
 
-class ReasonModal(StationModal[str | None]):
+class RetireModal(StationModal[str | None]):
     """Asks for the reason of an action that must have one (retiring a card)."""
 
     DEFAULT_CSS = """
-    ReasonModal { align: center middle; }
+    RetireModal { align: center middle; }
     #reason-box { width: 64; height: auto; padding: 1 2; border: thick $error; background: $panel; }
     #reason-buttons { height: auto; align-horizontal: right; margin-top: 1; }
     #reason-buttons Button { margin-left: 1; }

@@ -21,7 +21,7 @@ from textual.screen import Screen
 
 from screens.i18n import Translator
 from screens.lock import LockScreen
-from screens.widgets.base import Work
+from screens.widgets.base import StationModal, StationScreen, Work
 from station.errors import PinLockedError, StationError, WrongPinError
 from station.home import Home
 from station.model import CardState, CardView
@@ -196,6 +196,10 @@ class SealStationApp(Work, App[None]):
 
         self.run_work(close, group="close", exclusive=False)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Lock only when someone is logged in (help, palette and footer follow)."""
+        return self.session is not None if action == "lock" else True
+
     def action_lock(self) -> None:
         self.lock("lock")
 
@@ -228,6 +232,11 @@ class SealStationApp(Work, App[None]):
             from screens.receipt import ReceiptListScreen
 
             self.push_screen(ReceiptListScreen())
+        elif action in ("seals", "verify"):
+            from screens.seals import SealsScreen
+            from screens.verify import VerifyScreen
+
+            self.push_screen(SealsScreen() if action == "seals" else VerifyScreen())
         elif action == "audit_verify":
             self._audit_worker()
         elif action == "backup":
@@ -255,7 +264,7 @@ class SealStationApp(Work, App[None]):
 
             report = verify_and_record(session)
             if report.ok:
-                return self.tr("home.audit_ok", size=report.size, signed=report.signed_size)
+                return self.tr("home.audit_ok", n=report.size, signed=report.signed_size)
             return self.tr("home.audit_bad", problems="; ".join(f"#{s} {p}" for s, p in report.problems[:5]))
 
         self.run_work(verify, self._show_home_result, group="card")
@@ -276,44 +285,53 @@ class SealStationApp(Work, App[None]):
         from screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.screen))
 
     def action_toggle_language(self) -> None:
         self.tr.toggle()
+        self.retranslate()
+        self.notify(self.tr("notice.lang"))
+
+    def retranslate(self) -> None:
+        """Every open screen, not only the top one, shows the new language at once."""
         self.title = self.tr("app.title")
         self.localize(self)
         for screen in self.screen_stack:
             self.localize(screen)
-            relabel = getattr(screen, "relabel", None)
-            if relabel is not None:
-                relabel()
+            if isinstance(screen, (StationScreen, StationModal)) and screen.is_mounted:
+                screen.relabel()
         self.refresh_bindings()
-        self.notify(self.tr("notice.lang"))
 
     def localize(self, node: App[Any] | Screen[Any]) -> None:
-        """Binding descriptions are i18n keys in the class; show them translated."""
-        base = type(node)._merged_bindings
-        if base is None:
-            return
-        bindings = base.copy()
+        """Binding descriptions are i18n keys; show them translated.
+
+        The untranslated bindings are kept the first time, as the node has them then —
+        for the app that includes the command palette key Textual adds at start-up.
+        """
+        original = getattr(node, "_i18n_bindings", None)
+        if original is None:
+            original = node._bindings.copy()
+            node._i18n_bindings = original  # type: ignore[union-attr]
+        bindings = original.copy()
         for key, items in bindings.key_to_bindings.items():
-            bindings.key_to_bindings[key] = [
-                dataclasses.replace(b, description=self.tr(b.description)) if b.description else b
-                for b in items]
+            bindings.key_to_bindings[key] = [dataclasses.replace(b, description=self._describe(b)) for b in items]
         node._bindings = bindings
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand(self.tr("key.help"), "F1", self.action_help)
-        yield SystemCommand(self.tr("key.lang"), "F2", self.action_toggle_language)
-        if self.session is not None:
-            yield SystemCommand(self.tr("key.lock"), "Ctrl+L", self.action_lock)
-            from screens.home import ACTIONS
+    def _describe(self, binding: Binding) -> str:
+        if binding.action in ("command_palette", "app.command_palette"):
+            return self.tr("key.palette")
+        return self.tr(binding.description) if binding.description else ""
 
-            for action, key in ACTIONS[self.session.actor.role]:
-                yield SystemCommand(self.tr(key), "", lambda a=action: self.run_home_action(a))
-        elif isinstance(screen, LockScreen):
-            yield SystemCommand(self.tr("key.restore"), "Ctrl+R", screen.action_restore)
+    def action_command_palette(self) -> None:
+        from screens.palette import open_palette
+
+        open_palette(self)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette lists every action (DESIGN §5): see :mod:`screens.palette`."""
+        from screens.palette import station_commands
+
+        return station_commands(self, screen, super().get_system_commands(screen))
 
 
 def make_app(home: Home | Path, *, lang: str | None = None, **kwargs: Any) -> SealStationApp:

@@ -35,11 +35,12 @@ class _StoreScreen(StationScreen[None]):
 
     CSS_PATH = "library.tcss"
 
-    def run_service(self, call: Callable[[Any], Any], then: Callable[[Any], Any]) -> None:
+    def run_service(self, call: Callable[[Any], Any], then: Callable[[Any], Any], *, group: str = "store",
+                    exclusive: bool = False) -> None:
         session = self.station.session
         if session is None:
             return
-        self.run_work(lambda: call(session), then, exclusive=False)
+        self.run_work(lambda: call(session), then, group=group, exclusive=exclusive)
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -55,6 +56,7 @@ class _ApplicationList(_StoreScreen):
         super().__init__()
         self.rows: list[Application] = []
         self._shown: int | None = None
+        self.deciding = False  # a decision is in flight: the list and pictures wait for it
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -86,13 +88,36 @@ class _ApplicationList(_StoreScreen):
         self.show_rows(self.rows)
 
     def on_screen_resume(self) -> None:
-        self.action_refresh()
+        if not self.deciding:  # else the decision refreshes when it is done
+            self.action_refresh()
 
     def action_refresh(self) -> None:
         from station import applications
 
         state = self.STATE
-        self.run_service(lambda s: list(reversed(applications.list_(s, state=state))), self.show_rows)
+        self.run_service(lambda s: list(reversed(applications.list_(s, state=state))), self.show_rows,
+                         group="list", exclusive=True)
+
+    def decide(self, call: Callable[[Any], Any], then: Callable[[Any], Any]) -> None:
+        """Approve or return: a list read or picture load still running would see the old
+        state (a picture the decision destroys), so they are dropped and redone after."""
+        self.deciding = True
+        self.workers.cancel_group(self, "list")
+        self.workers.cancel_group(self, "preview")
+
+        def done(result: Any) -> None:
+            self.deciding = False
+            then(result)
+            self.action_refresh()
+
+        def failed(exc: StationError) -> None:
+            self.deciding = False
+            self.show_failure(exc)
+            self.action_refresh()
+
+        session = self.station.session
+        if session is not None:
+            self.run_work(lambda: call(session), done, failed=failed, group="decision")
 
     def show_rows(self, rows: list[Application]) -> None:
         tr = self.station.tr
@@ -126,11 +151,11 @@ class _ApplicationList(_StoreScreen):
         lines = [tr("apps.detail", id=a.id, kind=kind_name(tr, a.seal_kind), unit=a.unit, name=a.seal_name,
                     purpose=a.purpose or "—", entered=a.entered_by_name, state=tr(f"apps.state.{a.state}"))]
         if a.credit_code:
-            lines.append(tr("apps.credit_code") + f": {escape(a.credit_code)}")
+            lines.append(tr.label("apps.credit_code", a.credit_code))
         if a.holder_name:
-            lines.append(tr("apps.holder") + escape(f": {a.holder_name} ({a.holder_id_type} {a.holder_id})"))
+            lines.append(tr.label("apps.holder", f"{a.holder_name} ({a.holder_id_type} {a.holder_id})"))
         if a.reason:
-            lines.append(tr("apps.reason") + f": {escape(a.reason)}")
+            lines.append(tr.label("apps.reason", a.reason))
         if a.impression_id:
             lines.append(tr("apps.impression", id=a.impression_id))
         detail.update("\n".join(lines))
@@ -141,7 +166,7 @@ class _ApplicationList(_StoreScreen):
             preview.show(None, tr("library.loading"))
             app_id = a.id
             self.run_service(lambda s: (app_id, applications.pending_picture(s, app_id)),
-                             lambda r: self._shown == r[0] and preview.show(r[1]))
+                             lambda r: self._shown == r[0] and preview.show(r[1]), group="preview", exclusive=True)
         else:
             preview.show(None, tr("apps.no_picture"))
 
@@ -189,12 +214,16 @@ class ApprovalsScreen(_ApplicationList):
             body += "\n" + tr("approvals.replaces", id=current.id)
         modal = ConfirmModal(tr("approvals.confirm_title", id=a.id), body, confirm=tr("approvals.approve"),
                              pictures=pictures)
-        self.app.push_screen(modal, lambda r: r is not None and self._approve(a.id))
+        self.deciding = True  # until the modal answers; its closing must not reload the list
+        self.app.push_screen(modal, lambda r: self._approve(a.id) if r is not None else self._undecided())
+
+    def _undecided(self) -> None:
+        self.deciding = False
 
     def _approve(self, app_id: int) -> None:
         from station import applications
 
-        self.run_service(lambda s: applications.approve(s, app_id), self._approved)
+        self.decide(lambda s: applications.approve(s, app_id), self._approved)
 
     def _approved(self, result: Any) -> None:
         tr = self.station.tr
@@ -202,7 +231,6 @@ class ApprovalsScreen(_ApplicationList):
         if result.replaced is not None:
             text += " " + tr("approvals.disabled", id=result.replaced.id)
         self.notify(text)
-        self.action_refresh()
 
     def action_return(self) -> None:
         from station import applications
@@ -217,9 +245,12 @@ class ApprovalsScreen(_ApplicationList):
 
         def done(reason: str | None) -> None:
             if reason:
-                self.run_service(lambda s: applications.reject(s, a.id, reason),
-                                 lambda r: (self.notify(tr("approvals.returned", id=r.id)), self.action_refresh()))
+                self.decide(lambda s: applications.reject(s, a.id, reason),
+                            lambda r: self.notify(tr("approvals.returned", id=r.id)))
+            else:
+                self._undecided()
 
+        self.deciding = True
         self.app.push_screen(modal, done)
 
 
@@ -356,3 +387,17 @@ class ApplyScreen(_StoreScreen):
     @on(Button.Pressed, "#apply-cancel")
     def _cancel(self) -> None:
         self.action_back()
+
+    def typed(self) -> bool:
+        """Whether leaving would throw away something the officer typed."""
+        return any(field.value.strip() for field in self.query(Input))
+
+    def action_back(self) -> None:
+        """Escape on a half-filled form asks first; an empty form just closes."""
+        if not self.typed():
+            self.app.pop_screen()
+            return
+        tr = self.station.tr
+        modal = ConfirmModal(tr("apply.discard_title"), tr("apply.discard_body"), confirm=tr("apply.discard"),
+                             danger=True)
+        self.app.push_screen(modal, lambda r: r is not None and self.app.pop_screen())

@@ -1,7 +1,8 @@
-"""Export a receipt bundle to removable storage (USB) or an extra target directory.
+"""Export a receipt bundle to removable storage (USB), an extra target, or a typed folder.
 
 Lists where it can write (station.receipts.export.list_targets: removable mounts, plus
-SEAL_STATION_EXPORT_DIRS), writes the text, QR PNG, signed PDF and SHA256SUMS with a
+SEAL_STATION_EXPORT_DIRS) and takes any folder typed below the list (checked by
+station.receipts.export.folder_target before anything is signed); writes the text, QR PNG, signed PDF and SHA256SUMS with a
 progress bar, and says plainly when the stick is full, read-only or was pulled — in which
 case nothing half-written is left on it.
 """
@@ -15,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
 from screens.widgets.base import StationScreen, failure_text, plain_row
 from screens.widgets.sizes import human_size
@@ -44,12 +45,15 @@ class ExportScreen(StationScreen[None]):
         with Vertical(id="export-body"):
             yield DataTable(id="export-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="export-notes")
+            yield Label("", id="export-folder-label")
+            yield Input(id="export-folder")
             yield ProgressBar(total=5, show_eta=False, id="export-progress")
             yield Static("", id="export-status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.station.localize(self)
+        self.query_one(ProgressBar).display = False  # shown only while something is written
         self.relabel()
         self.query_one(DataTable).focus()
         self.action_rescan()
@@ -57,6 +61,8 @@ class ExportScreen(StationScreen[None]):
     def relabel(self) -> None:
         tr = self.station.tr
         self.query_one("#export-title", Label).update(tr("export.title", esid=self.esid))
+        self.query_one("#export-folder-label", Label).update(tr("export.folder.label"))
+        self.query_one("#export-folder", Input).placeholder = tr("export.folder.placeholder")
         table = self.query_one(DataTable)
         table.clear(columns=True)
         for key in ("kind", "path", "free", "state"):
@@ -79,7 +85,8 @@ class ExportScreen(StationScreen[None]):
         notes = [tr("export.devices", names=", ".join(found.devices))] if found.devices else []
         notes += list(found.notes)
         if not self.targets:
-            notes.insert(0, tr("export.none"))
+            notes.insert(0, tr("export.none_folder"))
+            self.query_one("#export-folder", Input).focus()
         self.query_one("#export-notes", Static).update("\n".join(notes))
 
     def _fill(self) -> None:
@@ -100,11 +107,28 @@ class ExportScreen(StationScreen[None]):
         row = table.cursor_row
         if not self.targets or row is None or not 0 <= row < len(self.targets):
             return
+        self._start(self.targets[row].path)
+
+    @on(Input.Submitted, "#export-folder")
+    def _folder(self, event: Input.Submitted) -> None:
+        from station.receipts.export import folder_target
+
+        try:
+            target = folder_target(event.value)
+        except StationError as exc:
+            self.query_one(ProgressBar).display = False
+            self.query_one("#export-status", Static).update(failure_text(exc))
+            return
+        self._start(target.path)
+
+    def _start(self, directory: Path) -> None:
         tr = self.station.tr
         self.error = None
-        self.query_one(ProgressBar).update(total=5, progress=0)
+        bar = self.query_one(ProgressBar)
+        bar.update(total=5, progress=0)
+        bar.display = True
         self.query_one("#export-status", Static).update(tr("export.signing"))
-        self._write(self.targets[row].path)
+        self._write(directory)
 
     def _write(self, directory: Path) -> None:
         from station.receipts.export import export_receipt
@@ -138,7 +162,7 @@ class ExportScreen(StationScreen[None]):
 
     def _failed(self, exc: StationError) -> None:
         self.error = exc
-        self.query_one(ProgressBar).update(progress=0)
+        self.query_one(ProgressBar).display = False
         self.query_one("#export-status", Static).update(failure_text(exc))
         self.station.show_error(exc)
 

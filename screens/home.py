@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Label, OptionList, Static
+from textual.widgets import Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.widgets.base import StationScreen
+from screens.widgets.footer import StationFooter
 from screens.widgets.cards import CardTable
 from station.errors import StationError
 from station.model import CardView, Role
@@ -24,15 +25,18 @@ __all__ = ["HomeScreen", "ACTIONS"]
 ACTIONS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [("staff", "home.action.staff"), ("audit_log", "home.action.audit_log"),
                  ("audit_verify", "home.action.audit_verify"), ("library", "home.action.library"),
-                 ("backup", "home.action.backup"), ("change_pin", "home.action.change_pin"),
-                 ("lock", "home.action.lock")],
+                 ("seals", "home.action.seals"), ("backup", "home.action.backup"),
+                 ("change_pin", "home.action.change_pin"), ("lock", "home.action.lock")],
     Role.OFFICER: [("applications", "home.action.applications"), ("make", "home.action.make"),
                    ("library", "home.action.library"), ("receipts", "home.action.receipts"),
-                   ("lock", "home.action.lock")],
+                   ("seals", "home.action.seals"), ("verify", "home.action.verify"),
+                   ("change_pin", "home.action.change_pin"), ("lock", "home.action.lock")],
     Role.SUPERVISOR: [("approvals", "home.action.approvals"), ("library", "home.action.library"),
-                      ("lock", "home.action.lock")],
+                      ("seals", "home.action.seals"), ("verify", "home.action.verify"),
+                      ("change_pin", "home.action.change_pin"), ("lock", "home.action.lock")],
     Role.AUDITOR: [("audit_log", "home.action.audit_log"), ("audit_stats", "home.action.audit_stats"),
                    ("audit_export", "home.action.audit_export"), ("audit_verify", "home.action.audit_verify"),
+                   ("seals", "home.action.seals"), ("verify", "home.action.verify"),
                    ("change_pin", "home.action.change_pin"), ("lock", "home.action.lock")],
 }
 
@@ -52,7 +56,7 @@ class HomeScreen(StationScreen[None]):
             with Vertical(id="home-side"):
                 yield Label("", id="home-cards-label", classes="section")
                 yield CardTable(self.station.tr, id="home-cards")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         self.station.localize(self)
@@ -78,8 +82,10 @@ class HomeScreen(StationScreen[None]):
         self.query_one("#home-actions-label", Label).update(tr("home.actions"))
         self.query_one("#home-cards-label", Label).update(tr("cards.title"))
         options = self.query_one(OptionList)
+        highlighted = options.highlighted or 0  # F2 keeps the place; a new home opens on the first
         options.clear_options()
         options.add_options([Option(tr(key), id=action) for action, key in ACTIONS[actor.role]])
+        options.highlighted = highlighted
         self.query_one(CardTable).relabel()
 
     def _backup_line(self, session: Session) -> str:

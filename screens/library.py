@@ -188,7 +188,7 @@ class LibraryScreen(StationScreen[None]):
                          kind=kind_name(tr, imp.seal_kind), w=imp.width_mm, h=imp.height_mm,
                          imported=imp.imported_at, app=imp.application_id,
                          state=tr(f"impression.state.{imp.state}"), original=imp.original_sha256[:16],
-                         png=imp.png_sha256[:16]) + (f"\n{tr('library.reason')}: {imp.reason}" if imp.reason else ""))
+                         png=imp.png_sha256[:16]) + ("\n" + tr.label("library.reason", imp.reason) if imp.reason else ""))
         if imp.id == self._shown:
             return
         self._shown = imp.id
@@ -230,6 +230,12 @@ class LibraryScreen(StationScreen[None]):
                 self._change(action, imp.id, reason)
 
         self.app.push_screen(modal, done)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Disable and destroy show only for a role that may do them (an admin only looks)."""
+        if action in ("disable", "destroy"):
+            return self.source.may_manage()
+        return True
 
     def action_disable(self) -> None:
         self._confirm("disable")

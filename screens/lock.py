@@ -1,14 +1,19 @@
-"""The lock screen: the cards present, live; waits for an enrolled card and its PIN."""
+"""The lock screen: the cards present, live; waits for an enrolled card and its PIN.
+
+It is the first frame of the TUI, so it stays small: one text block above the card
+table instead of a label per line.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from screens.widgets.base import StationScreen
 from screens.widgets.cards import CardTable
+from screens.widgets.footer import StationFooter
 from station.model import CardView
 
 __all__ = ["LockScreen"]
@@ -22,31 +27,39 @@ class LockScreen(StationScreen[None]):
         tr = self.station.tr
         yield Header(show_clock=False)
         with Vertical(id="lock-body"):
-            yield Label("🔒 " + tr("lock.title"), id="lock-title")
-            yield Label("", id="lock-station")
-            yield Static(tr("lock.prompt"), id="lock-prompt")
-            yield Label("", id="lock-demo")
-            yield Label(tr("cards.title"), classes="section")
+            yield Static(self._intro(), id="lock-intro")
+            yield Label(tr("cards.title"), id="lock-cards-label", classes="section")
             yield CardTable(tr, id="lock-cards")
             yield Label("", id="lock-empty")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         self.station.localize(self)
-        self.relabel()
         self.show_cards(self.station.cards)
         self.query_one(CardTable).focus()
 
-    def relabel(self) -> None:
+    def on_screen_resume(self) -> None:
+        """Back from a session: the cursor goes to the first card, not the last user's."""
+        table = self.query_one(CardTable)
+        table.show(self.station.cards, keep=False)
+        table.focus()
+
+    def _intro(self) -> str:
         app = self.station
         tr = app.tr
-        self.query_one("#lock-title", Label).update("🔒 " + tr("lock.title"))
-        self.query_one("#lock-prompt", Static).update(tr("lock.prompt"))
         info = app.station_info()
-        self.query_one("#lock-station", Label).update(
-            tr("lock.station", station_id=info.station_id) if info.initialised else tr("lock.not_initialised"))
-        self.query_one("#lock-demo", Label).update(tr("lock.demo", pin=info.demo_pin) if info.demo_pin else "")
+        station = tr("lock.station", station_id=info.station_id) if info.initialised else tr("lock.not_initialised")
+        lines = [f"🔒 [b $warning]{tr('lock.title')}[/]", f"[$text-muted]{station}[/]", "",  # tr escapes values
+                 tr("lock.prompt")]
+        if info.demo_pin:
+            lines.append(f"[$success]{tr('lock.demo', pin=info.demo_pin, so_pin=info.demo_so_pin)}[/]")
+        return "\n".join(lines)
+
+    def relabel(self) -> None:
+        self.query_one("#lock-intro", Static).update(self._intro())
+        self.query_one("#lock-cards-label", Label).update(self.station.tr("cards.title"))
         self.query_one(CardTable).relabel()
+        self.show_cards(self.station.cards)
 
     def show_cards(self, cards: list[CardView]) -> None:
         self.query_one(CardTable).show(cards)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, LoadingIndicator
+from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
 from screens.widgets.base import StationModal
 from station.model import CardView
@@ -17,20 +18,29 @@ __all__ = ["PinModal"]
 class PinModal(StationModal[str | None]):
     """Asks for a card's PIN. The app keeps it open while the card checks the PIN."""
 
+    DEFAULT_CSS = """
+    #pin-summary { margin-top: 1; padding: 0 1; border-left: thick $warning; height: auto; }
+    """
     BINDINGS = [Binding("escape", "cancel", "key.cancel")]
 
-    def __init__(self, card: CardView, *, collect: bool = False) -> None:
-        """``collect``: hand the PIN back with ``dismiss(pin)`` instead of logging in."""
+    def __init__(self, card: CardView, *, collect: bool = False,
+                 summary: list[tuple[str, str]] | None = None) -> None:
+        """``collect``: hand the PIN back with ``dismiss(pin)`` instead of logging in.
+        ``summary``: what this PIN authorizes, kept in sight while it is typed."""
         super().__init__()
         self.card = card
         self.collect = collect
         self.last_pin: str | None = None
+        self.summary = list(summary or ())
 
     def compose(self) -> ComposeResult:
         tr = self.station.tr
         with Vertical(id="pin-box"):
             yield Label(tr("pin.title", label=self.card.label), id="pin-title")
             yield Label(tr("pin.serial", serial=self.card.serial), id="pin-serial")
+            if self.summary:
+                lines = [f"[b]{tr('pin.summary')}[/b]", *(f"{escape(k)}: {escape(v)}" for k, v in self.summary)]
+                yield Static("\n".join(lines), id="pin-summary")
             yield Input(placeholder=tr("pin.placeholder"), password=True, id="pin-input",
                         max_length=64)
             yield Label("", id="pin-error")
@@ -77,8 +87,8 @@ class PinModal(StationModal[str | None]):
 
     def show_error(self, title: str, message: str, hint: str, tries_left: int | None) -> None:
         self.busy(False)
-        self.query_one("#pin-error", Label).update(f"{title}: {message}")
-        tr = self.station.tr
+        tr = self.station.tr  # a wrong PIN is said once, in the UI's language, with the tries left below
+        self.query_one("#pin-error", Label).update(tr("pin.wrong") if tries_left else f"{title}: {message}")
         self.query_one("#pin-hint", Label).update(tr("pin.tries", n=tries_left) if tries_left else hint)
         self.query_one(Input).focus()
 

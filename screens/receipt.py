@@ -13,17 +13,18 @@ from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from screens.widgets.base import StationScreen, Work, escape, plain_row
+from screens.widgets.footer import StationFooter
 from station.receipts.claims import IssuedSeal
 
-__all__ = ["QrCode", "ReceiptScreen", "ReceiptListScreen", "open_receipt"]
+__all__ = ["QrCode", "ReceiptScreen", "ReceiptCodeScreen", "ReceiptListScreen", "open_receipt"]
 
 
 class QrCode(Widget):
@@ -39,6 +40,11 @@ class QrCode(Widget):
 
         self.lines = qr.half_blocks(qr.matrix(text))
         self.version = qr.version_of(text)
+
+    @property
+    def size_needed(self) -> tuple[int, int]:
+        """Cells (columns, lines) the whole code takes, quiet zone included."""
+        return (len(self.lines[0]) if self.lines else 0), len(self.lines)
 
     def render(self) -> Text:
         return Text("\n".join(self.lines), style="#000000 on #ffffff", no_wrap=True, overflow="crop")
@@ -58,7 +64,9 @@ class ReceiptScreen(StationScreen[None]):
     """One receipt: the QR on the left, what it says on the right; E exports it to USB."""
 
     CSS_PATH = "receipt.tcss"
-    BINDINGS = [Binding("escape", "back", "key.back"), Binding("e", "export", "key.export")]
+    BINDINGS = [Binding("escape", "back", "key.back"), Binding("enter", "code", "key.code"),
+                Binding("e", "export", "key.export")]
+    SIDE = 32  # the least width the summary beside the code needs
 
     def __init__(self, seal: IssuedSeal) -> None:
         super().__init__()
@@ -68,17 +76,41 @@ class ReceiptScreen(StationScreen[None]):
         yield Header(show_clock=False)
         yield Label("", id="receipt-title", classes="screen-title")
         with Horizontal(id="receipt-body"):
-            with VerticalScroll(id="receipt-qr-box"):
-                if self.seal.receipt:
-                    yield QrCode(self.seal.receipt, id="receipt-qr")
-            with Vertical(id="receipt-side"):
+            if self.seal.receipt:
+                yield QrCode(self.seal.receipt, id="receipt-qr")
+            with VerticalScroll(id="receipt-side"):
                 yield Static("", id="receipt-summary")
                 yield Static("", id="receipt-hint")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         self.station.localize(self)
         self.relabel()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._place_code()
+
+    def _place_code(self) -> None:
+        """The code beside the summary only whole: otherwise Enter shows it full screen."""
+        if not self.seal.receipt:
+            return
+        qr = self.query_one(QrCode)
+        w, h = qr.size_needed
+        size = self.size
+        qr.display = w + self.SIDE <= size.width - 2 and h <= size.height - 4  # header, title, footer
+        self._hint()
+
+    def _hint(self) -> None:
+        tr = self.station.tr
+        if not self.seal.receipt:
+            hint = tr("receipt.missing")
+        else:
+            qr = self.query_one(QrCode)
+            hint = tr("receipt.scan")
+            if not qr.display:
+                w, h = ReceiptCodeScreen.needed(self.seal)
+                hint = tr("receipt.code_elsewhere", w=w, h=h) + "\n\n" + hint
+        self.query_one("#receipt-hint", Static).update(hint)
 
     def relabel(self) -> None:
         tr = self.station.tr
@@ -98,11 +130,78 @@ class ReceiptScreen(StationScreen[None]):
         if s.receipt:
             qr = self.query_one(QrCode)
             text += "\n\n" + tr("receipt.size", chars=len(s.receipt), version=qr.version)
-            hint = tr("receipt.scan")
-        else:
-            hint = tr("receipt.missing")
         self.query_one("#receipt-summary", Static).update(text)
-        self.query_one("#receipt-hint", Static).update(hint)
+        self._hint()
+
+    def action_code(self) -> None:
+        if self.seal.receipt:
+            self.app.push_screen(ReceiptCodeScreen(self.seal))
+
+    def action_export(self) -> None:
+        from screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.seal.esid))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class ReceiptCodeScreen(StationScreen[None]):
+    """Nothing but the code and its number, for a phone at the counter.
+
+    A cut code cannot be scanned, so when the terminal is smaller than the code the view
+    draws no code at all: it says the size it needs and offers the export instead.
+    """
+
+    CSS_PATH = "receipt.tcss"
+    BINDINGS = [Binding("escape", "back", "key.back"), Binding("e", "export", "key.export")]
+
+    def __init__(self, seal: IssuedSeal) -> None:
+        super().__init__()
+        self.seal = seal
+
+    @staticmethod
+    def needed(seal: IssuedSeal) -> tuple[int, int]:
+        """The least terminal (columns, lines) that shows the whole code and its number line."""
+        from station.receipts import qr
+
+        width = len(qr.matrix(seal.receipt))
+        return width, (width + 1) // 2 + 1
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="code-box"):
+            yield QrCode(self.seal.receipt, id="code-qr")
+            yield Label("", id="code-number")
+        yield Static("", id="code-small")
+
+    def on_mount(self) -> None:
+        self.station.localize(self)
+        self.relabel()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.relabel()
+
+    @property
+    def fits(self) -> bool:
+        w, h = self.needed(self.seal)
+        return self.size.width >= w and self.size.height >= h
+
+    def relabel(self) -> None:
+        tr = self.station.tr
+        s = self.seal
+        w, h = self.needed(s)
+        fits = self.fits
+        self.set_class(fits, "-fits")
+        self.query_one("#code-box").display = fits
+        self.query_one("#code-small").display = not fits
+        number = tr("code.title", number=s.number if s.number is not None else "—", esid=s.esid)
+        keys = tr("code.keys")
+        line = number + " " * max(2, w - cell_len(number) - cell_len(keys)) + keys
+        label = self.query_one("#code-number", Label)
+        label.styles.width = w
+        label.update(line if cell_len(line) <= w else number)  # tr escapes what it fills in
+        self.query_one("#code-small", Static).update(
+            tr("code.too_small", w=w, h=h, cw=self.size.width, ch=self.size.height) + "\n\n" + number)
 
     def action_export(self) -> None:
         from screens.export import ExportScreen
@@ -128,7 +227,7 @@ class ReceiptListScreen(StationScreen[None]):
         yield Label("", id="receipts-title", classes="screen-title")
         yield DataTable(id="receipts-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="receipts-status")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         self.station.localize(self)

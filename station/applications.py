@@ -26,6 +26,7 @@ from station import impressions
 from station.clock import now_text
 from station.errors import InputError, StateError
 from station.images import MAX_FILE_BYTES, ImpressionImage, normalise_impression
+from station.inputs import check_regular
 from station.model import Application, Impression, Role
 from station.store.applications import Applications
 from station.vocabulary import ApplicationState
@@ -134,9 +135,7 @@ def load_impression(path: str | Path, seal_kind: str, size_mm: tuple[int, int] |
     """Read and normalise an impression file; every problem is one InputError naming the file."""
     p = Path(path)
     try:
-        if not p.is_file():
-            raise InputError(f"{p}: no such file")
-        if p.stat().st_size > MAX_FILE_BYTES:
+        if check_regular(p, "impression").st_size > MAX_FILE_BYTES:
             raise InputError(f"{p.name}: file is larger than 10 MB", hint="scan at a lower resolution")
         with p.open("rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)

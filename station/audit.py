@@ -415,11 +415,12 @@ def verify_export(path: Path, certificates: dict[str, bytes], trust_problems: Se
     bundle lists signed it, and an export that no such head covers is not intact.
     """
     from station.errors import InputError
+    from station.inputs import read_file
 
     rows: list[tuple[int, str, None, None]] = []
     heads: list[TreeHead] = []
     try:
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in read_file(path, "audit export", 256 * 1024 * 1024).decode("utf-8").splitlines():
             if not line.strip():
                 continue
             item = json.loads(line)

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 from crypto import certs
 from devices import errors as dev
 from devices.pkcs11 import Card, Module, TokenInfo, open_module, unblock
-from station.errors import CardAbsentError, CardError, PinLockedError, StateError, WrongPinError
+from station.errors import (CardAbsentError, CardError, InputError, PinLockedError, PolicyError, StateError, StationError,
+                            WrongPinError)
 from station.home import Home
 from station.model import CardState, CardView, Role
 
 __all__ = ["device_errors", "module_for", "list_cards", "card_subject", "enrolled_roles", "view", "open_card",
-           "UNBLOCK_HINT", "softhsm_env", "unblock_card"]
+           "UNBLOCK_HINT", "softhsm_env", "unblock_card", "check_module_path", "check_new_pin"]
 
 UNBLOCK_HINT = ("an administrator must unblock it with the SO PIN "
-                "(`seal-station card unblock SERIAL`)")
+                "(`seal-station card unblock SERIAL --by ADMIN_SERIAL`)")
 
 
 @contextmanager
@@ -56,22 +57,92 @@ def softhsm_env(home: Home) -> None:
         os.environ["SOFTHSM2_CONF"] = str(conf)
 
 
+def check_module_path(path: str, home: Home) -> str:
+    """The PKCS#11 module runs its constructor when loaded, so it is loaded only from a
+    root-owned regular file, in root-owned folders no one else may write, outside the
+    station home (which the station — and anyone who edits its files — writes)."""
+    import stat
+
+    bad = f"the PKCS#11 module {path!r} cannot be trusted"
+    hint = "name a library installed by the system (root-owned, outside the station home)"
+    if not isinstance(path, str) or not os.path.isabs(path):
+        raise StateError(f"{bad}: not an absolute path", title="Card reader", hint=hint)
+    real = os.path.realpath(path)
+    try:
+        home_real = os.path.realpath(home.path)
+        if os.path.commonpath([real, home_real]) == home_real:
+            raise StateError(f"{bad}: it lies in the station home", title="Card reader", hint=hint)
+        st = os.stat(real)
+        if not stat.S_ISREG(st.st_mode):
+            raise StateError(f"{bad}: not a regular file", title="Card reader", hint=hint)
+        folder, checked = real, [st]
+        while True:
+            folder = os.path.dirname(folder)
+            checked.append(os.stat(folder))
+            if folder == os.path.dirname(folder):
+                break
+    except OSError as exc:
+        raise StateError(f"{bad}: {exc.strerror or type(exc).__name__}", title="Card reader", hint=hint) from None
+    for s in checked:
+        if s.st_uid != 0 or s.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not s.st_mode & stat.S_ISVTX:
+            raise StateError(f"{bad}: it or a folder above it is writable by someone other than root",
+                             title="Card reader", hint=hint)
+    return real
+
+
 def module_for(home: Home) -> Module:
     softhsm_env(home)
+    path = home.config().module
+    check_module_path(path, home)
     with device_errors():
-        return open_module(home.config().module)
+        return open_module(path)
 
 
-def unblock_card(home: Home, serial: str, so_pin: str, new_pin: str) -> None:
+def check_new_pin(pin: str) -> str:
+    """A new PIN: 6-16 digits, not one digit repeated, not a run like 123456 (exit 2)."""
+    if not pin.isascii() or not pin.isdigit() or not 6 <= len(pin) <= 16:
+        raise InputError("the new PIN must be 6-16 digits")
+    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
+    if steps <= {0} or steps == {1} or steps == {-1}:
+        raise InputError("the new PIN is too easy to guess (a repeated digit or a run)")
+    return pin
+
+
+def unblock_card(session: Any, serial: str, so_pin: str, new_pin: str) -> None:
     """Give a locked card a new PIN with its SO PIN, and forget its wrong PINs.
 
-    The station counts wrong PINs itself (a login is refused once they reach the limit),
-    so the card's own unblock is only half of it: the count starts again from zero too.
+    Only an administrator's session unblocks (anyone may type an SO PIN; the store decides
+    who acts). Wrong SO PINs are counted like wrong PINs (under ``so:SERIAL``) and every
+    attempt is audited. The station counts wrong PINs itself, so the card's own unblock
+    is only half of it: the station's count starts again from zero too.
     """
-    module = module_for(home)
-    with device_errors(serial):
-        unblock(module, serial, so_pin, new_pin)
+    if session.actor.role is not Role.ADMIN:
+        session.log("card-unblock", serial, "refused", reason="not an administrator")
+        raise PolicyError("only an administrator unblocks cards", reason="not-admin",
+                          hint="log in with an administrator's card (--by ADMIN_SERIAL)")
+    check_new_pin(new_pin)
+    home, key = session.home, f"so:{serial}"
+    failures = home.pin_failures(key)
+    if failures >= session.config.max_pin_tries:
+        session.log("card-unblock", serial, "refused", reason="SO PIN locked")
+        raise PinLockedError(f"the SO PIN of card {serial} is locked after {failures} wrong tries",
+                             hint="the card must be replaced")
+    try:
+        with device_errors(serial):
+            unblock(session.module, serial, so_pin, new_pin)
+    except WrongPinError:
+        failures += 1
+        home.set_pin_failures(key, failures)
+        session.log("card-unblock", serial, "refused", reason="wrong SO PIN")
+        left = session.config.max_pin_tries - failures
+        raise WrongPinError(f"wrong SO PIN for card {serial} ({max(left, 0)} tries left)", tries_left=left,
+                            hint="check the SO PIN") from None
+    except StationError as exc:
+        session.log("card-unblock", serial, "failed", reason=exc.message)
+        raise
+    home.set_pin_failures(key, 0)
     home.set_pin_failures(serial, 0)
+    session.log("card-unblock", serial, "ok")
 
 
 def card_subject(der: bytes | None) -> str:

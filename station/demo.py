@@ -27,6 +27,8 @@ __all__ = ["DemoCard", "DemoWorldInfo", "Owner", "build_demo", "build_demo_world
 DEMO_PIN = "123456"
 DEMO_SO_PIN = "12345678"
 STATION_ID = "DEMO-0001"
+DEMO_MARKER = "DEMO"
+_MARKER_TEXT = "This station is a demo world; every card PIN is the demo PIN.\n"
 
 
 @dataclass(frozen=True)
@@ -171,11 +173,18 @@ def build_demo_world(home: Home, *, force: bool = False) -> DemoWorldInfo:
     from devices import softhsm
     from station import setup
 
+    marker = home.path / DEMO_MARKER
+    if home.path.is_symlink() or (home.path.exists() and not home.path.is_dir()):
+        raise StateError(f"{home.path} is not a folder", hint="name a folder for the demo world")
     if home.initialised() or (home.path.exists() and any(home.path.iterdir())):
         if not force:
             raise StateError(f"{home.path} is not empty", hint="use --force to rebuild the demo world")
+        if not marker.is_file() or marker.is_symlink():  # --force deletes a demo world, nothing else
+            raise StateError(f"{home.path} is not a demo world (no {DEMO_MARKER} file): not deleted",
+                             hint="use an empty folder for the demo")
         shutil.rmtree(home.path)
-    home.path.mkdir(parents=True, exist_ok=True)
+    home.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    marker.write_text(_MARKER_TEXT)  # first: a demo that stops half-way can still be rebuilt
     conf = softhsm_conf_for(home)
     os.environ["SOFTHSM2_CONF"] = str(conf)
     module = softhsm.find_module()
@@ -217,7 +226,7 @@ def build_demo_world(home: Home, *, force: bool = False) -> DemoWorldInfo:
         _sample_data(session, cards)
     finally:
         session.close()
-    (home.path / "DEMO").write_text("This station is a demo world; every card PIN is the demo PIN.\n")
+    marker.write_text(_MARKER_TEXT)
     return DemoWorldInfo(cards, conf, code)
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "CardAbsentError",
     "StateError",
     "StoreError",
+    "StoreBusyError",
 ]
 
 
@@ -118,6 +119,12 @@ class StoreError(StateError):
     """The encrypted store cannot be opened or is damaged (exit 4). Deliberately opaque."""
 
     default_title = "Store"
+
+
+class StoreBusyError(StoreError):
+    """Another command holds the store longer than the station waits (exit 4): not damage."""
+
+    default_title = "Station busy"
 
 
 @contextmanager

@@ -100,7 +100,13 @@ def seal_to_inbox(home: Home, entry: dict[str, Any]) -> None:
         return
     payload = json.dumps(entry, ensure_ascii=False).encode()
     data_key = os.urandom(32)
-    sealed = envelope.ecdh_wrap(data_key, base64.b64decode(inbox), card_id="audit-inbox")
+    with crypto_errors(StateError, "keyslots.json in the station home is damaged (its audit inbox key)",
+                       hint="restore the station home from a backup (`seal-station backup restore`)"):
+        try:
+            public = base64.b64decode(inbox, validate=True)
+        except ValueError:
+            public = b""
+        sealed = envelope.ecdh_wrap(data_key, public, card_id="audit-inbox")
     sealed["payload"] = base64.b64encode(envelope.seal(data_key, payload, b"audit-inbox")).decode()
     home.append_inbox(sealed)
 
@@ -122,6 +128,6 @@ def open_inbox(home: Home, private_der: bytes) -> list[dict[str, Any]]:
             data_key = envelope.ecdh_unwrap(sealed, derive)
             payload = envelope.open_(data_key, base64.b64decode(sealed["payload"]), b"audit-inbox")
             out.append(json.loads(payload))
-        except (ValueError, KeyError):  # CryptoError is a ValueError
+        except (ValueError, KeyError, TypeError, AttributeError):  # CryptoError is a ValueError
             out.append({"action": "inbox-entry-unreadable", "outcome": "failed"})
     return out

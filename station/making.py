@@ -10,12 +10,19 @@
 6. The seal is written onto the card, read back and compared.
 7. One store transaction records seal, issuance, application state and audit entries.
 8. The officer's card signs the receipt and a tree head (station/receipts/issue.py), so
-   every front end ends the ceremony with the receipt in hand.
+   every front end ends the ceremony with the receipt in hand; then it witnesses the
+   store (station/witness.py).
 
-Before the card is written the station notes the card as "needs-inspection" in its
-public ledger, so a crash or a pulled card can never leave an unnoticed half-made seal:
-after a failure the object is removed if the card is still there, and the mark is
-cleared; otherwise the mark stays and ``cards`` shows it.
+Before the card is written the station reserves it in the store (one write transaction;
+a unique index lets one ceremony per card and per application hold a reservation) and
+checks the card again under the reservation, so two ceremonies racing for one card
+cannot both write: the loser is refused ``card-busy`` or ``card-already-sealed``. The
+reservation keeps the seal and all its record needs, and the card is noted as
+"needs-inspection" in the public ledger, so a crash, a pulled card or a busy store can
+never leave an unnoticed half-made seal: after a failure the object is removed if the
+card is still there and the reservation released; otherwise the card stays flagged and
+``seal-station card inspect`` settles it (station/settle.py). A written card always ends
+recorded or flagged.
 """
 
 from __future__ import annotations
@@ -28,30 +35,32 @@ from typing import Callable, Sequence
 
 from crypto import certs, seseal
 from devices.pkcs11 import Card
-from station import applications, faults, impressions
+from station import applications, faults, impressions, witness
 from station.binding import applicant_match
 from station.cards import device_errors
 from station.clock import now
-from station.errors import CardError, PolicyError, StateError, StationError, crypto_errors
-from station.model import Application, CoSignature, Impression, Issuance, Role, Seal
+from station.errors import CardError, PolicyError, StateError, StationError, StoreError, crypto_errors
+from station.model import Application, CoSignature, Impression, Role
 from station.receipts.claims import issuance_claims
 from station.receipts.claims import issuance_digest as claims_digest
 from station.receipts.issue import epoch, issue_receipt
+from station.reserving import (SEAL_LABEL, MadeSeal, check_application_free, check_card_free, made_from,
+                               recheck, record_reserved, refuse, release, reserve)
 from station.session import Session, prove_possession, unlock_card
 from station.store.counters import Counters
 from station.store.enrollments import Enrollments
-from station.store.seals import Seals
+from station.store.reservations import Reservation
 from station.vocabulary import ApplicationState, SealFunction, SealKind, values
 
-__all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "co_authorize",
+__all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_card", "precheck_seal_card",
+           "expected_esid", "co_authorize",
            "make_seal", "check_supervisor", "review", "Review", "next_application", "issuance_digest",
-           "FUNCTIONS_OID", "FUNCTIONS"]
+           "FUNCTIONS_OID", "FUNCTIONS", "SEAL_LABEL", "made_from", "record_reserved"]
 
 STEPS = ("officer", "seal-card", "impression", "sign", "co-authorize", "write", "read-back", "record")
 FUNCTIONS: tuple[str, ...] = tuple(values(SealFunction))
 # 2.25.<uuid>: the seal's authorized functions (office documents, web forms, login).
 FUNCTIONS_OID = "2.25." + str(uuid.UUID("6f1c2a9e-5b37-4d1e-9c1a-53a1e7c0de01").int)
-SEAL_LABEL = "SESeal"
 SEAL_APPLICATION = "GB/T 38540-2020"
 
 Progress = Callable[[str], None]
@@ -72,68 +81,31 @@ class SealCardCheck:
     matched: str = ""  # what in the certificate names the applicant (station/binding.py)
 
 
-@dataclass(frozen=True)
-class MadeSeal:
-    esid: str
-    card_serial: str
-    application_id: int
-    seal_der: bytes = field(repr=False)
-    seal_sha256: str
-    card_cert_sha256: str
-    made_at: str
-    valid_start: datetime
-    valid_end: datetime
-    recipient: str
-    supervisors: tuple[CoSignature, ...]
-    receipt: str | None = None  # the signed ``SSR1:`` text; None when the card could not sign it
-    receipt_error: StationError | None = field(default=None, repr=False, compare=False)
-    number: int | None = None  # the receipt number reserved before the supervisors co-signed
-    issued_at: str = ""
-    digest: bytes = field(default=b"", repr=False)
-
-
-def _refuse(session: Session, reason: str, message: str, obj: str, hint: str = "") -> PolicyError:
-    session.log("make", obj, "refused", reason=reason, message=message)
-    return PolicyError(message, reason=reason, hint=hint)
-
-
 def _check_officer(session: Session) -> None:
     if session.actor.role is not Role.OFFICER:
-        raise _refuse(session, "not-officer", f"only a seal officer makes seals; this card is enrolled as "
-                      f"{session.actor.role.value}", session.actor.serial, "log in with an officer card")
+        raise refuse(session, "not-officer", f"only a seal officer makes seals; this card is enrolled as "
+                     f"{session.actor.role.value}", session.actor.serial, "log in with an officer card")
 
 
 def inspect_seal_card(session: Session, serial: str, pin: str,
                       app: Application | None = None) -> tuple[Card, SealCardCheck]:
     """Log in to the seal card and check it (for ``app``'s applicant); each refusal names its reason."""
     if serial in session.home.keyslots().serials():
-        raise _refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
-                      "station, not a seal card", serial)
+        raise refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
+                     "station, not a seal card", serial)
     card = _unlock(session, serial, pin)
-    with crypto_errors(CardError, f"the certificate on card {serial} cannot be read"):
-        cert = certs.read(card.certificate)
-    if not certs.issued_by(cert.der, session.home.trust_anchors()):
-        raise _refuse(session, "issuer-not-trusted", f"the certificate on card {serial} is not issued by a "
-                      f"CA this station trusts ({cert.issuer})", serial)
-    if now() > cert.not_after:
-        raise _refuse(session, "certificate-expired", f"the certificate on card {serial} expired on "
-                      f"{cert.not_after:%Y-%m-%d}", serial, "renew the card's certificate first")
-    if now() < cert.not_before:
-        raise _refuse(session, "certificate-not-yet-valid", f"the certificate on card {serial} is valid only "
-                      f"from {cert.not_before:%Y-%m-%d}", serial)
-    if not cert.may_sign:
-        raise _refuse(session, "wrong-key-usage", f"the certificate on card {serial} does not allow "
-                      "digitalSignature or nonRepudiation", serial)
+    cert = _check_certificate(session, serial, card.certificate)
     matched = _applicant(session, serial, cert.der, cert.subject, app)
     try:
         prove_possession(card, session.config)
     except PolicyError as exc:
-        raise _refuse(session, "no-possession", exc.message, serial) from None
+        raise refuse(session, "no-possession", exc.message, serial) from None
+    check_card_free(session, serial)
     with device_errors(serial):
         existing = card.read_data(SEAL_LABEL)
     if existing is not None or session.home.card_marks().get(serial) == "sealed":
-        raise _refuse(session, "card-already-sealed", f"card {serial} already holds a seal", serial,
-                      "use a blank seal card; revoke the old seal first to reuse a card")
+        raise refuse(session, "card-already-sealed", f"card {serial} already holds a seal", serial,
+                     "use a blank seal card; revoke the old seal first to reuse a card")
     return card, SealCardCheck(
         serial=serial, label=card.label, subject=cert.subject, issuer=cert.issuer, cert_serial=cert.serial,
         not_before=cert.not_before, not_after=cert.not_after, certificate=cert.der, matched=matched)
@@ -147,10 +119,56 @@ def _applicant(session: Session, serial: str, der: bytes, subject: str, app: App
     if found is None:
         who = (f"{app.holder_name} (ID {app.holder_id})" if SealKind(app.seal_kind).personal
                else f"{app.unit} ({app.credit_code or 'no credit code'})")
-        raise _refuse(session, "card-not-applicants", f"card {serial} does not belong to the applicant "
-                      f"{who}: its certificate names {subject}", serial,
+        raise refuse(session, "card-not-applicants", f"card {serial} does not belong to the applicant "
+                     f"{who}: its certificate names {subject}", serial,
                       "use a seal card whose certificate names the applying unit or person")
     return str(found)
+
+
+def _check_certificate(session: Session, serial: str, der: bytes) -> certs.CertificateFacts:
+    """The seal card's certificate: trusted, valid now, allowed to sign."""
+    with crypto_errors(CardError, f"the certificate on card {serial} cannot be read"):
+        cert = certs.read(der)
+    if not certs.issued_by(cert.der, session.home.trust_anchors()):
+        raise refuse(session, "issuer-not-trusted", f"the certificate on card {serial} is not issued by a "
+                      f"CA this station trusts ({cert.issuer})", serial)
+    if now() > cert.not_after:
+        raise refuse(session, "certificate-expired", f"the certificate on card {serial} expired on "
+                      f"{cert.not_after:%Y-%m-%d}", serial, "renew the card's certificate first")
+    if now() < cert.not_before:
+        raise refuse(session, "certificate-not-yet-valid", f"the certificate on card {serial} is valid only "
+                      f"from {cert.not_before:%Y-%m-%d}", serial)
+    if not cert.may_sign:
+        raise refuse(session, "wrong-key-usage", f"the certificate on card {serial} does not allow "
+                      "digitalSignature or nonRepudiation", serial)
+    return cert
+
+
+def precheck_seal_card(session: Session, serial: str, application_id: int | None = None) -> None:
+    """Every refusal known before the seal card's PIN is asked: the certificate is public,
+    the approved applications are in the store. :func:`review` repeats them with the PIN."""
+    _check_officer(session)
+    if serial in session.home.keyslots().serials():
+        raise refuse(session, "card-is-authorization", f"card {serial} is an authorization card of this "
+                      "station, not a seal card", serial)
+    if application_id is not None:
+        app = applications.get(session, application_id)
+        if app.state is not ApplicationState.APPROVED:
+            raise refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
+                          "not approved", str(application_id))
+    elif not applications.list_(session, state="approved"):
+        raise refuse(session, "no-approved-application", "no approved application is waiting to be made",
+                      serial, "a supervisor approves an application first")
+    with device_errors(serial):
+        info = session.module.info(serial)
+    if info.certificate is None:
+        raise CardError(f"card {serial} holds no certificate", hint="use a seal card issued by the CA")
+    cert = _check_certificate(session, serial, info.certificate)
+    if application_id is not None:
+        _applicant(session, serial, cert.der, cert.subject, app)
+    if SEAL_LABEL in info.data_labels or session.home.card_marks().get(serial) == "sealed":
+        raise refuse(session, "card-already-sealed", f"card {serial} already holds a seal", serial,
+                      "use a blank seal card; revoke the old seal first to reuse a card")
 
 
 @dataclass(frozen=True)
@@ -163,6 +181,16 @@ class Review:
     card: SealCardCheck = field(repr=False)
     valid_start: datetime
     valid_end: datetime
+    esid: str = ""  # the esID the seal will get unless another is made first
+
+
+def expected_esid(session: Session) -> str:
+    """The esID the next seal gets (read, not taken: :func:`_esid` takes it when signing)."""
+    from station.store.counters import Meta
+
+    year = now().year
+    current = Meta(session.store).get(f"esid-seq-{year}")
+    return f"{session.config.station_id}-{year}-{int(current or 0) + 1:06d}"
 
 
 def review(session: Session, application_id: int, seal_card: str, seal_pin: str) -> Review:
@@ -170,8 +198,9 @@ def review(session: Session, application_id: int, seal_card: str, seal_pin: str)
     _check_officer(session)
     app = applications.get(session, application_id)
     if app.state is not ApplicationState.APPROVED or app.impression_id is None:
-        raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
-                      "not approved", str(application_id))
+        raise refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
+                     "not approved", str(application_id))
+    check_application_free(session, application_id)
     try:
         _, check = inspect_seal_card(session, seal_card, seal_pin, app)
     finally:
@@ -179,7 +208,7 @@ def review(session: Session, application_id: int, seal_card: str, seal_pin: str)
     imp = impressions.get(session, app.impression_id)
     picture = impressions.plaintext(session, imp.id)
     start = now().replace(microsecond=0)
-    return Review(app, imp, picture, check, start, check.not_after)
+    return Review(app, imp, picture, check, start, check.not_after, expected_esid(session))
 
 
 def next_application(session: Session, unit: str) -> Application | None:
@@ -209,19 +238,19 @@ def _unlock(session: Session, serial: str, pin: str) -> Card:
 def _supervisor_card(session: Session, serial: str, pin: str, already: Sequence[str]) -> Card:
     """The supervisor's card, logged in, after every separation-of-duties check."""
     if serial == session.card.serial:
-        raise _refuse(session, "officer-as-supervisor", "the officer cannot co-authorize their own seal",
-                      serial, "a different supervisor must insert their card")
+        raise refuse(session, "officer-as-supervisor", "the officer cannot co-authorize their own seal",
+                     serial, "a different supervisor must insert their card")
     if serial in already:
-        raise _refuse(session, "supervisor-twice", f"card {serial} has already co-authorized", serial)
+        raise refuse(session, "supervisor-twice", f"card {serial} has already co-authorized", serial)
     card = _unlock(session, serial, pin)
     der = card.certificate
     enrollment = Enrollments(session.store).active(certs.fingerprint(der))
     if enrollment is None or enrollment.role is not Role.SUPERVISOR:
         session.module.forget(serial)
-        raise _refuse(session, "not-supervisor", f"card {serial} is not enrolled as a supervisor", serial)
+        raise refuse(session, "not-supervisor", f"card {serial} is not enrolled as a supervisor", serial)
     if certs.fingerprint(der) == session.actor.cert_sha256:
         session.module.forget(serial)
-        raise _refuse(session, "officer-as-supervisor", "the officer cannot co-authorize", serial)
+        raise refuse(session, "officer-as-supervisor", "the officer cannot co-authorize", serial)
     return card
 
 
@@ -246,7 +275,7 @@ def co_authorize(session: Session, serial: str, pin: str, digest: bytes,
             signer = card.signer(session.config.sm2_mechanism)
             signature = signer.sign(digest)
         if not verify_signature(der, signer.algorithm, digest, signature):
-            raise _refuse(session, "no-possession", f"card {serial} cannot prove it holds its key", serial)
+            raise refuse(session, "no-possession", f"card {serial} cannot prove it holds its key", serial)
         return CoSignature(serial, certs.fingerprint(der), certs.common_name(der), signer.algorithm, signature)
     finally:
         session.module.forget(serial)
@@ -279,6 +308,8 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
     if not recipient:
         raise PolicyError("the recipient (领用人) must be named", reason="bad-input")
     written = False
+    reservation: Reservation | None = None
+    esid = ""
     recorded = False  # once the store says "made", an error must not wipe the card
     card: Card | None = None
     try:
@@ -286,8 +317,9 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         _check_officer(session)
         app = applications.get(session, application_id)
         if app.state is not ApplicationState.APPROVED or app.impression_id is None:
-            raise _refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
-                          "not approved", str(application_id))
+            raise refuse(session, "application-not-approved", f"application {application_id} is {app.state}, "
+                         "not approved", str(application_id))
+        check_application_free(session, application_id)
         at("seal-card")
         card, check = inspect_seal_card(session, seal_card, seal_pin, app)
         at("impression")
@@ -317,9 +349,14 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         for serial, pin in supervisors:
             sigs.append(co_authorize(session, serial, pin(), digest, sigs))
         if len(sigs) < session.config.quorum:
-            raise _refuse(session, "quorum", f"{len(sigs)} of {session.config.quorum} supervisors have "
-                          "co-authorized", str(application_id))
+            raise refuse(session, "quorum", f"{len(sigs)} of {session.config.quorum} supervisors have "
+                         "co-authorized", str(application_id))
         at("write")
+        result = MadeSeal(esid, seal_card, application_id, der, hashlib.sha256(der).hexdigest(),
+                          certs.fingerprint(check.certificate), made.isoformat(), made, check.not_after,
+                          recipient, tuple(sigs), number=number, issued_at=issued.isoformat(), digest=digest)
+        reservation = reserve(session, result, functions)
+        recheck(session, card, reservation)
         session.home.mark_card(seal_card, "needs-inspection")
         written = True
         with device_errors(seal_card):
@@ -328,19 +365,32 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
             if card.read_data(SEAL_LABEL) != der:
                 raise StateError(f"card {seal_card} did not return the seal as written")
         at("record")
-        result = MadeSeal(esid, seal_card, application_id, der, hashlib.sha256(der).hexdigest(),
-                          certs.fingerprint(check.certificate), made.isoformat(), made, check.not_after,
-                          recipient, tuple(sigs), number=number, issued_at=issued.isoformat(), digest=digest)
-        _record(session, result, app, functions)
+        record_reserved(session, reservation, app)
         recorded = True
         session.home.mark_card(seal_card, "sealed")
-        return _with_receipt(session, result)
+        made_seal = _with_receipt(session, result)
+        _witness(session)
+        return made_seal
     except BaseException as exc:
         if not recorded:
-            _abort(session, card, seal_card, step, exc, written)
+            _abort(session, card, seal_card, step, exc, written, reservation)
+            if written and isinstance(exc, StoreError):
+                raise type(exc)(f"{exc.message}; seal {esid} is on card {seal_card} but not recorded, and the "
+                                "card is flagged", title=exc.title,
+                                hint=f"settle it when the station is free: `seal-station card inspect "
+                                     f"{seal_card} --by SERIAL`") from None
         raise
     finally:
         session.module.forget(seal_card)
+
+
+def _witness(session: Session) -> None:
+    """The officer's card witnesses the store with the new seal in it (station/witness.py);
+    if the card cannot, its logout witness covers the seal."""
+    try:
+        witness.record(session)
+    except StationError:
+        pass
 
 
 def _with_receipt(session: Session, made: MadeSeal) -> MadeSeal:
@@ -358,38 +408,40 @@ def _with_receipt(session: Session, made: MadeSeal) -> MadeSeal:
         return replace(made, receipt_error=exc)
 
 
-def _record(session: Session, m: MadeSeal, app: Application, functions: Sequence[str]) -> None:
-    officer = session.actor.cert_sha256
-    seal = Seal(m.esid, m.application_id, m.seal_sha256, m.card_serial, m.card_cert_sha256, app.seal_name, app.unit,
-                app.seal_kind, m.valid_start.isoformat(), m.valid_end.isoformat(), m.made_at, officer,
-                tuple(functions))
-    issuance = Issuance(m.esid, m.recipient, m.issued_at, officer, m.supervisors, m.digest.hex(),
-                        number=m.number)
-    with session.store.transaction():
-        Seals(session.store).add(seal, m.seal_der, issuance)
-        applications.mark_made(session, m.application_id, m.esid)
-        session.log("make", m.esid, "ok", card=m.card_serial, application=m.application_id,
-                    seal_sha256=m.seal_sha256)
-        session.log("issue", m.esid, "ok", recipient=m.recipient, supervisors=[s.name for s in m.supervisors])
-
-
 def _abort(session: Session, card: Card | None, serial: str, step: str, exc: BaseException,
-           written: bool) -> None:
-    """Leave no half-made seal: remove the object, or flag the card if it is gone."""
+           written: bool, reservation: Reservation | None) -> None:
+    """Leave no half-made seal: remove the object and release the card, or flag it.
+
+    When the store is what failed (busy, damaged) the seal stays on the card, flagged:
+    the reservation in the store already holds all its record needs, so ``card inspect``
+    records it once the store answers again.
+    """
     outcome = "refused" if isinstance(exc, PolicyError) else "failed"
     reason = exc.message if isinstance(exc, StationError) else type(exc).__name__
+    if reservation is not None and not written and not isinstance(exc, PolicyError):
+        # reserved, not written: release the card, unless it left the reader (then who knows)
+        present = card is not None and card.probe()
+        if present:
+            present = release(session, reservation, "aborted")
+        if not present:
+            session.home.mark_card(serial, "needs-inspection")
+            reason += "; card flagged for inspection"
     if written:
         removed = False
-        if card is not None and card.probe():
+        if isinstance(exc, StoreError):
+            pass
+        elif card is not None and card.probe():
             try:
                 with device_errors(serial):
                     card.delete_data(SEAL_LABEL)
                 removed = True
             except StationError:
                 removed = False
+        if removed and reservation is not None:
+            removed = release(session, reservation, "aborted")
         session.home.mark_card(serial, None if removed else "needs-inspection")
         reason += "; seal object removed from the card" if removed else "; card flagged for inspection"
-    if outcome == "failed" or written:
+    if outcome == "failed" or written or reservation is not None:
         try:
             session.log("make-aborted", serial, outcome, step=step, reason=reason)
         except Exception:  # the store itself may be what failed; the exception says it

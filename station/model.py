@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from station.vocabulary import ApplicationState, ImpressionState, SealKind
 
 __all__ = ["Role", "CardState", "Actor", "CardView", "Enrollment", "AuditEntry", "AuditRow", "TreeHead",
-           "AuditReport", "Application", "Impression", "CoSignature", "Seal", "Issuance", "IssuedRecord"]
+           "AuditReport", "Application", "Impression", "CoSignature", "Seal", "Issuance", "IssuedRecord",
+           "RegistrySeal", "SealEvent", "Authorization"]
 
 
 class Role(str, enum.Enum):
@@ -231,3 +232,58 @@ class IssuedRecord:
     seal: Seal
     issuance: Issuance
     officer_name: str
+
+
+# -- the life of a seal ----------------------------------------------------------------
+@dataclass(frozen=True)
+class RegistrySeal:
+    """One line of the seal registry: a seal made here, where it is and what became of it."""
+
+    esid: str
+    unit: str
+    name: str
+    seal_kind: str
+    card_serial: str
+    state: str  # SealState value
+    made_at: str
+    valid_end: str
+    recipient: str
+    renews: str | None = None
+    renewed_by: str | None = None
+    state_reason: str | None = None
+    state_at: str | None = None
+    functions: tuple[str, ...] = ()
+    application_id: int = 0
+
+
+@dataclass(frozen=True)
+class SealEvent:
+    """A change of a seal's state, who made it, why, and its signed receipt."""
+
+    id: int
+    esid: str
+    action: str
+    from_state: str
+    to_state: str
+    reason_code: str
+    reason: str
+    time: str
+    actor_cert_sha256: str
+    actor_name: str
+    supervisors: tuple[dict, ...] = ()
+    receipt: str | None = None
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """Who may use a seal, for which functions: a named person (ID checked) or a role."""
+
+    id: int
+    esid: str
+    person: str | None
+    person_id: str | None
+    role: str | None
+    functions: tuple[str, ...]
+    granted_at: str
+    granted_by: str
+    automatic: bool = False

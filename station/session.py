@@ -5,9 +5,15 @@ here (for the role asked, if one is), it is valid now, and the card holds its pr
 key (a fresh challenge signed on the card and checked in software). Only then is the
 master key unwrapped through the card's slot and the store opened.
 
+Before anything is written, the card's witness (station/witness.py) must agree that the
+store is not older than what the card has seen; logout leaves a new witness on the card.
+
 Wrong PINs are counted by the station as well as by the card: SoftHSM never locks, and
 the regulations want a card to lock after about five tries. A card at the limit is
-refused before its PIN is even sent, until an administrator unblocks it.
+refused before its PIN is even sent, until an administrator unblocks it. Before a login
+the count lives in ``pin-tries.json`` and each wrong PIN is also sealed to the audit
+inbox; the login compares both with the store's count (station.settings), so a deleted
+counter or inbox is noticed, and only a store-backed path ever lowers a count.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 from crypto import certs
 from crypto.algorithms import verify_signature
 from devices.pkcs11 import Card, Module
-from station import keys
+from station import keys, settings, witness
 from station.audit import Audit, make_entry
 from station.cards import UNBLOCK_HINT, device_errors, module_for, open_card
 from station.clock import now
@@ -79,6 +85,7 @@ class Session:
             if self.card.probe():
                 with device_errors(self.card.serial):
                     self.audit.sign_head(self.signer, self.actor.cert_sha256)
+                witness.record(self)
         except StationError:
             pass  # the card went away: the next session's head covers these entries
         finally:
@@ -95,25 +102,27 @@ def actor_for(store: Store, cert_der: bytes) -> Actor | None:
     return Actor(enrollment.cert_sha256, enrollment.name, enrollment.role, enrollment.serial)
 
 
-def _refuse(home: Home, serial: str, cert: bytes | None, why: str, outcome: str = "refused") -> None:
+def _refuse(home: Home, serial: str, cert: bytes | None, why: str, outcome: str = "refused",
+            action: str = "login") -> None:
     actor = {"cert_sha256": certs.fingerprint(cert) if cert else "",
              "name": certs.common_name(cert) if cert else "", "role": "", "serial": serial}
-    keys.seal_to_inbox(home, make_entry(0, actor, "login", serial, outcome, {"reason": why}))
+    keys.seal_to_inbox(home, make_entry(0, actor, action, serial, outcome, {"reason": why}))
 
 
 def unlock_card(home: Home, config: Config, module: Module, serial: str, pin: str,
-                on_refusal: Any = None) -> Card:
+                on_refusal: Any = None, action: str = "card-login") -> Card:
     """Log in to any card (authorization, seal or supervisor card) with the station's
     wrong-PIN count: a card at the limit is refused before its PIN is even sent.
-    ``on_refusal(reason)`` records the refusal where the caller can (inbox or log)."""
-    record = on_refusal or (lambda reason: None)
+    ``on_refusal(reason)`` records the refusal where the caller can (inbox or log);
+    without one it goes to the audit inbox under ``action``."""
+    record = on_refusal or (lambda reason: _refuse(home, serial, None, reason, action=action))
     failures = home.pin_failures(serial)
     if failures >= config.max_pin_tries:
         record("card locked")
         raise PinLockedError(f"card {serial} is locked after {failures} wrong PINs", hint=UNBLOCK_HINT)
-    card = open_card(module, serial)
     try:
-        with device_errors(serial):
+        with module.hold(), device_errors(serial):  # no re-initialisation between finding and login
+            card = open_card(module, serial)
             card.login(pin)
     except WrongPinError as exc:
         failures += 1
@@ -130,8 +139,8 @@ def unlock_card(home: Home, config: Config, module: Module, serial: str, pin: st
     except PinLockedError:
         record("card locked")
         raise
-    if failures:
-        home.set_pin_failures(serial, 0)
+    if failures and getattr(home, "authenticated", False):
+        home.set_pin_failures(serial, 0)  # a login's own count starts again in station.settings
     return card
 
 
@@ -175,29 +184,43 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
         if actor is None:
             raise PolicyError(f"card {card.serial} has been removed from this station",
                               reason="not-enrolled", hint="ask an administrator")
+        if role is not None and actor.role is not role:  # keyslots.json is public: the store decides
+            raise PolicyError(f"card {card.serial} is enrolled as {actor.role.value}, not as {role.value}",
+                              reason="wrong-role", hint="use a card enrolled for this role")
         audit = Audit(store)
+        try:
+            earlier = witness.check(card, store, audit)
+        except witness.RolledBackError:
+            _refuse(home, card.serial, cert, "the station's records are older than the card has seen")
+            raise
         session = Session(home, config, module, card, actor, signer, store, audit, master)
         with store.transaction():
-            _drain_inbox(session)
-            refusal = initial_pin_refusal(store, card.serial)
+            refusal = settings.at_login(session, _drain_inbox(session))
             if refusal is None:
-                session.log("login", card.serial)
-            else:
-                session.log("login", card.serial, "refused", reason="initial PIN not changed")
+                refusal = initial_pin_refusal(store, card.serial)
+                if refusal is None:
+                    session.log("login", card.serial)
+                else:
+                    session.log("login", card.serial, "refused", reason="initial PIN not changed")
         if refusal is not None:
             raise refusal
+        if earlier:  # the card saw the store this one was restored from
+            witness.adopt(session, earlier)
         return session
     except BaseException:
         store.close()
         raise
 
 
-def _drain_inbox(session: Session) -> None:
+def _drain_inbox(session: Session) -> list[dict[str, Any]]:
+    """Move the inbox into the log; returns its entries (station.settings counts wrong PINs)."""
     private = Secrets(session.store).get(keys.INBOX_SECRET)
     if private is None:
-        return
-    for entry in keys.open_inbox(session.home, private):
+        return []
+    entries = keys.open_inbox(session.home, private)
+    for entry in entries:
         session.audit.append(entry.get("actor"), entry.get("action", "?"), entry.get("object", ""),
                              entry.get("outcome", "failed"), entry.get("details", {}),
                              time=entry.get("time"), terminal=entry.get("terminal"))
     session.home.clear_inbox()
+    return entries

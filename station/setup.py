@@ -9,23 +9,26 @@ the new slot opens before saving it — a slot that cannot open is never written
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 from typing import Callable
 
 from crypto import certs, envelope
 from station import config as config_mod
-from station import keys, pin_policy
+from station import keys, pin_policy, settings
 from station.audit import Audit
-from station.cards import device_errors, module_for, open_card
+from station.cards import check_module_path, device_errors, module_for, open_card
 from station.clock import now
 from station.errors import InputError, PolicyError, StateError
-from station.home import Home
+from station.home import Home, atomic_write
+from station.inputs import read_file
 from station.model import Actor, Enrollment, Role
 from station.session import Session, prove_possession
 from station.store.counters import Meta, Secrets
 from station.store.db import Store
 from station.store.enrollments import Enrollments
 from station.store.keyslots import CardSlot, KeySlots
+from station.store.settings import SettingsRows
 
 __all__ = ["init_station", "enroll"]
 
@@ -34,23 +37,30 @@ def init_station(home: Home, *, module: str, trust: list[Path], station_id: str)
     """Create a station in ``home``; returns the recovery code (shown once, never stored)."""
     if home.initialised():
         raise StateError(f"a station already exists in {home.path}", hint="use another --home")
-    if not station_id or len(station_id) > 32 or not station_id.replace("-", "").isalnum():
-        raise InputError("the station id must be 1-32 letters, digits or '-'")
+    config_mod.check_station_id(station_id)
     if not trust:
         raise InputError("at least one trusted CA certificate (--trust CA.pem) is needed")
-    home.path.mkdir(parents=True, exist_ok=True)
-    home.trust_dir.mkdir(exist_ok=True)
-    names = []
-    for i, path in enumerate(trust, 1):
+    pems = []
+    for path in trust:
+        data = read_file(path, "CA certificate", 1024 * 1024)
         try:
-            data = Path(path).read_bytes()
             if b"-----BEGIN" not in data:
                 raise certs.CertificateError("no PEM block")
             certs.der_certificates(data)
-        except (OSError, certs.CertificateError) as exc:
+        except certs.CertificateError as exc:
             raise InputError(f"{path}: not a PEM certificate ({exc})") from None
+        pems.append(data)
+    try:
+        check_module_path(module, home)
+    except StateError as exc:  # typed by the person running init: bad input
+        raise InputError(exc.message, hint=exc.hint) from None
+    home.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(home.path, 0o700)
+    home.trust_dir.mkdir(mode=0o700, exist_ok=True)
+    names = []
+    for i, data in enumerate(pems, 1):
         name = f"ca-{i}.pem"
-        (home.trust_dir / name).write_bytes(data)
+        atomic_write(home.trust_dir / name, data)
         names.append(name)
     master = keys.new_master()
     code = envelope.recovery_code_new()
@@ -66,6 +76,12 @@ def init_station(home: Home, *, module: str, trust: list[Path], station_id: str)
     home.save_keyslots(KeySlots(station_id, {}, envelope.recovery_wrap(bytes(master), code), inbox_public))
     config_mod.save(home.config_file, config_mod.Config(
         station_id=station_id, module=module, trust=tuple(names)))
+    store = Store.open(home.db, keys.store_key(master))
+    try:
+        with store.transaction():
+            settings.adopt(store, home)  # the copy that counts: files are compared with it at login
+    finally:
+        store.close()
     for i in range(len(master)):
         master[i] = 0
     return code
@@ -130,6 +146,8 @@ def _enroll_refusal(home: Home, cert: bytes, digest: str, store: Store) -> str:
     start, end = certs.validity(cert)
     if not start <= now() <= end:
         return "its certificate is not valid now"
-    if not certs.issued_by(cert, home.trust_anchors()):
+    anchors = (settings.AuthenticatedHome(home.path, store).trust_anchors()
+               if SettingsRows(store).get("trust") is not None else home.trust_anchors())
+    if not certs.issued_by(cert, anchors):
         return "its certificate is not issued by a CA this station trusts"
     return ""

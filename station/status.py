@@ -18,6 +18,7 @@ class StationStatus:
     max_pin_tries: int
     idle_minutes: int
     problem: str = ""
+    demo_so_pin: str | None = None  # the demo's security-officer PIN: unblocks a locked card
 
 
 def station_status(home: Home) -> StationStatus:
@@ -29,7 +30,8 @@ def station_status(home: Home) -> StationStatus:
         return StationStatus(False, "", None, 5, 5, exc.one_line())
     demo_pin = None
     if (home.path / "DEMO").exists():
-        from station.demo import DEMO_PIN
+        from station.demo import DEMO_PIN, DEMO_SO_PIN
 
         demo_pin = DEMO_PIN
-    return StationStatus(True, cfg.station_id, demo_pin, cfg.max_pin_tries, cfg.idle_lock_minutes)
+    return StationStatus(True, cfg.station_id, demo_pin, cfg.max_pin_tries, cfg.idle_lock_minutes,
+                         demo_so_pin=DEMO_SO_PIN if demo_pin else None)

@@ -8,15 +8,16 @@ named warnings: `valid` is true exactly when `problems` is empty.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
 from crypto import certs, seseal
 from crypto.errors import CryptoError
-from station.cards import device_errors, module_for, open_card
+from station.cards import device_errors, module_for
 from station.errors import CardError, InputError, crypto_errors
 from station.home import Home
+from station.inputs import read_file
 
 __all__ = ["verify_bytes", "verify_file", "verify_card", "parse_time", "load_anchors"]
 
@@ -28,15 +29,21 @@ def parse_time(text: str | None) -> datetime | None:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InputError(f"--at {text!r} is not an ISO date or time (e.g. 2024-05-01 or 2024-05-01T12:00Z)") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    try:  # the edge of time: a day either side must still be a time the station can compare
+        value = value.astimezone(timezone.utc)
+        (value - timedelta(days=1), value + timedelta(days=1))
+    except (ValueError, OverflowError):
+        raise InputError(f"--at {text!r} is at the edge of time: give a date between years 0002 and 9998") from None
+    return value
 
 
 def load_anchors(paths: Sequence[Path]) -> list[bytes]:
     out = []
     for path in paths:
         try:
-            out += certs.der_certificates(Path(path).read_bytes())
-        except (OSError, CryptoError) as exc:
+            out += certs.der_certificates(read_file(path, "certificate", 1024 * 1024))
+        except CryptoError as exc:
             raise InputError(f"{path}: not a certificate ({exc})") from None
     return out
 
@@ -58,21 +65,20 @@ def verify_bytes(data: bytes, *, at: datetime | None = None, anchors: Sequence[b
 
 
 def verify_file(path: Path, *, at: datetime | None = None, anchors: Sequence[bytes] = ()) -> dict[str, Any]:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    data = read_file(path, "seal file")
     return verify_bytes(data, at=at, anchors=anchors)
 
 
 def verify_card(home: Home, serial: str, pin: str, *, at: datetime | None = None,
                 anchors: Sequence[bytes] = ()) -> dict[str, Any]:
-    """Read the SESeal object from a seal card (its PIN opens the private object)."""
+    """Read the SESeal object from a seal card (its PIN opens the private object).
+    Wrong PINs count as at every other card login, and are sealed to the audit inbox."""
+    from station.session import unlock_card
+
     module = module_for(home)
-    card = open_card(module, serial)
+    card = unlock_card(home, home.config(), module, serial, pin, action="seal-verify")
     try:
         with device_errors(serial):
-            card.login(pin)
             data = card.read_data("SESeal")
     finally:
         module.forget(serial)

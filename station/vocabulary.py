@@ -82,11 +82,11 @@ class SealState(Named):
 
 
 class ApplicationState(Named):
-    """submitted -> approved | rejected (returned with a reason); approved -> made."""
+    """submitted -> approved | rejected (with a reason; 已退回); approved -> made."""
 
     SUBMITTED = "submitted", "待审批", "submitted"
     APPROVED = "approved", "已通过", "approved"
-    REJECTED = "rejected", "已退回", "returned"
+    REJECTED = "rejected", "已退回", "rejected"
     MADE = "made", "已制作", "made"
 
 

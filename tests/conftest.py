@@ -17,7 +17,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.helpers import DemoWorld, copy_home, wipe_seal_card
+from tests.helpers import DemoWorld, copy_home, remember_store_key, reset_pins, wipe_seal_card
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +37,9 @@ def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
     try:
         info = build_demo_world(home)
         assert info.conf == conf
-        yield DemoWorld(home=home, conf=conf, cards=info.cards, recovery_code=info.recovery_code)
+        world = DemoWorld(home=home, conf=conf, cards=info.cards, recovery_code=info.recovery_code)
+        remember_store_key(home, world.card("admin"))
+        yield world
     finally:
         for k, v in saved.items():
             if v is None:
@@ -67,7 +69,7 @@ def world(demo_world: DemoWorld, module) -> Iterator[DemoWorld]:
     for c in demo_world.cards:
         if any(p.name.replace("-", "").endswith(c.serial) for p in shelf.iterdir()):
             softhsm.insert(demo_world.conf, c.serial)
-        demo_world.home.set_pin_failures(c.serial, 0)
+    reset_pins(demo_world.home)
     module.scan()  # no card is logged in now: SoftHSM re-reads its token directory
 
 

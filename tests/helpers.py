@@ -14,12 +14,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
 
 from station.demo import DemoCard
 from station.home import Home
 
-__all__ = ["ROOT", "fixtures_dir", "wipe_seal_card", "DemoWorld", "cli_env", "run_cli", "error_line", "copy_home", "store_key_for"]
+__all__ = ["ROOT", "fixtures_dir", "wipe_seal_card", "DemoWorld", "cli_env", "run_cli", "error_line", "copy_home",
+           "reidentify", "store_key_for", "remember_store_key", "authentic", "reset_pins", "set_mark"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,9 +76,28 @@ def error_line(proc: subprocess.CompletedProcess[str], code: int | None = None) 
 
 
 def copy_home(world: DemoWorld, dest: Path) -> Home:
-    """A private copy of the station home (the SoftHSM tokens stay shared)."""
+    """A private copy of the station home (the SoftHSM tokens stay shared).
+
+    The copy gets a store instance id of its own: the cards witness each store they act
+    in (station/witness.py), and a copy that kept the original's id would be, to them, a
+    rollback of it as soon as the two went different ways."""
     shutil.copytree(world.home.path, dest)
+    reidentify(Home(dest), world.card("admin"))
     return Home(dest)
+
+
+def reidentify(home: Home, card: DemoCard) -> None:
+    """Give the store of a copied home a new instance id (logged in with ``card``)."""
+    import secrets
+
+    from station.session import login
+    from station.store.counters import Meta
+
+    session = login(home, card.serial, card.pin)
+    try:
+        Meta(session.store).put("instance", secrets.token_hex(16))
+    finally:
+        session.close()
 
 
 def store_key_for(home: Home, card: DemoCard) -> bytes:
@@ -89,6 +110,58 @@ def store_key_for(home: Home, card: DemoCard) -> bytes:
         return keys.store_key(session.master)
     finally:
         session.close()
+
+
+_STORE_KEYS: dict[str, bytes] = {}
+
+
+def _station_of(home: Home) -> str:
+    """Copies of one station share its master key, and so its recovery slot."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(home.keyslots().recovery, sort_keys=True).encode()).hexdigest()
+
+
+def remember_store_key(home: Home, card: DemoCard) -> None:
+    """Keep the store key so fixtures can reset the store's ledgers without a login."""
+    _STORE_KEYS[_station_of(home)] = store_key_for(home, card)
+
+
+@contextmanager
+def authentic(home: Home) -> Iterator[Any]:
+    """The home as a session sees it (store's copy read, both written), or None when
+    this station's key is not known to the tests."""
+    from station.settings import AuthenticatedHome
+    from station.store.db import Store
+
+    key = _STORE_KEYS.get(_station_of(home)) if home.db.exists() else None
+    if key is None:
+        yield None
+        return
+    store = Store.open(home.db, key)
+    try:
+        with store.transaction():
+            yield AuthenticatedHome(home.path, store)
+    finally:
+        store.close()
+
+
+def reset_pins(home: Home) -> None:
+    """Forget every wrong PIN, in the files and in the store (as an unblock would)."""
+    if not home.pin_ledger() and not home.inbox_file.exists():
+        return
+    with authentic(home) as auth:
+        if auth is not None:
+            auth.rows.put("pins", {})
+    home._write("pin-tries.json", {})
+    home.clear_inbox()
+
+
+def set_mark(home: Home, serial: str, mark: str | None) -> None:
+    """Change a card's mark in the files and in the store (as the ceremony would)."""
+    with authentic(home) as auth:
+        (auth or home).mark_card(serial, mark)
 
 
 def fixtures_dir() -> Path:
@@ -114,7 +187,7 @@ def wipe_seal_card(module, card: DemoCard, homes: Iterable[Home]) -> None:
     finally:
         module.forget(card.serial)
     for home in homes:
-        home.mark_card(card.serial, None)
+        set_mark(home, card.serial, None)
 
 
 def fitting_form(card: DemoCard, seal_name: str | None = None) -> dict[str, str]:

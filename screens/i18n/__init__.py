@@ -34,16 +34,29 @@ def default_language() -> str:
 
 
 class Translator:
-    """``t(key, **values)``; a missing key shows itself, so gaps are visible in tests."""
+    """``t(key, **values)``; a missing key shows itself, so gaps are visible in tests.
+
+    Chinese has no plural; English keys with a count have a ``.one`` twin for n = 1.
+    """
 
     def __init__(self, lang: str | None = None) -> None:
         self.lang = lang if lang in LANGUAGES else default_language()
 
     def __call__(self, key: str, **values: Any) -> str:
-        text = _table(self.lang).get(key) or _table("en").get(key) or key
+        """A count ``n`` of 1 takes ``<key>.one`` where a language has it ("1 try left")."""
+        if values.get("n") == 1 and f"{key}.one" in _table(self.lang):
+            key = f"{key}.one"
+        text = self._text(key) or key
         # the values are user data (seal names, units, card labels, messages) and every
         # text goes to a widget that reads markup: escaped, "[/b]" is shown, never obeyed
         return text.format(**{k: escape(str(v)) for k, v in values.items()}) if values else text
+
+    def label(self, key: str, value: object) -> str:
+        """``Label: value`` with the language's colon (Chinese uses the full-width ``：``)."""
+        return self("fmt.label", label=self(key), value=value)
+
+    def _text(self, key: str) -> str:
+        return _table(self.lang).get(key) or _table("en").get(key) or ""
 
     def toggle(self) -> str:
         self.lang = "en" if self.lang == "zh_CN" else "zh_CN"

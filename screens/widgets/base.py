@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, cast
 
 from rich.markup import escape
 from rich.text import Text
+from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
 else:
     _Node = object
 
-__all__ = ["StationApp", "Work", "StationScreen", "StationModal", "as_station_error", "failure_text", "escape",
-           "plain_row"]
+__all__ = ["StationApp", "Work", "Relabel", "StationScreen", "StationModal", "as_station_error", "failure_text",
+           "escape", "plain_row"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -113,8 +114,8 @@ class Work(_Node):
                 if not worker.is_cancelled:  # its screen has gone, or newer work replaced it
                     self.from_thread(self._work_failed, exc, failed)
 
-        return self.run_worker(job, name=name or group, group=group, exclusive=exclusive, thread=True,
-                               exit_on_error=False)
+        return self.run_worker(job, exit_on_error=False, name=name or group, group=group,
+                               exclusive=exclusive, thread=True)
 
     def from_thread(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` on the UI thread from a worker (results, progress, failures)."""
@@ -146,9 +147,20 @@ class Work(_Node):
             self.station.show_error(as_station_error(event.worker.error, self.station.tr))
 
 
-class StationScreen(Work, Screen[R]):
+class Relabel:
+    """Texts in the current language. F2 calls :meth:`relabel` on every open screen
+    (``SealStationApp.retranslate``), so a screen puts each text it shows there.
+    F1 shows ``help.screen.<class name>`` from the i18n tables with the screen's keys."""
+
+    def relabel(self) -> None:
+        """Show every text again in ``self.station.tr``'s language."""
+
+
+class StationScreen(Relabel, Work, Screen[R]):
     """A full screen of the station."""
 
 
-class StationModal(Work, ModalScreen[R]):
-    """A dialog of the station."""
+class StationModal(Relabel, Work, ModalScreen[R]):
+    """A dialog of the station. A modal hides the app's keys: F1 is brought back."""
+
+    BINDINGS = [Binding("f1", "app.help", "key.help", show=False)]

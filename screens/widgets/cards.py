@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from screens.widgets.base import plain_row
@@ -13,11 +14,17 @@ __all__ = ["CardTable"]
 
 
 class CardTable(DataTable):
-    """A table of :class:`CardView` rows keyed by serial; keeps the cursor on refresh."""
+    """A table of :class:`CardView` rows keyed by serial; keeps the cursor on refresh.
+
+    Cells are plain text (:func:`plain_row`), never markup: a card label is whatever its issuer
+    wrote (``[`` included). Home and End go to the first and last card.
+    """
 
     DEFAULT_CSS = """
     CardTable { height: auto; max-height: 16; }
     """
+    BINDINGS = [Binding("home", "scroll_top", "key.home", show=False),
+                Binding("end", "scroll_bottom", "key.end", show=False)]
 
     def __init__(self, tr: Callable[..., str], **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -25,7 +32,8 @@ class CardTable(DataTable):
         self.cards: list[CardView] = []
 
     def on_mount(self) -> None:
-        self._columns()
+        if not self.columns:
+            self._columns()
 
     def _columns(self) -> None:
         self.clear(columns=True)
@@ -36,8 +44,9 @@ class CardTable(DataTable):
         self._columns()
         self.show(self.cards)
 
-    def show(self, cards: list[CardView]) -> None:
-        current = self.selected_serial()
+    def show(self, cards: list[CardView], *, keep: bool = True) -> None:
+        """Show ``cards``; the cursor stays on the same card if ``keep``, else on the first."""
+        current = self.selected_serial() if keep else None
         self.cards = list(cards)
         if not self.columns:
             self._columns()
@@ -48,10 +57,9 @@ class CardTable(DataTable):
                 state += f" · {self.tr('cards.locked')}"
             role = self.tr(f"role.{card.role.value}") if card.role else self.tr("role.none")
             self.add_row(*plain_row(card.label, card.serial, state, role, card.subject[:48]), key=card.serial)
-        if current is not None:
-            for i, card in enumerate(cards):
-                if card.serial == current:
-                    self.move_cursor(row=i)
+        row = next((i for i, card in enumerate(cards) if card.serial == current), 0)
+        if cards:
+            self.move_cursor(row=row, animate=False)
 
     def selected_serial(self) -> str | None:
         if not self.cards or self.cursor_row is None or self.cursor_row >= len(self.cards):

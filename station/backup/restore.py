@@ -230,7 +230,7 @@ def _fill(fh: Any, path: Path, header: Header, backup_key: bytes, tmp: Path, hom
     master = unlock.master_key(slots)
     # No quick_check: every byte of this file was authenticated (AES-GCM and the admin's
     # signature) as the copy of a store that was open and working when it was taken.
-    store = Store.open(tmp / "station.db", keys.store_key(master), create=True)
+    store = Store.open(tmp / "station.db", keys.store_key(master), quick_check=False)
     try:
         repo = Backups(store)
         if repo.station_id() != header.station_id:
@@ -239,11 +239,16 @@ def _fill(fh: Any, path: Path, header: Header, backup_key: bytes, tmp: Path, hom
         back = repo.live_impressions(list(destroyed))
         actor = unlock.actor(store)
         audit = Audit(store)
+        head = header.data.get("tree_head") or {}
         with store.transaction():
+            # A new identity: cards that witnessed the old one are accepted here, once
+            # their numbers are raised (station/witness.py); a copied file is not.
+            was, new_id = repo.reidentify({"backup_created": header.created, "tree_size": head.get("size"),
+                                           "root": head.get("root")})
             audit.append(actor, "restore", path.name, "ok", {
-                "backup_created": header.created, "backup_tree_size": header.data.get("tree_head", {}).get("size"),
+                "backup_created": header.created, "backup_tree_size": head.get("size"),
                 "replaced_live_station": live, "forced": live, "unlocked_by": "card" if unlock.card else "recovery code",
-                "impressions_back": list(back)})
+                "impressions_back": list(back), "instance": new_id, "restored_from": was})
             gaps = raise_counters(store, audit, actor, [header.numbers, seen])
             repo.set_last_backup(header.created)
     finally:

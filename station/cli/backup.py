@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import emit, home_of, read_pin, read_secret, session_for
+from station.cli.common import emit, home_of, one_line, read_pin, read_secret, session_for
 from station.errors import UsageError
 
 __all__ = ["add_parsers"]
@@ -77,7 +77,7 @@ def _verify(args: argparse.Namespace) -> int:
          f"{report.created}, signed by {report.signer_name or report.signer[:16]}"
          + "".join(f"\n  {p}" for p in report.problems))
     if not report.valid:
-        print(f"seal-station: Invalid: the backup is NOT valid ({report.problems[0]})", file=sys.stderr)
+        print(one_line(f"seal-station: Invalid: the backup is NOT valid ({report.problems[0]})"), file=sys.stderr)
         return 1
     return 0
 

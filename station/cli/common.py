@@ -78,5 +78,8 @@ def session_for(args: argparse.Namespace, serial: str | None = None, role: Any =
 
 
 def one_line(text: str) -> str:
-    """Messages quoting other tools may span lines; stderr gets exactly one."""
-    return " ".join(text.split())
+    """Messages quoting other tools or files may span lines or carry terminal controls
+    (a station id in a bundle from a stick, say): stderr gets exactly one plain line."""
+    flat = " ".join(text.split())
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+                   for c in flat)

@@ -143,14 +143,14 @@ def _reject(args: argparse.Namespace) -> int:
 
     _need_by(args)
     if not args.reason.strip():
-        raise UsageError("--reason must say why the application is returned")
+        raise UsageError("--reason must say why the application is rejected")
     session = session_for(args)
     try:
         app = applications.reject(session, args.application, args.reason)
     finally:
         session.close()
     emit(args, {"application": app.id, "state": app.state, "reason": app.reason},
-         f"application {app.id} returned: {app.reason}")
+         f"application {app.id} rejected: {app.reason}")
     return 0
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import directory, emit, home_of, read_pin, session_for
+from station.cli.common import directory, emit, home_of, one_line, read_pin, session_for
 from station.errors import UsageError
 from station.vocabulary import SealFunction, values
 
@@ -34,8 +34,13 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     v.add_argument("--card")
     v.add_argument("--at")
     v.add_argument("--trust", action="append", default=[])
+    v.add_argument("--status", help="a signed status list (revocations export)")
+    v.add_argument("--bundle", help="the enrollment bundle the status list is checked against")
     v.add_argument("--json", action="store_true")
     s.set_defaults(run=_seal)
+    from station.cli.lifecycle import add_seal_status
+
+    add_seal_status(s_sub, common)
 
 
 def _make(args: argparse.Namespace) -> int:
@@ -73,22 +78,33 @@ def _make(args: argparse.Namespace) -> int:
 
 
 def _seal(args: argparse.Namespace) -> int:
+    if args.seal_cmd == "status":
+        from station.cli.lifecycle import seal_status
+
+        return seal_status(args)
     if args.seal_cmd != "verify":
         raise UsageError("usage: seal-station seal verify (FILE | --card SERIAL)")
     from station import verify
 
     at = verify.parse_time(args.at)
     anchors = verify.load_anchors([Path(t) for t in args.trust])
+    status = _status_list(args)
     if args.card:
         result = verify.verify_card(home_of(args), args.card, read_pin(args.card), at=at, anchors=anchors)
     elif args.file:
         result = verify.verify_file(Path(args.file), at=at, anchors=anchors)
     else:
         raise UsageError("give a seal FILE or --card SERIAL")
+    if status is not None:
+        from station.revocations import apply_status
+
+        result = apply_status(result, status, at)
     text = (f"{'VALID' if result['valid'] else 'NOT VALID'}: {result.get('name')} ({result.get('esID')}), "
             f"v{result.get('version')}, maker {result.get('maker')}, {result.get('algorithm')}\n"
             f"  intact: {result['intact']}  in period: {result['in_period']} "
             f"({result.get('valid_start')} – {result.get('valid_end')})  chain: {result['chain']}")
+    if "status" in result:
+        text += f"\n  status: {result['status']} (status list No. {result['status_list']['sequence']})"
     if result["problems"]:
         text += "\n  problems: " + ", ".join(result["problems"])
     if result.get("warnings"):
@@ -96,5 +112,17 @@ def _seal(args: argparse.Namespace) -> int:
     emit(args, result, text)
     if not result["valid"]:  # CLI.md: every non-zero exit says what and why in one stderr line
         why = ", ".join(result["problems"]) or "see the verdict"
-        print(f"seal-station: Invalid: the seal is NOT valid ({why})", file=sys.stderr)
+        print(one_line(f"seal-station: Invalid: the seal is NOT valid ({why})"), file=sys.stderr)
     return 0 if result["valid"] else 1
+
+
+def _status_list(args: argparse.Namespace) -> Any:
+    """The status list given with --status, checked against --bundle (both or neither)."""
+    if not args.status and not args.bundle:
+        return None
+    if not (args.status and args.bundle):
+        raise UsageError("--status LIST needs --bundle BUNDLE.json (the list is trusted only through it)")
+    from station.receipts.bundle import load_bundle
+    from station.revocations import load_status_list
+
+    return load_status_list(Path(args.status), load_bundle(Path(args.bundle)))

@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import directory, emit, session_for
+from station.cli.common import directory, emit, one_line, session_for
 from station.errors import InputError, UsageError
+from station.inputs import read_file
 
 __all__ = ["add_parsers"]
 
@@ -56,12 +57,12 @@ def _receipt_text(args: argparse.Namespace) -> str:
 
     if args.qr:
         return qr.decode_png(Path(args.qr))
+    data = read_file(args.file, "receipt")
     try:
-        data = Path(args.file).read_bytes()
         if data.startswith(b"\x89PNG"):  # the bundle's QR image given as FILE
             return qr.decode_png(Path(args.file))
         return data.decode("ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise InputError(f"cannot read {args.file} as a receipt ({type(exc).__name__})") from None
 
 
@@ -83,7 +84,7 @@ def _verify(args: argparse.Namespace) -> int:
     lines += [f"  problem: {p}" for p in result["problems"]]
     emit(args, result, "\n".join(lines))
     if not result["valid"]:
-        print(f"seal-station: Invalid: the receipt is NOT valid ({'; '.join(result['problems'])})",
+        print(one_line(f"seal-station: Invalid: the receipt is NOT valid ({'; '.join(result['problems'])})"),
               file=sys.stderr)
     return 0 if result["valid"] else 1
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from station.errors import InputError, PolicyError
+from station.inputs import read_file
 from station.model import Role
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,7 +125,7 @@ def load_bundle(path: Path) -> Bundle:
     from crypto.errors import CryptoError
 
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(read_file(path, "bundle").decode("utf-8"))
         if doc.get("format") != FORMAT:
             raise ValueError("not an enrollment bundle")
         sig = doc["signature"]

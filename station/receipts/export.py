@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from crypto.errors import CryptoError
 from devices import usb
-from station.errors import CardError, PolicyError, StateError, StationError
+from station.errors import CardError, InputError, PolicyError, StateError, StationError
 from station.model import Role
 from station.receipts.claims import IssuedSeal
 from station.receipts.issue import issue_receipt, issued_seal
@@ -38,7 +38,7 @@ from station.store.seals import Seals
 if TYPE_CHECKING:  # pragma: no cover
     from station.session import Session
 
-__all__ = ["ExportError", "ExportTarget", "Targets", "list_targets", "write_files", "EXTRA_ENV",
+__all__ = ["ExportError", "ExportTarget", "Targets", "list_targets", "folder_target", "write_files", "EXTRA_ENV",
            "bundle_files", "export_receipt", "after_make"]
 
 EXTRA_ENV = "SEAL_STATION_EXPORT_DIRS"
@@ -89,6 +89,22 @@ def list_targets(extra: Sequence[Path] | None = None) -> Targets:
     if devices and not any(t.kind == "usb" for t in out):
         notes.append("a USB storage device is plugged in but not mounted")
     return Targets(tuple(out), tuple(d.name for d in devices), tuple(notes))
+
+
+def folder_target(text: str) -> ExportTarget:
+    """A folder a person typed as the target (a station without removable media, a share):
+    it must exist and be writable, so a typo is said at once, not after signing."""
+    raw = text.strip()
+    if not raw:
+        raise InputError("name a folder to write the receipt into", hint="e.g. /media/usb or ~/receipts")
+    path = Path(os.path.expanduser(raw))
+    if not path.is_absolute():
+        raise InputError(f"{raw} is not an absolute path", hint="start the folder with / or ~")
+    if not path.is_dir():
+        raise InputError(f"{path} is not an existing folder", hint="create it first, or choose another")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(f"{path} is not writable by this station", hint="choose a folder you may write to")
+    return ExportTarget(path, str(path), "folder", False, _free(path))
 
 
 def _error(exc: OSError, target: Path, need: int) -> ExportError:

@@ -12,10 +12,15 @@ Decoding uses zxing-cpp (a self-contained wheel, no system library) so `receipt 
 from __future__ import annotations
 
 import io
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
 from station.errors import InputError, StateError
+from station.inputs import read_file
+
+MAX_QR_BYTES = 8 * 1024 * 1024
+MAX_QR_PIXELS = 40_000_000  # a photographed receipt is well below; a forged header is not
 
 __all__ = ["MAX_VERSION", "QUIET", "matrix", "version_of", "png_bytes", "half_blocks", "decode_png"]
 
@@ -90,10 +95,18 @@ def decode_png(path: Path) -> str:
     import zxingcpp
     from PIL import Image, UnidentifiedImageError
 
+    data = read_file(path, "QR image", MAX_QR_BYTES)
     try:
-        with Image.open(path) as img:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > MAX_QR_PIXELS:  # the header is read before any pixel
+                raise InputError(f"{path}: the image claims {img.width}×{img.height} pixels; too large for a receipt QR")
             found = zxingcpp.read_barcodes(img.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
+    except InputError:
+        raise
+    except Image.DecompressionBombError:
+        raise InputError(f"{path}: the image claims more pixels than a receipt QR can have") from None
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError,
+            zlib.error) as exc:
         raise InputError(f"{path}: not a readable image ({type(exc).__name__})") from None
     texts = [r.text for r in found]  # without return_errors only valid codes come back
     if len(texts) != 1:

@@ -23,7 +23,7 @@ from station.errors import InputError, crypto_errors
 from station.receipts.bundle import TRUST_NOTE, Bundle, Enrolled
 from station.receipts.claims import Claim, issuance_digest
 
-__all__ = ["verify_receipt", "claims_summary"]
+__all__ = ["verify_receipt", "claims_summary", "check_event"]
 
 _SHAPE: dict[int, tuple[type, ...]] = {
     Claim.STATION: (str,), Claim.NUMBER: (int,), Claim.ESID: (str,), Claim.TYPE: (str,), Claim.UNIT: (str,),
@@ -98,6 +98,7 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
     from crypto import certs
     from crypto import receipt as cose
     from crypto.algorithms import algorithm_for_certificate, verify_signature
+    from station.receipts.events import EVENT
 
     with crypto_errors(InputError, "not a valid receipt"):
         rec = cose.decode(text.strip())
@@ -114,16 +115,23 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
     signed = False
     if why:
         problems.append(f"officer: {why}")
+    if EVENT in claims:  # a life event: signed by the officer who recorded it
+        out["event"], event_cert, found = check_event(claims, bundle)
+        problems += found
+        signed = event_cert is not None and cose.verify(rec, event_cert)
+        if not signed:
+            problems.append("the receipt's signature does not verify with the event officer's certificate")
     if officer is not None:
         out["officer"] = officer.name
-        signed = cose.verify(rec, officer.certificate)
-        if not signed:
-            problems.append("the receipt's signature does not verify with the officer's certificate")
+        if EVENT not in claims:
+            signed = cose.verify(rec, officer.certificate)
+            if not signed:
+                problems.append("the receipt's signature does not verify with the officer's certificate")
         if not certs.issued_by(officer.certificate, bundle.anchors):
             problems.append("officer: certificate not issued by the bundle's trust anchors")
         if not certs.valid_at(officer.certificate, at):
             problems.append("officer: certificate not valid at the issue time")
-    digest = issuance_digest(claims)
+    digest = issuance_digest({k: v for k, v in claims.items() if k != EVENT})  # an event adds its own claim
     names, seen = [], set()
     for i, (cert_hash, signature) in enumerate(claims[Claim.SUPERVISORS], 1):
         sup = bundle.by_hash(cert_hash.hex())
@@ -152,3 +160,50 @@ def verify_receipt(text: str, bundle: Bundle) -> dict[str, Any]:
     out["valid"] = not problems
     out["trust_note"] = TRUST_NOTE
     return out
+
+
+def check_event(claims: dict[Any, Any], bundle: Bundle) -> tuple[dict[str, Any], bytes | None, list[str]]:
+    """(summary, signer certificate, problems) of an event claim; InputError when malformed."""
+    from crypto.algorithms import algorithm_for_certificate, verify_signature
+    from station.receipts.events import EVENT, event_digest
+
+    ev = claims[EVENT]
+    if (not isinstance(ev, list) or len(ev) != 8 or type(ev[0]) is not int or not all(
+            isinstance(x, str) for x in ev[1:4]) or type(ev[4]) is not int or not 0 <= ev[4] < 2 ** 35
+            or not isinstance(ev[5], bytes) or len(ev[5]) != 32 or not isinstance(ev[6], list)
+            or not isinstance(ev[7], list) or len(ev[7]) != 2 or type(ev[7][0]) is not int
+            or not isinstance(ev[7][1], bytes) or len(ev[7][1]) != 32):
+        raise InputError("the receipt's event claim is malformed")
+    number, action, code, reason, seconds, actor, sups, head = ev
+    at = datetime.fromtimestamp(seconds, timezone.utc)
+    problems: list[str] = []
+    signer = bundle.by_hash(actor.hex())
+    why = _enrolled_as(signer, "officer", at)
+    if why:
+        problems.append(f"event officer: {why}")
+    digest = event_digest(claims[3], action, code, reason, _iso(seconds))
+    seen: set[bytes] = set()
+    names = []
+    for i, s in enumerate(sups, 1):
+        if not isinstance(s, list) or len(s) != 2 or not all(isinstance(x, bytes) for x in s):
+            raise InputError("the receipt's event supervisors are malformed")
+        sup = bundle.by_hash(s[0].hex())
+        why = _enrolled_as(sup, "supervisor", at)
+        if s[0] in seen or s[0] == actor:
+            why = why or "appears twice or is the officer"
+        seen.add(s[0])
+        if not why and sup is not None:
+            try:
+                ok = verify_signature(sup.certificate, algorithm_for_certificate(sup.certificate), digest, s[1])
+            except ValueError:  # a CryptoError (unknown algorithm) or an unreadable certificate
+                ok = False
+            why = "" if ok else "signature over the event does not verify"
+        if why:
+            problems.append(f"event supervisor {i}: {why}")
+        names.append(sup.name if sup else s[0].hex()[:16])
+    if action == "revoke" and code != "renewed" and len(seen) < bundle.quorum:
+        problems.append(f"{len(seen)} supervisor(s) co-authorized the revocation; the quorum is {bundle.quorum}")
+    summary = {"receipt": number, "action": action, "reason_code": code, "reason": reason, "time": _iso(seconds),
+               "officer_cert_sha256": actor.hex(), "officer": signer.name if signer else None,
+               "supervisors": names, "audit": {"size": head[0], "root": head[1].hex()}}
+    return summary, (signer.certificate if signer else None), problems

@@ -70,6 +70,11 @@ class AuditRows:
         row = self.store.one("SELECT root FROM audit ORDER BY seq LIMIT 1 OFFSET ?", (size - 1,))
         return None if row is None else bytes(row[0])
 
+    def root_of(self, seq: int) -> bytes | None:
+        """The root stored with entry ``seq`` (one indexed lookup), if that row exists."""
+        row = self.store.one("SELECT root FROM audit WHERE seq = ?", (seq,))
+        return None if row is None else bytes(row[0])
+
     def last(self) -> tuple[int, bytes] | None:
         """(seq, root) of the newest row, or None for an empty log."""
         row = self.store.one("SELECT seq, root FROM audit ORDER BY seq DESC LIMIT 1")

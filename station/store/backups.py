@@ -1,5 +1,8 @@
 """What backup and restore need of the store: its numbering counters, the audit size,
-the time of the last backup, and a moment in which no one can write.
+the time of the last backup, a moment in which no one can write, and the store's
+identity: a restored store gets a new instance id and remembers the one it was restored
+from, so the cards' witnesses of that older instance (station/witness.py) are accepted
+there — a plain copy of an old file keeps its id and records no restore.
 
 The counters are the ``meta`` values from which every number the station hands out is
 drawn: ``esid-seq-<year>`` (the esID sequence of each year), ``receipt-seq`` and
@@ -8,8 +11,10 @@ drawn: ``esid-seq-<year>`` (the esID sequence of each year), ``receipt-seq`` and
 
 from __future__ import annotations
 
+import json
+import secrets
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 from station.store.counters import Meta
 from station.store.db import Store
@@ -19,6 +24,8 @@ __all__ = ["Backups", "NUMBER_KEYS", "is_number_key"]
 NUMBER_KEYS = ("receipt-seq", "status-seq")
 _ESID_PREFIX = "esid-seq-"
 _LAST = "last-backup"
+_INSTANCE = "instance"
+_RESTORED = "restored-from "
 
 
 def is_number_key(key: str) -> bool:
@@ -69,6 +76,22 @@ class Backups:
             if self.store.one("SELECT 1 FROM impressions WHERE id = ? AND state != 'destroyed'", (int(i),)):
                 found.append(int(i))
         return found
+
+    def instance(self) -> str:
+        return self.meta.get(_INSTANCE) or ""
+
+    def reidentify(self, restore: dict[str, Any]) -> tuple[str, str]:
+        """Give a restored store a new instance id and record the restore under the old one
+        (``restore``: the backup's tree head and time). Returns (old id, new id)."""
+        old, new = self.instance(), secrets.token_hex(16)
+        self.meta.put(_RESTORED + old, json.dumps(restore, sort_keys=True))
+        self.meta.put(_INSTANCE, new)
+        return old, new
+
+    def restored_from(self) -> list[str]:
+        """The instance ids this store was restored from (through any chain of restores)."""
+        rows = self.store.all("SELECT key FROM meta WHERE key LIKE ? ORDER BY key", (_RESTORED + "%",))
+        return [str(r[0])[len(_RESTORED):] for r in rows if str(r[0])[len(_RESTORED):]]
 
     def last_backup(self) -> str | None:
         return self.meta.get(_LAST)

@@ -1,8 +1,11 @@
 """Counters and station facts kept in the ``meta`` table, and the store's own secrets.
 
-Every number the station hands out (esID sequence per year, receipt numbers) comes from
-:meth:`Counters.next_value`: incremented inside a transaction, never reused, so an
-aborted ceremony leaves a visible gap rather than a second seal with the same number.
+Every number the station hands out (esID sequence per year, receipt numbers, status-list
+sequence) comes from :meth:`Counters.next_value`: incremented inside a transaction, never
+reused, so an aborted ceremony leaves a visible gap rather than a second seal with the
+same number. A counter's key contains ``-seq`` (``esid-seq-2026``, ``receipt-seq``,
+``status-seq``): :meth:`Counters.all` finds every counter by it, so the cards' witnesses
+(station/witness.py) cover counters added later without being told about them.
 """
 
 from __future__ import annotations
@@ -32,8 +35,15 @@ class Counters:
     def __init__(self, store: Store) -> None:
         self.meta = Meta(store)
 
+    def all(self) -> dict[str, int]:
+        """Every counter's current value, by key."""
+        rows = self.meta.store.all("SELECT key, value FROM meta WHERE key LIKE '%-seq%'")
+        return {str(k): int(v) for k, v in rows if str(v).isdigit()}
+
     def next_value(self, key: str) -> int:
-        """The counter's next value (1 for a new one), recorded before it is returned."""
+        """The counter's next value (1 for a new one), recorded before it is returned.
+
+        ``key`` must contain ``-seq`` (see the module's docstring)."""
         with self.meta.store.transaction():
             current = self.meta.get(key)
             value = int(current) + 1 if current is not None else 1

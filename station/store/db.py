@@ -7,6 +7,7 @@ A wrong key and a damaged file look the same to the user on purpose (opaque fail
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,12 +15,26 @@ from typing import Any, Iterator
 
 import sqlcipher3
 
-from station.errors import StoreError
+from station.errors import StoreBusyError, StoreError
 from station.store.migrations import migrate
 
-__all__ = ["Store"]
+__all__ = ["Store", "BUSY_TIMEOUT", "busy_error"]
 
 _OPAQUE = "the station database cannot be opened (wrong key, or the file is damaged)"
+
+BUSY_TIMEOUT = 5.0
+"""Seconds a command waits for another one holding the database before it says "busy"."""
+
+
+def _is_busy(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def busy_error() -> StoreBusyError:
+    """A lock is not damage: say the station is busy, and never advise a restore."""
+    return StoreBusyError("the station is busy: another command is using its database",
+                          hint="wait for it to finish and try again")
 
 
 _GROWS_WITHOUT_END = {"audit": "seq", "audit_daily": "day"}
@@ -56,17 +71,32 @@ class Store:
         self._depth = 0
 
     @classmethod
-    def open(cls, path: Path, key: bytes, *, create: bool = False) -> "Store":
-        if not create and not path.exists():
-            raise StoreError("the station database is missing", hint="restore a backup or run `seal-station init`")
+    def open(cls, path: Path, key: bytes, *, create: bool = False, quick_check: bool = True) -> "Store":
+        """Open (or ``create``) the store; ``quick_check=False`` only for a file whose every
+        byte was authenticated already (a backup being restored)."""
+        if not create:
+            # an initialised station never gets a fresh empty store: that would be a reset
+            try:
+                size = path.stat().st_size
+            except OSError:
+                raise StoreError("the station database is missing", hint="restore a backup (`seal-station backup restore`)") from None
+            if not path.is_file() or size == 0:
+                raise StoreError("the station database is empty or not a file",
+                                 hint="restore a backup (`seal-station backup restore`)")
+        elif path.exists():
+            raise StoreError("a station database already exists here", hint="use another --home")
         try:
-            conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
+            if create:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None,
+                                      timeout=BUSY_TIMEOUT)
             # SQLCipher logs a damaged page to stderr itself; the StoreError below says it once
             conn.execute("PRAGMA cipher_log_level = NONE")
             conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
             conn.execute("PRAGMA cipher_memory_security = ON")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             # Freed pages are zeroed: a destroyed impression's ciphertext and wrapped key
             # leave no copy in the file's free list (crypto-shredding, DESIGN.md §3).
             conn.execute("PRAGMA secure_delete = ON")
@@ -75,15 +105,21 @@ class Store:
             conn.execute("PRAGMA cache_size = -32768")
             conn.execute("PRAGMA journal_mode = DELETE")
             conn.execute("PRAGMA synchronous = FULL")
-            if not create:
+            if not create and quick_check:
                 _quick_check(conn)
-        except sqlcipher3.Error:
+        except sqlcipher3.Error as exc:
+            if _is_busy(exc):
+                raise busy_error() from None
             raise StoreError(_OPAQUE, hint="use the right card; if the file is damaged, restore a backup") from None
         store = cls(conn)
         try:
             with store.transaction():
                 migrate(store)
+        except StoreBusyError:
+            store.close()
+            raise
         except sqlcipher3.Error:
+            store.close()
             raise StoreError(_OPAQUE, hint="restore a backup") from None
         return store
 
@@ -93,24 +129,43 @@ class Store:
         with self._lock:
             outer = self._depth == 0
             if outer:
-                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                except sqlcipher3.OperationalError as exc:
+                    if _is_busy(exc):
+                        raise busy_error() from None
+                    raise
             self._depth += 1
             try:
                 yield self
             except BaseException:
                 self._depth -= 1
                 if outer:
-                    self._conn.execute("ROLLBACK")
+                    self._rollback()
                 raise
             self._depth -= 1
             if outer:
-                self._conn.execute("COMMIT")
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlcipher3.OperationalError as exc:
+                    self._rollback()
+                    if _is_busy(exc):
+                        raise busy_error() from None
+                    raise
+
+    def _rollback(self) -> None:
+        try:
+            self._conn.execute("ROLLBACK")
+        except sqlcipher3.OperationalError:
+            pass  # nothing to roll back: SQLite already did
 
     def execute(self, sql: str, params: tuple | dict = ()) -> Any:
         with self._lock:
             try:
                 return self._conn.execute(sql, params)
             except sqlcipher3.DatabaseError as exc:
+                if _is_busy(exc):
+                    raise busy_error() from None
                 if "malformed" in str(exc) or "not a database" in str(exc):
                     raise StoreError(_OPAQUE, hint="restore a backup") from None
                 raise

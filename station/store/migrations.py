@@ -74,6 +74,57 @@ MIGRATIONS: list[str] = [
     ALTER TABLE issuances ADD COLUMN number INTEGER;
     CREATE UNIQUE INDEX issuances_number ON issuances (number) WHERE number IS NOT NULL;
     """,
+    # the authenticated copy of the station's settings, trust anchors, card marks and
+    # PIN counts: the files in the home are compared against it at every login
+    """
+    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    # one seal per card: a card is reserved, in a write transaction, before its seal is
+    # written; the reservation keeps everything needed to record the seal, so a card left
+    # written but unrecorded is settled from it. The partial unique indexes allow one
+    # ceremony in flight per card and per application. The store's instance id names the
+    # witnesses the cards keep of this store (a copy shares it, so a rollback is caught).
+    """
+    CREATE TABLE reservations (
+        id INTEGER PRIMARY KEY, card_serial TEXT NOT NULL, application_id INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('writing', 'recorded', 'released')),
+        esid TEXT NOT NULL, seal_der BLOB NOT NULL, record TEXT NOT NULL,
+        started_at TEXT NOT NULL, started_by TEXT NOT NULL, ended_at TEXT, outcome TEXT);
+    CREATE UNIQUE INDEX reservations_card ON reservations (card_serial) WHERE state = 'writing';
+    CREATE UNIQUE INDEX reservations_application ON reservations (application_id) WHERE state = 'writing';
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
+    """,
+    # the life of a seal: the registry (a narrow projection of seals, so a search never
+    # reads a seal's DER; its words index answers substring searches), state events with
+    # their receipts, renewal links, authorizations of use
+    """
+    CREATE TABLE registry (
+        id INTEGER PRIMARY KEY, esid TEXT NOT NULL UNIQUE REFERENCES seals (esid), unit TEXT NOT NULL,
+        name TEXT NOT NULL, seal_kind TEXT NOT NULL, card_serial TEXT NOT NULL, state TEXT NOT NULL,
+        made_at TEXT NOT NULL, valid_end TEXT NOT NULL, recipient TEXT NOT NULL, renews TEXT, renewed_by TEXT,
+        state_reason TEXT, state_at TEXT, functions TEXT NOT NULL, application_id INTEGER NOT NULL,
+        indexed INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX registry_state ON registry (state);
+    CREATE INDEX registry_card ON registry (card_serial);
+    CREATE INDEX registry_unit_name ON registry (unit, name, state);
+    CREATE INDEX registry_unindexed ON registry (id) WHERE indexed = 0;
+    CREATE VIRTUAL TABLE registry_words USING fts5(unit, name, content='', prefix='2,6');
+    CREATE INDEX issuances_esid ON issuances (esid);
+    CREATE TABLE seal_events (
+        id INTEGER PRIMARY KEY, esid TEXT NOT NULL REFERENCES seals (esid), action TEXT NOT NULL,
+        from_state TEXT NOT NULL, to_state TEXT NOT NULL, reason_code TEXT NOT NULL, reason TEXT NOT NULL,
+        time TEXT NOT NULL, actor_cert_sha256 TEXT NOT NULL, actor_name TEXT NOT NULL,
+        supervisors TEXT NOT NULL DEFAULT '[]', receipt TEXT);
+    CREATE INDEX seal_events_esid ON seal_events (esid, id);
+    CREATE TABLE renewals (
+        application_id INTEGER PRIMARY KEY REFERENCES applications (id),
+        old_esid TEXT NOT NULL UNIQUE REFERENCES seals (esid), new_esid TEXT UNIQUE);
+    CREATE TABLE authorizations (
+        id INTEGER PRIMARY KEY, esid TEXT NOT NULL REFERENCES seals (esid), person TEXT, person_id TEXT,
+        role TEXT, functions TEXT NOT NULL, granted_at TEXT NOT NULL, granted_by TEXT NOT NULL,
+        automatic INTEGER NOT NULL DEFAULT 0, removed_at TEXT, removed_by TEXT);
+    CREATE INDEX authorizations_esid ON authorizations (esid, id);
+    """,
     # the audit log's desk: filter columns with indexes, daily counts for statistics, and
     # per-card PIN facts. Filters and statistics never parse JSON and never scan the log.
     """

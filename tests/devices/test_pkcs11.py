@@ -92,13 +92,39 @@ def test_scan_while_a_card_is_logged_in_keeps_its_session(world: DemoWorld, modu
     officer, seal = world.card("officer"), world.card("seal", 4)
     card = module.card(officer.serial)
     card.login(DEMO_PIN)
-    generation = module.generation
     softhsm.eject(world.conf, seal.serial)
-    listed = {t.serial for t in module.scan()}
-    assert module.generation == generation  # not re-initialised under a logged-in card
+    listed = {t.serial for t in module.scan(fresh=True)}
+    assert seal.serial not in listed  # another card's removal shows while one is logged in ...
     assert officer.serial in listed
-    assert card.probe() and card.logged_in
-    card.signer().sign(b"still here")
+    assert card.probe() and card.logged_in  # ... and the logged-in card keeps its login
+    signer = card.signer()
+    signer.sign(b"still here")
+    softhsm.insert(world.conf, seal.serial)
+    assert seal.serial in {t.serial for t in module.scan(fresh=True)}  # so does an insertion
+    assert card.logged_in
+    assert verify_signature(signer.certificate, signer.algorithm, b"after", signer.sign(b"after"))
+    assert module.card(seal.serial).label == seal.label  # an untouched card opens as before
+
+
+def test_a_pulled_card_lets_the_others_be_found(world: DemoWorld, module) -> None:
+    officer, seal, other = world.card("officer"), world.card("seal", 4), world.card("supervisor")
+    card = module.card(officer.serial)
+    card.login(DEMO_PIN)
+    softhsm.eject(world.conf, seal.serial)
+    assert module.card(other.serial).label == other.label  # not "not in a reader"
+    softhsm.insert(world.conf, seal.serial)
+    module.scan(fresh=True)
+    assert module.card(other.serial).label == other.label
+    assert card.logged_in
+
+
+def test_no_re_initialisation_between_scans_while_logged_in(world: DemoWorld, module) -> None:
+    card = module.card(world.card("officer").serial)
+    card.login(DEMO_PIN)
+    module.scan(fresh=True)
+    generation = module.generation
+    module.scan()  # within the interval: the open cards are probed, nothing re-initialised
+    assert module.generation == generation and card.logged_in
 
 
 def _pkcs11_tool_slots(conf) -> str:

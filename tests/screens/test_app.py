@@ -10,6 +10,7 @@ from screens.app import make_app
 from screens.home import HomeScreen
 from screens.lock import LockScreen
 from screens.pin import PinModal
+from tests.helpers import reset_pins
 from tests.screens.pilot import choose_card, type_pin, until
 
 
@@ -17,7 +18,7 @@ from tests.screens.pilot import choose_card, type_pin, until
 def officer(demo_world):
     card = demo_world.card("officer")
     yield card
-    demo_world.home.set_pin_failures(card.serial, 0)
+    reset_pins(demo_world.home)
 
 
 async def test_login_reaches_the_home_screen_of_the_role(demo_world, officer):
@@ -88,11 +89,11 @@ async def test_language_toggle_changes_screen_and_footer(demo_world):
     app = make_app(demo_world.home, lang="en", watch_interval=0.1)
     async with app.run_test(size=(130, 40)) as pilot:
         await pilot.pause()
-        assert "Station locked" in str(app.screen.query_one("#lock-title").render())
+        assert "Station locked" in str(app.screen.query_one("#lock-intro").render())
         await pilot.press("f2")
         await pilot.pause()
         assert app.tr.lang == "zh_CN"
-        assert "终端已锁定" in str(app.screen.query_one("#lock-title").render())
+        assert "终端已锁定" in str(app.screen.query_one("#lock-intro").render())
         descriptions = {b.description for _, b, _, _ in app.active_bindings.values()}
         assert "帮助" in descriptions
         await pilot.press("f1")

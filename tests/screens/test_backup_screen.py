@@ -118,4 +118,4 @@ async def test_restore_from_the_lock_screen_asks_first_then_brings_the_station(w
         assert app.station_info().initialised and app.station_info().station_id == "DEMO-0001"
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, LockScreen))
-        assert "DEMO-0001" in str(app.screen.query_one("#lock-station").render())
+        assert "DEMO-0001" in str(app.screen.query_one("#lock-intro").render())

@@ -65,6 +65,10 @@ async def _make_in_the_tui(pilot, app, app_id: int, officer, supervisor, seal_ca
     assert f"serialNumber={seal_card.owner.code} (credit-code)" in review  # what names the applicant
     wizard.query_one("#cer-recipient").value = "赵六"
     await pilot.click("#cer-confirm")
+    assert wizard.query_one("#cer-main").current == "review"  # no function ticked: none is granted
+    assert "function" in str(wizard.query_one("#cer-error").render())
+    wizard.query_one("#cer-fn-office").value = True
+    await pilot.click("#cer-confirm")
     await _pick(pilot, wizard, "#cer-sups", supervisor.serial)
     await until(pilot, lambda: isinstance(app.screen, PinModal))
     await type_pin(pilot, app, supervisor.pin)
@@ -87,6 +91,9 @@ async def test_whole_ceremony_in_the_tui(world, blank_seal_card):
     desk = station_login(world.home, officer.serial, officer.pin)
     try:
         assert applications.get(desk, app_id).state == "made"
+        from station.lifecycle import status
+
+        assert status(desk, made.esid).seal.functions == ("office",)  # only what was ticked
     finally:
         desk.close()
 

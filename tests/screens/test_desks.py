@@ -28,7 +28,7 @@ def _restore_pin(module, serial: str, current: str, original: str) -> None:
 
 
 async def test_admin_desk_lists_staff_and_retires_a_card(world, home_copy) -> None:
-    from screens.admin import EnrollModal, ReasonModal, StaffScreen
+    from screens.admin import EnrollModal, RetireModal, StaffScreen
 
     admin, auditor = world.card("admin"), world.card("auditor")
     app = make_app(home_copy, lang="en", watch_interval=0.1)
@@ -43,7 +43,7 @@ async def test_admin_desk_lists_staff_and_retires_a_card(world, home_copy) -> No
         table = screen.query_one("#staff-table")
         table.move_cursor(row=row)
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, ReasonModal))
+        await until(pilot, lambda: isinstance(app.screen, RetireModal))
         await pilot.press(*"left the post", "enter")
         await until(pilot, lambda: any(m.serial == auditor.serial and m.removed_at for m in screen.members))
         assert "retired" in str(screen.query_one("#staff-result").render())

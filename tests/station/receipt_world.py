@@ -8,11 +8,10 @@ fixture does — so other tests find the world as they expect it.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers import DemoWorld, fitting_form, run_cli
+from tests.helpers import DemoWorld, copy_home, fitting_form, run_cli
 
 __all__ = ["Issued", "make_issued", "wipe_card", "UNIT"]
 
@@ -46,8 +45,10 @@ def wipe_card(world: DemoWorld, serial: str, pin: str, home_path: Path | None = 
         card.delete_data("SESeal")
     finally:
         module.forget(serial)
+    from tests.helpers import set_mark
+
     for home in {world.home, Home(home_path) if home_path else world.home}:
-        home.mark_card(serial, None)
+        set_mark(home, serial, None)
 
 
 def _approved_application(home_path: Path, world: DemoWorld) -> int:
@@ -79,7 +80,7 @@ def _approved_application(home_path: Path, world: DemoWorld) -> int:
 def make_issued(world: DemoWorld, root: Path) -> Issued:
     """Copy the home, approve an application, `make` it with two supervisors, export the bundle."""
     home = root / "home"
-    shutil.copytree(world.home.path, home)
+    copy_home(world, home)
     seal = world.card("seal", 4)
     wipe_card(world, seal.serial, seal.pin, home)
     app_id = _approved_application(home, world)

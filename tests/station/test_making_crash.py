@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import signal
+from typing import Iterator
 
 import pytest
 
@@ -24,7 +25,7 @@ from station import making
 from station.demo import DemoCard
 from station.errors import StationError
 from station.home import Home
-from tests.helpers import DemoWorld, run_cli
+from tests.helpers import DemoWorld, error_line, run_cli
 from tests.station.test_making import (RECIPIENT, approved_applications, card_states, make_args, seal_on_card,
                                        seal_card, store_query, wipe)
 
@@ -74,13 +75,63 @@ def test_power_cut_at_each_step(step: str, world: DemoWorld, module, home_copy: 
     if making.STEPS.index(step) < making.STEPS.index("write"):
         assert (on_card, state) == (None, "blank")
 
-    # Whoever inspects the card removes what is on it; the application can then be made.
-    wipe(world, module, seal_card, [home_copy])
+    # `card inspect` settles the card: a seal written completely is recorded (the ceremony
+    # rolls forward), anything else is wiped and the application may be made again.
+    proc = run_cli(env, "card", "inspect", seal_card.serial, "--by", officer.serial, "--json")
+    assert proc.returncode == 0, proc.stderr
+    settled = json.loads(proc.stdout)
+    if on_card is not None:
+        assert settled["action"] == "recorded" and settled["receipt"].startswith("SSR1:")
+        esid = settled["seal"]
+        assert store_query(home_copy, world, "SELECT esid, seal_der FROM seals WHERE application_id = ?",
+                           (app_id,)) == [(esid, on_card)]
+        assert store_query(home_copy, world, "SELECT state, esid FROM applications WHERE id = ?",
+                           (app_id,)) == [("made", esid)]
+        assert card_states(env)[seal_card.serial] == "sealed"
+        again = run_cli(env, "card", "inspect", seal_card.serial, "--by", officer.serial, "--json")
+        assert json.loads(again.stdout)["action"] == "none", again.stderr
+        return
     proc = run_cli(env, *make_args(app_id, officer, seal_card, supervisor), "--json")
     assert proc.returncode == 0, proc.stderr
     esid = json.loads(proc.stdout)["seal"]
     assert store_query(home_copy, world, "SELECT esid FROM seals WHERE application_id = ?", (app_id,)) == [(esid,)]
     assert card_states(env)[seal_card.serial] == "sealed"
+
+
+@pytest.fixture
+def other_seal_card(world: DemoWorld, module, home_copy: Home) -> Iterator[DemoCard]:
+    """A second blank seal card (wiped before and after the test)."""
+    card = world.card("seal", 3)
+    wipe(world, module, card, [world.home, home_copy])
+    yield card
+    wipe(world, module, card, [world.home, home_copy])
+
+
+def test_crash_after_write_holds_the_application_until_the_card_is_settled(
+        world: DemoWorld, module, home_copy: Home, seal_card: DemoCard, other_seal_card: DemoCard) -> None:
+    """Finding 9: the written, unrecorded seal cannot be made again on another card; the
+    next inspection records the one on the card, exactly once."""
+    officer, supervisor = world.card("officer"), world.card("supervisor")
+    (app_id,) = approved_applications(home_copy, world)
+    env = world.env(officer, supervisor, seal_card, other_seal_card, home=home_copy)
+    proc = run_cli(dict(env, SEAL_STATION_FAILPOINT="record"), *make_args(app_id, officer, seal_card, supervisor))
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+    other = run_cli(env, *make_args(app_id, officer, other_seal_card, supervisor), "--json")
+    assert "(application-in-progress)" in error_line(other, 1)
+    assert seal_on_card(module, other_seal_card) is None
+    busy = run_cli(env, *make_args(approved_applications(home_copy, world)[0], officer, seal_card, supervisor))
+    assert "(card-busy)" in error_line(busy, 1)
+
+    proc = run_cli(env, "card", "inspect", seal_card.serial, "--by", officer.serial, "--json")
+    assert proc.returncode == 0, proc.stderr
+    esid = json.loads(proc.stdout)["seal"]
+    assert store_query(home_copy, world, "SELECT esid FROM seals WHERE application_id = ?", (app_id,)) == [(esid,)]
+    other = run_cli(env, *make_args(app_id, officer, other_seal_card, supervisor))
+    assert "(application-not-approved)" in error_line(other, 1)  # made now: never a second time
+    assert seal_on_card(module, other_seal_card) is None
+    settles = [json.loads(r[0]) for r in store_query(home_copy, world, "SELECT entry FROM audit ORDER BY seq")]
+    assert [e["details"]["settled"] for e in settles if e["action"] == "card-settle"] == ["recorded"]
 
 
 @pytest.mark.parametrize("step", making.STEPS)

@@ -269,3 +269,62 @@ def _no_tmpfs() -> None:
     if os.environ.get("CI") or os.geteuid() == 0:
         pytest.fail("cannot mount a 16 KiB tmpfs for the full-device test")
     pytest.skip("mounting a tmpfs needs root")
+
+
+def _mutated_bundle(draw, original: dict) -> bytes:
+    """A bundle as someone preparing a stick might hand it over: a field dropped, retyped,
+    or replaced, an enrolled card's role or certificate changed, or bytes flipped."""
+    import copy
+
+    from hypothesis import strategies as st
+
+    how = draw(st.sampled_from(["drop", "retype", "enrolled", "bytes"]))
+    if how == "bytes":
+        raw = bytearray(json.dumps(original, ensure_ascii=False).encode())
+        for _ in range(draw(st.integers(1, 4))):
+            raw[draw(st.integers(0, len(raw) - 1))] = draw(st.integers(0, 255))
+        return bytes(raw)
+    data = copy.deepcopy(original)
+    key = draw(st.sampled_from(sorted(data)))
+    junk = st.one_of(st.none(), st.integers(), st.text(max_size=20), st.lists(st.integers(), max_size=3),
+                     st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+    if how == "drop":
+        data.pop(key)
+    elif how == "retype":
+        data[key] = draw(junk)
+    else:
+        people = [v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        if people:
+            person = draw(st.sampled_from(people[0]))
+            field = draw(st.sampled_from(sorted(person)))
+            person[field] = draw(junk)
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def test_any_bundle_from_a_stick_gets_a_documented_answer(issued, tmp_path, capsys):
+    """Fuzz: whatever the bundle file holds, `receipt verify` answers valid (0), not valid
+    (1) or malformed (2), in one line — never a traceback, never "internal error"."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from station.cli import main
+
+    original = json.loads(issued.bundle.read_text(encoding="utf-8"))
+    path = tmp_path / "bundle.json"
+    codes: set[int] = set()
+
+    @settings(max_examples=60, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(data=st.data())
+    def check(data) -> None:
+        path.write_bytes(_mutated_bundle(data.draw, original))
+        code = main(["receipt", "verify", "--text", issued.text, "--bundle", str(path)])
+        err = capsys.readouterr().err
+        assert code in (0, 1, 2), (code, err)
+        assert "internal error" not in err and "Traceback" not in err, err
+        if code:
+            assert len(err.strip().splitlines()) == 1, err
+        codes.add(code)
+
+    check()
+    assert codes - {0}, "the fuzz never reached a refusal: it tests nothing"

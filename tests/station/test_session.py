@@ -59,23 +59,43 @@ def test_wrong_pins_lock_the_card_until_unblocked(world: DemoWorld) -> None:
     proc = run_cli(world.env(home=world.home), "cards", "--json")
     assert '"locked": true' in proc.stdout
 
-    so_env = {f"SEAL_STATION_SO_PIN_{card.serial}": WRONG + "00",
-              f"SEAL_STATION_NEW_PIN_{card.serial}": card.pin}
-    error_line(run_cli(world.env(**so_env), "card", "unblock", card.serial), 3)  # wrong SO PIN
+    admin, officer = world.card("admin"), world.card("officer")
+    fresh = "580214"
+    so_env = {f"SEAL_STATION_SO_PIN_{card.serial}": WRONG + "00", f"SEAL_STATION_NEW_PIN_{card.serial}": fresh}
+    unblock = ("card", "unblock", card.serial, "--by")
+    error_line(run_cli(world.env(**so_env), "card", "unblock", card.serial), 2)  # no --by: no unblock
+    assert "administrator" in error_line(run_cli(world.env(officer, **so_env), *unblock, officer.serial), 1)
+    assert "wrong SO PIN" in error_line(run_cli(world.env(admin, **so_env), *unblock, admin.serial), 3)
     assert world.home.pin_failures(card.serial) == 5
+    assert world.home.pin_failures(f"so:{card.serial}") == 1  # wrong SO PINs count too
+    weak = {**so_env, f"SEAL_STATION_SO_PIN_{card.serial}": DEMO_SO_PIN, f"SEAL_STATION_NEW_PIN_{card.serial}": "111111"}
+    error_line(run_cli(world.env(admin, **weak), *unblock, admin.serial), 2)  # a weak new PIN
     so_env[f"SEAL_STATION_SO_PIN_{card.serial}"] = DEMO_SO_PIN
-    proc = run_cli(world.env(**so_env), "card", "unblock", card.serial)
+    proc = run_cli(world.env(admin, **so_env), *unblock, admin.serial)
     assert proc.returncode == 0, proc.stderr
     assert world.home.pin_failures(card.serial) == 0
+    assert world.home.pin_failures(f"so:{card.serial}") == 0
 
-    session = login(world.home, card.serial, card.pin, role=Role.SUPERVISOR)
+    # the new PIN opens the card (in a fresh process: this one's SoftHSM caches the old PIN)
+    proc = run_cli(world.env(home=world.home, **{f"SEAL_STATION_PIN_{card.serial}": fresh}),
+                   "audit", "verify", "--by", card.serial)
+    assert proc.returncode == 0, proc.stderr
+    session = login(world.home, admin.serial, admin.pin)
     try:
-        refused = [e for e in session.audit.entries() if e["object"] == card.serial
-                   and e["action"] == "login" and e["outcome"] == "refused"]
-        reasons = [e["details"]["reason"] for e in refused[-7:]]
-        assert reasons == ["wrong PIN"] * 5 + ["card locked"] * 2
+        entries = session.audit.entries()
     finally:
         session.close()
+    refused = [e for e in entries if e["object"] == card.serial
+               and e["action"] == "login" and e["outcome"] == "refused"]
+    reasons = [e["details"]["reason"] for e in refused[-7:]]
+    assert reasons == ["wrong PIN"] * 5 + ["card locked"] * 2
+    unblocks = [(e["outcome"], e["details"].get("reason"), e["actor"]["serial"])
+                for e in entries if e["action"] == "card-unblock"][-3:]
+    assert unblocks == [("refused", "not an administrator", officer.serial),
+                        ("refused", "wrong SO PIN", admin.serial), ("ok", None, admin.serial)]
+    from devices.pkcs11 import open_module, unblock as device_unblock
+
+    device_unblock(open_module(world.home.config().module), card.serial, DEMO_SO_PIN, card.pin)
 
 
 def test_refusals_by_policy_are_audited_at_next_login(world: DemoWorld) -> None:
