@@ -24,12 +24,12 @@ from screens.lock import LockScreen
 from screens.widgets.base import StationModal, StationScreen, Work
 from station.errors import PinLockedError, StationError, WrongPinError
 from station.home import Home
-from station.model import CardState, CardView
 from station.idle import IdleTimer
 from station.status import StationStatus, station_status
 
 if TYPE_CHECKING:  # the lock screen is the first frame: the rest loads when first shown
     from screens.pin import PinModal
+    from station.model import CardView
     from station.session import Session
 
 __all__ = ["SealStationApp", "make_app"]
@@ -129,6 +129,8 @@ class SealStationApp(Work, App[None]):
 
     # -- login -----------------------------------------------------------------------------
     def ask_pin(self, card: CardView) -> None:
+        from station.model import CardState
+
         if card.state is not CardState.AUTHORIZATION:
             self.notify(self.tr("pin.not_authorization"), severity="warning")
             return
