@@ -66,13 +66,16 @@ class SealStationApp(Work, App[None]):
             self._status = station_status(self.home)
         return self._status
 
+    def get_default_screen(self) -> Screen[Any]:
+        """The lock screen is the bottom of the stack: the first frame is it, styled once."""
+        return LockScreen()
+
     def on_mount(self) -> None:
         self.title = self.tr("app.title")
         self.localize(self)
         info = self.station_info()
         minutes = self._idle_minutes if self._idle_minutes is not None else info.idle_minutes
         self.idle = IdleTimer(minutes)
-        self.push_screen(LockScreen())
         if info.initialised and self._start_monitor:
             self._start_watching()
         self.set_interval(0.5, self._check_idle)
@@ -174,7 +177,7 @@ class SealStationApp(Work, App[None]):
     def lock(self, reason: str = "lock") -> None:
         """Lock now: forget the session in the UI at once, close it in a worker."""
         session, self.session = self.session, None
-        while len(self.screen_stack) > 2:
+        while len(self.screen_stack) > 1:
             self.pop_screen()
         if session is None:
             return
