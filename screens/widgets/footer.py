@@ -1,8 +1,10 @@
-"""The key bar, rebuilt once per burst of binding changes.
+"""The key bar, rebuilt once per burst of binding changes, and only when it would change.
 
 Textual's footer recomposes on every bindings signal; a screen that mounts, localizes
 its keys and focuses a widget sends several before its first frame, and each rebuild
-restyles every key. Coalescing them keeps the lock screen's first frame light.
+restyles every key. Coalescing them, and skipping a rebuild that would show the same
+keys again (a focus change that brings no new key), keeps the lock screen's first
+frame light.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ __all__ = ["StationFooter"]
 
 class StationFooter(Footer):
     _rebuild_pending = False
+    _shown: tuple[Any, ...] | None = None
 
     def bindings_changed(self, screen: Any) -> None:
         self._bindings_ready = True
@@ -25,6 +28,16 @@ class StationFooter(Footer):
             self._rebuild_pending = True
             self.call_after_refresh(self._rebuild)
 
+    def _keys(self) -> tuple[Any, ...]:
+        """What :meth:`Footer.compose` reads: each binding it may show, enabled or not, and
+        the palette key."""
+        shown = tuple((binding, enabled, tooltip) for _, binding, enabled, tooltip in self.screen.active_bindings.values())
+        return shown, self.show_command_palette, self.compact
+
     async def _rebuild(self) -> None:
         self._rebuild_pending = False
+        keys = self._keys()
+        if keys == self._shown:
+            return
+        self._shown = keys
         await self.recompose()
