@@ -4,14 +4,17 @@ Textual's footer recomposes on every bindings signal; a screen that mounts, loca
 its keys and focuses a widget sends several before its first frame, and each rebuild
 restyles every key. Coalescing them, and skipping a rebuild that would show the same
 keys again (a focus change that brings no new key), keeps the lock screen's first
-frame light.
+frame light. So does creating each key in the bar's own compact setting: a key is
+born compact, is bound to a bar that is not, and styles itself twice over to follow.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 __all__ = ["StationFooter"]
 
@@ -27,6 +30,12 @@ class StationFooter(Footer):
         if self.is_attached and screen is self.screen and not self._rebuild_pending:
             self._rebuild_pending = True
             self.call_after_refresh(self._rebuild)
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
+                widget.set_reactive(FooterKey.compact, self.compact)  # what its binding sets on mount
+            yield widget
 
     def _keys(self) -> tuple[Any, ...]:
         """What :meth:`Footer.compose` reads: each binding it may show, enabled or not, and
