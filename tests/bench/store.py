@@ -49,7 +49,7 @@ Opener = Callable[[Path, bool], Any]
 
 def open_plain(path: Path, create: bool) -> Any:
     """``Store.open`` on plain SQLite: the same pragmas but the cipher ones, the same checks."""
-    from station.store.db import Store
+    from station.store.db import Store, _quick_check
     from station.store.migrations import migrate
 
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -57,8 +57,8 @@ def open_plain(path: Path, create: bool) -> Any:
     for pragma in ("foreign_keys = ON", "secure_delete = ON", "cache_size = -32768",
                    "journal_mode = DELETE", "synchronous = FULL"):
         conn.execute(f"PRAGMA {pragma}")
-    if not create and conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-        raise SystemExit("plain store damaged")
+    if not create:
+        _quick_check(conn)  # the station's own check, as Store.open runs it
     store = Store(conn)
     with store.transaction():
         migrate(store)
