@@ -1,18 +1,21 @@
 """The impression library (``impressions`` metadata, ``impression_blobs`` ciphertext).
 
 Metadata and ciphertext live in separate tables so that a search never reads a page of
-ciphertext. Substring search is built for 100,000 impressions: a broad search is
-answered from the newest rows alone; a rare one scans only the covering index
-``impressions_search`` and fetches at most ``limit`` rows by id.
+ciphertext. Substring search is built for 100,000 impressions: the words index
+(:mod:`station.store.impression_words`, with the state among its words) names the
+newest candidates, and each is confirmed by the exact comparison on its row. Import
+dates are not in that index: a search bounded by dates tries the newest candidates of
+the index first, then, if they do not suffice, walks the dates' own index.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, fields
 
 from station.model import Impression, ImpressionState
+from station.store import impression_words
 from station.store.db import Store
+from station.store.impression_words import contains, norm
 
 __all__ = ["Impressions", "ImpressionQuery"]
 
@@ -31,20 +34,8 @@ class ImpressionQuery:
     until: str | None = None  # imported_at < until
 
 
-def _contains(column: str, text: str) -> tuple[str, str]:
-    """A substring match, the fastest way SQLite offers for the text at hand.
-
-    Text without Latin letters (Chinese names, digits) has no case to fold: ``instr``
-    needs no wildcards and is quicker than LIKE on CJK. Otherwise LIKE (ASCII case
-    folded); its ESCAPE clause doubles the cost, so only a literal % or _ pays for it.
-    """
-    norm = unicodedata.normalize("NFC", text).strip()
-    if not any("a" <= c.lower() <= "z" for c in norm):
-        return f"instr({column}, ?) > 0", norm
-    if not any(c in norm for c in "%_\\"):
-        return f"{column} LIKE ?", f"%{norm}%"
-    escaped = norm.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{column} LIKE ? ESCAPE '\\'", f"%{escaped}%"
+def _where(conditions: list[tuple[str, object]], lead: str = " WHERE ") -> str:
+    return lead + " AND ".join(c for c, _ in conditions) if conditions else ""
 
 
 class Impressions:
@@ -71,43 +62,69 @@ class Impressions:
         return (None if row[0] is None else bytes(row[0])), (None if row[1] is None else bytes(row[1]))
 
     def search(self, query: ImpressionQuery, limit: int, window: int) -> list[Impression]:
-        """Newest first; ``window`` is how many newest rows a substring search tries first."""
-        where: list[str] = []  # cheap comparisons first: SQLite tests the terms in this order
-        params: list[object] = []
-        for condition, value in (("state = ?", query.state), ("imported_at >= ?", query.since),
-                                 ("imported_at < ?", query.until)):
-            if value:
-                where.append(condition)
-                params.append(value)
-        text_filter = False
+        """Newest first; ``window`` is how many newest candidates a dated search tries first."""
+        impression_words.catch_up(self.store)
+        rows: list[tuple[str, object]] = [(c, v) for c, v in (("i.state = ?", query.state),
+                                                             ("i.imported_at >= ?", query.since),
+                                                             ("i.imported_at < ?", query.until)) if v]
+        words: list[str] = []
         for column, text in (("unit", query.unit), ("seal_name", query.name)):
-            if text and text.strip():
-                condition, pattern = _contains(column, text)
-                where.append(condition)
-                params.append(pattern)
-                text_filter = True
-        clause = " AND ".join(where)
-        if not text_filter:
-            sql = f"SELECT {_COLUMNS} FROM impressions {'WHERE ' + clause if clause else ''} ORDER BY id DESC LIMIT ?"
-            return [Impression(*r) for r in self.store.all(sql, (*params, limit))]
-        return self._by_ids(self._text_search(clause, params, limit, window))
+            if text and norm(text):
+                rows.append(contains(f"i.{column}", text))
+                words += impression_words.terms(column, text)
+        dated = bool(query.since or query.until)
+        if not words:
+            return self._by_ids(self._plain(rows, query.state, limit, window) if dated else
+                                self._ids(f"SELECT i.id FROM impressions i{_where(rows)} ORDER BY i.id DESC LIMIT ?",
+                                          rows, limit))
+        if query.state:
+            words.append("s" + query.state)
+        match = " ".join(f'"{w}"' for w in words)
+        if not dated:  # the index names the matches, newest first: about ``limit`` rows are read
+            return self._by_ids(self._ids(
+                "SELECT i.id FROM impression_words w CROSS JOIN impressions i ON i.id = -w.rowid"
+                f" WHERE impression_words MATCH ?{_where(rows, ' AND ')} ORDER BY w.rowid LIMIT ?",
+                [("", match), *rows], limit))
+        return self._by_ids(self._dated(match, rows, query.state, limit, window))
 
-    def _text_search(self, clause: str, params: list[object], limit: int, window: int) -> list[int]:
-        """Ids of the newest ``limit`` matches of a substring search.
+    def _dated(self, match: str, rows: list[tuple[str, object]], state: str | None, limit: int,
+               window: int) -> list[int]:
+        """A text search bounded by import dates: the ``window`` newest candidates of the
+        words index hold ``limit`` matches (a recent period), or are all there is (a rare
+        text); otherwise the period's rows are walked newest first (an older period)."""
+        ids = self._ids("SELECT i.id FROM (SELECT rowid FROM impression_words WHERE impression_words MATCH ?"
+                        " ORDER BY rowid LIMIT ?) w CROSS JOIN impressions i ON i.id = -w.rowid"
+                        f"{_where(rows)} ORDER BY w.rowid LIMIT ?", [("", match), ("", window), *rows], limit)
+        if len(ids) == limit or self.store.one(
+                "SELECT count(*) FROM (SELECT 1 FROM impression_words WHERE impression_words MATCH ? LIMIT ?)",
+                (match, window + 1))[0] <= window:
+            return ids
+        return self._by_period(rows, state, limit)
 
-        A broad search ("科技") matches thousands: if the newest ``window`` impressions
-        hold ``limit`` matches, those are the newest matches overall. Otherwise (a rare
-        name, or old rows) the covering index is scanned.
-        """
-        probe = self.store.all(f"SELECT id FROM (SELECT id, unit, seal_name, state, imported_at FROM impressions"
-                               f" ORDER BY id DESC LIMIT ?) WHERE {clause} ORDER BY id DESC LIMIT ?",
-                               (window, *params, limit))
-        whole = self.store.one("SELECT id FROM impressions ORDER BY id DESC LIMIT 1 OFFSET ?", (window,)) is None
-        if len(probe) == limit or whole:
-            return [r[0] for r in probe]
-        rows = self.store.all(f"SELECT id FROM impressions INDEXED BY impressions_search WHERE {clause}"
-                              " ORDER BY id DESC LIMIT ?", (*params, limit))
-        return [r[0] for r in rows]
+    def _plain(self, rows: list[tuple[str, object]], state: str | None, limit: int, window: int) -> list[int]:
+        """A search by dates (and state) alone: the ``window`` newest rows first, then the
+        period's rows."""
+        source = "impressions INDEXED BY impressions_state WHERE state = ?" if state else "impressions"
+        ids = self._ids(f"SELECT i.id FROM (SELECT id, state, imported_at FROM {source} ORDER BY id DESC LIMIT ?) i"
+                        f"{_where(rows)} ORDER BY i.id DESC LIMIT ?",
+                        [*([("", state)] if state else []), ("", window), *rows], limit)
+        if len(ids) == limit or self.store.one(f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT ?)",
+                                               (*([state] if state else []), window + 1))[0] <= window:
+            return ids
+        return self._by_period(rows, state, limit)
+
+    def _by_period(self, rows: list[tuple[str, object]], state: str | None, limit: int) -> list[int]:
+        """The period's ids from the import-time index (sorted newest first), then each row checked."""
+        index = "impressions_state_time" if state else "impressions_time"
+        period = [r for r in rows if r[0].startswith(("i.state ", "i.imported_at "))]
+        rest = [r for r in rows if r not in period]
+        return self._ids(f"SELECT i.id FROM (SELECT id FROM impressions INDEXED BY {index}"
+                         f"{_where([(c[2:], v) for c, v in period])} ORDER BY id DESC LIMIT -1) p"
+                         f" CROSS JOIN impressions i ON i.id = p.id{_where(rest)} ORDER BY p.id DESC LIMIT ?",
+                         [*period, *rest], limit)
+
+    def _ids(self, sql: str, conditions: list[tuple[str, object]], limit: int) -> list[int]:
+        return [int(r[0]) for r in self.store.all(sql, (*(v for _, v in conditions), limit))]
 
     def _by_ids(self, ids: list[int]) -> list[Impression]:
         if not ids:
@@ -118,7 +135,8 @@ class Impressions:
         return [Impression(*r) for r in rows]
 
     def add(self, imp: Impression) -> int:
-        """Store an impression's metadata (its ``id`` is ignored); returns the id it got.
+        """Store an impression's metadata (its ``id`` is ignored) and index its words;
+        returns the id it got.
 
         The picture follows with :meth:`add_picture`: it is encrypted under that id.
         """
@@ -126,6 +144,7 @@ class Impressions:
         cur = self.store.execute(
             f"INSERT INTO impressions ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
             tuple(getattr(imp, n) for n in names))
+        impression_words.catch_up(self.store)
         return int(cur.lastrowid)
 
     def add_picture(self, impression_id: int, wrapped: bytes, blob: bytes) -> None:
@@ -137,7 +156,10 @@ class Impressions:
         cur = self.store.execute(
             "UPDATE impressions SET state = ?, changed_at = ?, changed_by = ?, reason = ? WHERE id = ? AND state = ?",
             (state.value, when, by, reason, imp.id, imp.state))
-        return cur.rowcount == 1
+        if cur.rowcount != 1:
+            return False
+        impression_words.reindex(self.store, imp.id)  # the state is one of its words
+        return True
 
     def shred_picture(self, impression_id: int) -> None:
         """Overwrite the data key and ciphertext in place, then drop them (crypto-shredding)."""
