@@ -2,10 +2,9 @@
 
 Metadata and ciphertext live in separate tables so that a search never reads a page of
 ciphertext. Substring search is built for 100,000 impressions: the words index
-(:mod:`station.store.impression_words`, with the state among its words) names the
-newest candidates, and each is confirmed by the exact comparison on its row. Import
-dates are not in that index: a search bounded by dates tries the newest candidates of
-the index first, then, if they do not suffice, walks the dates' own index.
+(:mod:`station.store.impression_words`: character pairs, state, import day) names the
+newest candidates, and each is confirmed by the exact comparison on its row, so about
+``limit`` rows are read whatever the library's size.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from dataclasses import dataclass, fields
 from station.model import Impression, ImpressionState
 from station.store import impression_words
 from station.store.db import Store
-from station.store.impression_words import contains, norm
+from station.store.impression_words import contains
 
 __all__ = ["Impressions", "ImpressionQuery"]
 
@@ -61,70 +60,32 @@ class Impressions:
             return None, None
         return (None if row[0] is None else bytes(row[0])), (None if row[1] is None else bytes(row[1]))
 
-    def search(self, query: ImpressionQuery, limit: int, window: int) -> list[Impression]:
-        """Newest first; ``window`` is how many newest candidates a dated search tries first."""
+    def search(self, query: ImpressionQuery, limit: int) -> list[Impression]:
+        """Newest first: the words index names the candidates, each row confirms its own."""
         impression_words.catch_up(self.store)
         rows: list[tuple[str, object]] = [(c, v) for c, v in (("i.state = ?", query.state),
                                                              ("i.imported_at >= ?", query.since),
                                                              ("i.imported_at < ?", query.until)) if v]
-        words: list[str] = []
+        match: list[str] = []
         for column, text in (("unit", query.unit), ("seal_name", query.name)):
-            if text and norm(text):
-                rows.append(contains(f"i.{column}", text))
-                words += impression_words.terms(column, text)
-        dated = bool(query.since or query.until)
-        if not words:
-            return self._by_ids(self._plain(rows, query.state, limit, window) if dated else
-                                self._ids(f"SELECT i.id FROM impressions i{_where(rows)} ORDER BY i.id DESC LIMIT ?",
-                                          rows, limit))
+            words = impression_words.text_query(text) if text else None
+            if words:
+                rows.append(contains(f"i.{column}", text))  # type: ignore[arg-type]
+                match.append(words)
+        if query.since or query.until:
+            first = self.store.one("SELECT min(imported_at) FROM impressions")[0]
+            last = self.store.one("SELECT max(imported_at) FROM impressions")[0]
+            period = impression_words.period_query(query.since, query.until, first, last)
+            match += [period] if period else []
+        params = tuple(v for _, v in rows)
+        if not match:
+            sql = f"SELECT i.id FROM impressions i{_where(rows)} ORDER BY i.id DESC LIMIT ?"
+            return self._by_ids([int(r[0]) for r in self.store.all(sql, (*params, limit))])
         if query.state:
-            words.append("s" + query.state)
-        match = " ".join(f'"{w}"' for w in words)
-        if not dated:  # the index names the matches, newest first: about ``limit`` rows are read
-            return self._by_ids(self._ids(
-                "SELECT i.id FROM impression_words w CROSS JOIN impressions i ON i.id = -w.rowid"
-                f" WHERE impression_words MATCH ?{_where(rows, ' AND ')} ORDER BY w.rowid LIMIT ?",
-                [("", match), *rows], limit))
-        return self._by_ids(self._dated(match, rows, query.state, limit, window))
-
-    def _dated(self, match: str, rows: list[tuple[str, object]], state: str | None, limit: int,
-               window: int) -> list[int]:
-        """A text search bounded by import dates: the ``window`` newest candidates of the
-        words index hold ``limit`` matches (a recent period), or are all there is (a rare
-        text); otherwise the period's rows are walked newest first (an older period)."""
-        ids = self._ids("SELECT i.id FROM (SELECT rowid FROM impression_words WHERE impression_words MATCH ?"
-                        " ORDER BY rowid LIMIT ?) w CROSS JOIN impressions i ON i.id = -w.rowid"
-                        f"{_where(rows)} ORDER BY w.rowid LIMIT ?", [("", match), ("", window), *rows], limit)
-        if len(ids) == limit or self.store.one(
-                "SELECT count(*) FROM (SELECT 1 FROM impression_words WHERE impression_words MATCH ? LIMIT ?)",
-                (match, window + 1))[0] <= window:
-            return ids
-        return self._by_period(rows, state, limit)
-
-    def _plain(self, rows: list[tuple[str, object]], state: str | None, limit: int, window: int) -> list[int]:
-        """A search by dates (and state) alone: the ``window`` newest rows first, then the
-        period's rows."""
-        source = "impressions INDEXED BY impressions_state WHERE state = ?" if state else "impressions"
-        ids = self._ids(f"SELECT i.id FROM (SELECT id, state, imported_at FROM {source} ORDER BY id DESC LIMIT ?) i"
-                        f"{_where(rows)} ORDER BY i.id DESC LIMIT ?",
-                        [*([("", state)] if state else []), ("", window), *rows], limit)
-        if len(ids) == limit or self.store.one(f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT ?)",
-                                               (*([state] if state else []), window + 1))[0] <= window:
-            return ids
-        return self._by_period(rows, state, limit)
-
-    def _by_period(self, rows: list[tuple[str, object]], state: str | None, limit: int) -> list[int]:
-        """The period's ids from the import-time index (sorted newest first), then each row checked."""
-        index = "impressions_state_time" if state else "impressions_time"
-        period = [r for r in rows if r[0].startswith(("i.state ", "i.imported_at "))]
-        rest = [r for r in rows if r not in period]
-        return self._ids(f"SELECT i.id FROM (SELECT id FROM impressions INDEXED BY {index}"
-                         f"{_where([(c[2:], v) for c, v in period])} ORDER BY id DESC LIMIT -1) p"
-                         f" CROSS JOIN impressions i ON i.id = p.id{_where(rest)} ORDER BY p.id DESC LIMIT ?",
-                         [*period, *rest], limit)
-
-    def _ids(self, sql: str, conditions: list[tuple[str, object]], limit: int) -> list[int]:
-        return [int(r[0]) for r in self.store.all(sql, (*(v for _, v in conditions), limit))]
+            match.append(f"s{query.state}")
+        sql = ("SELECT i.id FROM impression_words w CROSS JOIN impressions i ON i.id = -w.rowid"
+               f" WHERE impression_words MATCH ?{_where(rows, ' AND ')} ORDER BY w.rowid LIMIT ?")
+        return self._by_ids([int(r[0]) for r in self.store.all(sql, (" AND ".join(match), *params, limit))])
 
     def _by_ids(self, ids: list[int]) -> list[Impression]:
         if not ids:

@@ -132,9 +132,8 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
 
 def _impression_words(store: Any) -> None:
     """The impression library's words index (substring search at 100,000 impressions),
-    built for the impressions already there; an index of the period by state."""
+    built for the impressions already there."""
     store.execute(impression_words.CREATE)
-    store.execute("CREATE INDEX impressions_state_time ON impressions (state, imported_at)")
     impression_words.index_after(store, 0)
 
 
