@@ -1,12 +1,11 @@
 """The impression library's words index (FTS5 table ``impression_words``).
 
 A search for "contains 财务" over 100,000 impressions cannot afford to read every unit
-and seal name. So each impression is indexed as a bag of words: every pair of adjacent
-characters of its unit and seal name and the last character of each (hex-encoded, so
-the tokenizer keeps them whole), its state, and the year, month and day it was
-imported. A text contained in a name has all its pairs in that bag (one character is a
-prefix of a word); an import time in a period has one of the period's years, months or
-days. So the index yields a small superset of the matches, newest first, and the store
+and seal name. So each impression is indexed as a bag of words: every character and
+every pair of adjacent characters of its unit and seal name (hex-encoded, so the
+tokenizer keeps them whole), its state, and the year, month and day it was imported.
+A text contained in a name has all its characters and pairs in that bag; an import
+time in a period has one of the period's years, months or days. So the index yields a small superset of the matches, newest first, and the store
 confirms each candidate with the exact comparison the search has always made
 (:func:`contains`): the index changes how fast a search is, never what it finds.
 
@@ -22,7 +21,7 @@ import unicodedata
 from datetime import date, timedelta
 from typing import Any, Iterable
 
-__all__ = ["CREATE", "WATERMARK", "document", "text_query", "period_query", "contains", "norm", "index_after",
+__all__ = ["CREATE", "WATERMARK", "document", "text_words", "period_query", "contains", "norm", "index_after",
            "catch_up", "reindex"]
 
 CREATE = ("CREATE VIRTUAL TABLE impression_words USING fts5(words, content='', contentless_delete=1,"
@@ -44,9 +43,9 @@ def _hex(text: str) -> str:
 
 
 def _pairs(text: str) -> set[str]:
-    """The pairs of a name and its last character, ASCII letters folded (LIKE folds ASCII only)."""
+    """The characters and pairs of a name, ASCII letters folded (LIKE folds ASCII only)."""
     t = text.translate(_FOLD)
-    return {_hex(t[i:i + 2]) for i in range(len(t) - 1)} | ({_hex(t[-1])} if t else set())
+    return {_hex(c) for c in t} | {_hex(t[i:i + 2]) for i in range(len(t) - 1)}
 
 
 def _day(text: str) -> date | None:
@@ -69,16 +68,13 @@ def document(unit: str, seal_name: str, state: str, imported_at: str) -> str:
     return " ".join(sorted(_pairs(unit) | _pairs(seal_name) | {"s" + state, *_dated(imported_at)}))
 
 
-def text_query(text: str) -> str | None:
-    """An FTS5 query every unit or seal name containing ``text`` matches: its one
-    character as a prefix, or the pairs that cover it (every other one, and the last)."""
+def text_words(text: str) -> list[str]:
+    """Words every unit or seal name containing ``text`` has: its one character, or the
+    pairs that cover it (every other one, and the last)."""
     t = norm(text).translate(_FOLD)
-    if not t:
-        return None
-    if len(t) == 1:
-        return f'"{_hex(t)}" *'
-    starts = sorted(set(range(0, len(t) - 1, 2)) | {len(t) - 2})
-    return " ".join(f'"{_hex(t[i:i + 2])}"' for i in starts)
+    if len(t) <= 1:
+        return [_hex(t)] if t else []
+    return [_hex(t[i:i + 2]) for i in sorted(set(range(0, len(t) - 1, 2)) | {len(t) - 2})]
 
 
 def period_query(since: str | None, until: str | None, first: str | None, last: str | None) -> str | None:
