@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
-APT_PACKAGES := softhsm2 opensc libsofthsm2 sqlite3 zbar-tools poppler-utils fonts-noto-cjk openssl tmux libusb-1.0-0
+APT_PACKAGES := softhsm2 opensc libsofthsm2 sqlite3 zbar-tools poppler-utils fonts-noto-cjk openssl tmux libusb-1.0-0 libreoffice-calc-nogui
 # The demo home: $SEAL_STATION_HOME if set, else the platformdirs user data dir.
 DEMO_HOME ?= $(or $(SEAL_STATION_HOME),$(shell python3 -c 'import os;print(os.path.expanduser("~/.local/share/seal-station"))'))
 
@@ -45,5 +45,6 @@ bench: venv
 	$(PY) -m tests.bench.verify
 	$(PY) -m tests.bench.receipts
 	$(PY) -m tests.bench.store
+	$(PY) -m tests.bench.audit
 	$(PY) -m tests.bench.backup
 	$(PY) -m tests.bench.lifecycle

@@ -36,6 +36,7 @@ __all__ = [
     "may_sign",
     "issued_by",
     "der_certificates",
+    "issuer_common_name",
 ]
 
 
@@ -95,6 +96,13 @@ def read(der: bytes) -> CertificateFacts:
 def common_name(der: bytes) -> str:
     """The subject's CN, or the whole subject when it has none."""
     return _common_name(load(der))
+
+
+def issuer_common_name(der: bytes) -> str:
+    """The issuer's CN, or the whole issuer name when it has none."""
+    issuer = load(der).issuer
+    names = issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else issuer.rfc4514_string()
 
 
 _NAMED = {NameOID.SERIAL_NUMBER: "serialNumber", NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",

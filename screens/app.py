@@ -150,6 +150,14 @@ class SealStationApp(Work, App[None]):
         if modal is None or not modal.is_attached:
             self.show_error(exc)
             return
+        if getattr(exc, "reason", "") == "pin-change-required":
+            from screens.desks import ChangePinModal
+
+            modal.busy(False)
+            old, modal.last_pin = modal.last_pin, None
+            self.push_screen(ChangePinModal(modal.card.serial, old, forced=True,
+                                            then=lambda new: self.attempt_login(modal.card, new)))
+            return
         if isinstance(exc, PinLockedError):
             modal.show_locked()
         else:
@@ -235,6 +243,10 @@ class SealStationApp(Work, App[None]):
             from screens.backup import BackupScreen
 
             self.push_screen(BackupScreen())
+        else:
+            from screens.desks import open_desk_action
+
+            open_desk_action(self, action)
 
     def show_receipt(self, esid: str) -> None:
         """The receipt of a seal as a QR (the ceremony calls this at its end)."""

@@ -23,15 +23,21 @@ __all__ = ["HomeScreen", "ACTIONS"]
 
 # role -> (action id, i18n key); later features add their screens here.
 ACTIONS: dict[Role, list[tuple[str, str]]] = {
-    Role.ADMIN: [("audit_verify", "home.action.audit_verify"), ("library", "home.action.library"),
-                 ("seals", "home.action.seals"), ("backup", "home.action.backup"), ("lock", "home.action.lock")],
+    Role.ADMIN: [("staff", "home.action.staff"), ("audit_log", "home.action.audit_log"),
+                 ("audit_verify", "home.action.audit_verify"), ("library", "home.action.library"),
+                 ("seals", "home.action.seals"), ("backup", "home.action.backup"),
+                 ("change_pin", "home.action.change_pin"), ("lock", "home.action.lock")],
     Role.OFFICER: [("applications", "home.action.applications"), ("make", "home.action.make"),
                    ("library", "home.action.library"), ("receipts", "home.action.receipts"),
-                   ("seals", "home.action.seals"), ("verify", "home.action.verify"), ("lock", "home.action.lock")],
+                   ("seals", "home.action.seals"), ("verify", "home.action.verify"),
+                   ("change_pin", "home.action.change_pin"), ("lock", "home.action.lock")],
     Role.SUPERVISOR: [("approvals", "home.action.approvals"), ("library", "home.action.library"),
-                      ("seals", "home.action.seals"), ("verify", "home.action.verify"), ("lock", "home.action.lock")],
-    Role.AUDITOR: [("audit_verify", "home.action.audit_verify"), ("seals", "home.action.seals"),
-                   ("verify", "home.action.verify"), ("lock", "home.action.lock")],
+                      ("seals", "home.action.seals"), ("verify", "home.action.verify"),
+                      ("change_pin", "home.action.change_pin"), ("lock", "home.action.lock")],
+    Role.AUDITOR: [("audit_log", "home.action.audit_log"), ("audit_stats", "home.action.audit_stats"),
+                   ("audit_export", "home.action.audit_export"), ("audit_verify", "home.action.audit_verify"),
+                   ("seals", "home.action.seals"), ("verify", "home.action.verify"),
+                   ("change_pin", "home.action.change_pin"), ("lock", "home.action.lock")],
 }
 
 
@@ -57,6 +63,9 @@ class HomeScreen(StationScreen[None]):
         self.relabel()
         self.show_cards(self.station.cards)
         self.query_one(OptionList).focus()
+        from screens.desks import show_alerts
+
+        show_alerts(self)
 
     def relabel(self) -> None:
         app = self.station

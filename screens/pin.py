@@ -30,6 +30,7 @@ class PinModal(StationModal[str | None]):
         super().__init__()
         self.card = card
         self.collect = collect
+        self.last_pin: str | None = None
         self.summary = list(summary or ())
 
     def compose(self) -> ComposeResult:
@@ -66,6 +67,7 @@ class PinModal(StationModal[str | None]):
         if not pin or self.card.pin_locked:
             return
         field.value = ""
+        self.last_pin = pin  # a first PIN that must change is asked once, not twice
         if self.collect:
             self.dismiss(pin)
             return

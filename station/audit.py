@@ -16,6 +16,7 @@ Each finding is named by sequence number.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import uuid
@@ -30,7 +31,7 @@ from station.store.audit_rows import AuditRows
 
 __all__ = ["Audit", "terminal_info", "canonical", "verify_entries", "AuditedSession", "verify_and_record",
            "export_jsonl", "verify_export", "export_signed",
-           "first_interface"]
+           "first_interface", "index_columns", "kinds_of", "LIFECYCLE_ACTIONS"]
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -99,6 +100,37 @@ def actor_dict(actor: Actor | None) -> dict[str, str]:
             "serial": actor.serial}
 
 
+LIFECYCLE_ACTIONS = frozenset({"freeze", "unfreeze", "report-lost", "revoke", "renew"})
+"""Actions that change a made seal's state: counted as lifecycle events."""
+
+
+def index_columns(entry: dict[str, Any]) -> dict[str, str]:
+    """The columns written beside an entry so that filters use indexes, not JSON."""
+    details = entry.get("details") or {}
+    unit = details.get("unit") if isinstance(details, dict) else None
+    return {"time": str(entry.get("time", "")), "action": str(entry.get("action", "")),
+            "actor": str((entry.get("actor") or {}).get("serial", "")),
+            "outcome": str(entry.get("outcome", "")), "unit": str(unit or "")}
+
+
+def kinds_of(entry: dict[str, Any]) -> tuple[str, ...]:
+    """Which statistics an entry counts in (the same rules as the migration's backfill)."""
+    action, outcome = entry.get("action"), entry.get("outcome")
+    details = entry.get("details") or {}
+    kinds = []
+    if action == "make" and outcome == "ok":
+        kinds.append("seals_made")
+    if action in LIFECYCLE_ACTIONS and outcome == "ok":
+        kinds.append("lifecycle")
+    if outcome == "refused":
+        kinds.append("refusals")
+    if isinstance(details, dict) and details.get("reason") == "wrong PIN":
+        kinds.append("wrong_pins")
+    if action == "login" and outcome == "ok":
+        kinds.append("logins")
+    return tuple(kinds)
+
+
 def make_entry(seq: int, actor: Actor | dict | None, action: str, obj: str, outcome: str,
                details: dict[str, Any] | None = None, time: str | None = None,
                terminal: dict[str, str] | None = None) -> dict[str, Any]:
@@ -123,6 +155,22 @@ class Audit:
         self._load()
 
     def _load(self) -> None:
+        """Open the tree from its stored frontier: the same cost at ten entries or ten
+        million. The frontier is trusted only while it matches the newest row's root;
+        otherwise (an older store, or rows changed behind the log's back) every leaf is
+        read once and the frontier written again."""
+        stored, last = self.rows.frontier(), self.rows.last()
+        if stored is not None and last is not None and stored[1] == last[0]:
+            try:
+                log = merkle.MerkleLog(stored[0], stored[2])
+            except merkle.ProofError:
+                log = None
+            if log is not None and log.root() == last[1]:
+                self._log, self._last_seq = log, stored[1]
+                return
+        if stored is None and last is None:
+            self._log, self._last_seq = merkle.MerkleLog(), 0
+            return
         leaves = self.rows.leaves()
         self._log = merkle.MerkleLog.from_leaves(leaf for _, leaf in leaves)
         # after a deletion seq runs ahead of the tree size: never reuse a number (and keep
@@ -147,7 +195,11 @@ class Audit:
             leaf = merkle.leaf_hash(canonical(entry))
             log = merkle.MerkleLog(self._log.size, self._log.frontier)
             log.append(leaf)
-            self.rows.add(AuditRow(seq, canonical(entry).decode(), leaf, log.root()))
+            columns = index_columns(entry)
+            if not columns["unit"] and obj:
+                columns["unit"] = self.rows.unit_of(obj) or ""
+            self.rows.add(AuditRow(seq, canonical(entry).decode(), leaf, log.root()), columns, kinds_of(entry))
+            self.rows.put_frontier(log.size, seq, log.frontier)
             self._log = log
             self._last_seq = seq
         return seq
@@ -158,6 +210,12 @@ class Audit:
         current = self.rows.last() or (0, merkle.MerkleLog().root())
         if current != (self._last_seq, self._log.root()):
             self._load()
+
+    def root_at(self, size: int) -> bytes:
+        """The tree root after ``size`` entries, as each row stored it (witnesses compare
+        an older signed head with it); recomputed from the leaves when a row is missing."""
+        stored = self.rows.root_after(size) if size else None
+        return stored if stored is not None else merkle.root(self.rows.leaf_hashes(size))
 
     def entries(self) -> list[dict[str, Any]]:
         return [json.loads(text) for text in self.rows.texts()]
@@ -174,8 +232,7 @@ class Audit:
         return self.rows.heads()
 
     def verify(self, certificates: dict[str, bytes]) -> AuditReport:
-        return verify_entries([(r.seq, r.entry, r.leaf, r.root) for r in self.rows.rows()], self.heads(),
-                              certificates)
+        return verify_entries(self.rows.stream, self.heads(), certificates)
 
 
 def head_message(size: int, root: bytes, time: str) -> bytes:
@@ -183,14 +240,79 @@ def head_message(size: int, root: bytes, time: str) -> bytes:
     return f"seal-station tree head v1\n{size}\n{root.hex()}\n{time}\n".encode()
 
 
-def verify_entries(rows: Iterable[tuple[int, str, bytes | None, bytes | None]],
+def verify_entries(rows: Iterable[tuple[int, str, bytes | None, bytes | None]] | Callable[[], Iterable],
                    heads: Iterable[TreeHead], certificates: dict[str, bytes],
                    verify_sig: Callable[[bytes, str, bytes, bytes], bool] | None = None) -> AuditReport:
     """Check a log from its rows (seq, entry text, stored leaf, stored root) and heads.
 
-    ``certificates`` maps certificate SHA-256 -> DER for the cards that may sign heads.
-    Stored leaf/root may be None (an exported file carries only the entries).
+    ``rows`` is a list, or a function that streams them (called again only when the fast
+    pass finds something wrong). ``certificates`` maps certificate SHA-256 -> DER for the
+    cards that may sign heads. Stored leaf/root may be None (an export carries entries only).
+
+    An intact log is checked in one streaming pass at hash speed: each entry's leaf, its
+    sequence number, the roots at every signed head and the newest stored root. Any
+    disagreement sends the log through the exact pass, which names every finding.
     """
+    heads = list(heads)
+    fetch = rows if callable(rows) else (lambda: rows)
+    fast = _fast_pass(fetch(), {h.size for h in heads})
+    if fast is None:
+        return _exact_pass(fetch(), heads, certificates, verify_sig)
+    size, roots = fast
+    report = _check_heads(heads, certificates, verify_sig, size, roots, [])
+    if report.problems:
+        return _exact_pass(fetch(), heads, certificates, verify_sig)
+    return report
+
+
+def _fast_pass(rows: Iterable[tuple[int, str | bytes, bytes | None, bytes | None]],
+               head_sizes: set[int]) -> tuple[int, dict[int, bytes]] | None:
+    """(size, roots at the head sizes) if every row is in place; None at the first doubt.
+
+    An entry's own sequence number is read without parsing it: canonical JSON sorts its
+    keys, so the last ``"seq":`` is the top-level one (a quote inside a string is escaped).
+    A text that does not read that way goes to the exact pass, which parses it."""
+    sha = hashlib.sha256
+    frontier: list[bytes] = []
+    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
+    size, last_root = 0, None
+    for seq, text, stored_leaf, stored_root in rows:
+        data = text if isinstance(text, bytes) else text.encode()
+        i = data.rfind(b'"seq":')
+        j = data.find(b",", i)
+        if seq != size + 1 or i < 0 or j < 0 or data[i + 6:j] != b"%d" % seq:
+            return None
+        h = sha(b"\x00" + data).digest()
+        if stored_leaf is not None and h != stored_leaf:
+            return None
+        carries = size
+        while carries & 1:
+            h = sha(b"\x01" + frontier.pop() + h).digest()
+            carries >>= 1
+        frontier.append(h)
+        size += 1
+        if size in head_sizes:
+            roots[size] = _fold(frontier)
+        last_root = stored_root
+    roots[size] = _fold(frontier)
+    if last_root is not None and last_root != roots[size]:
+        return None
+    return size, roots
+
+
+def _fold(frontier: list[bytes]) -> bytes:
+    if not frontier:
+        return merkle.EMPTY_ROOT
+    r = frontier[-1]
+    for h in reversed(frontier[:-1]):
+        r = merkle.node_hash(h, r)
+    return r
+
+
+def _exact_pass(rows: Iterable[tuple[int, str, bytes | None, bytes | None]], heads: list[TreeHead],
+                certificates: dict[str, bytes],
+                verify_sig: Callable[[bytes, str, bytes, bytes], bool] | None) -> AuditReport:
+    """Every row recomputed and compared: names each finding by sequence number."""
     if verify_sig is None:
         from crypto.algorithms import verify_signature as verify_sig
     problems: list[tuple[int, str]] = []
@@ -198,6 +320,7 @@ def verify_entries(rows: Iterable[tuple[int, str, bytes | None, bytes | None]],
     roots: dict[int, bytes] = {0: log.root()}
     expected = 1
     for seq, text, stored_leaf, stored_root in rows:
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
         try:
             entry = json.loads(text)
             inner = entry.get("seq")
@@ -218,6 +341,15 @@ def verify_entries(rows: Iterable[tuple[int, str, bytes | None, bytes | None]],
                 p[0] == seq for p in problems):
             problems.append((seq, "tree root does not match (log rewritten before this entry)"))
         expected = max(expected, seq + 1)
+    return _check_heads(heads, certificates, verify_sig, log.size, roots, problems)
+
+
+def _check_heads(heads: list[TreeHead], certificates: dict[str, bytes],
+                 verify_sig: Callable[[bytes, str, bytes, bytes], bool] | None, size: int,
+                 roots: dict[int, bytes], problems: list[tuple[int, str]]) -> AuditReport:
+    """Each signed head: its signature, and the root at its size."""
+    if verify_sig is None:
+        from crypto.algorithms import verify_signature as verify_sig
     signed = 0
     checked = 0
     for head in heads:
@@ -227,16 +359,16 @@ def verify_entries(rows: Iterable[tuple[int, str, bytes | None, bytes | None]],
             problems.append((head.size, "signed tree head: signature invalid or signer unknown"))
             continue
         checked += 1
-        if head.size > log.size:
-            problems.append((log.size + 1, f"missing: a signed tree head covers {head.size} entries,"
-                                           f" only {log.size} remain"))
+        if head.size > size:
+            problems.append((size + 1, f"missing: a signed tree head covers {head.size} entries,"
+                                       f" only {size} remain"))
         elif roots.get(head.size) != head.root:
             first = _first_bad(problems, head.size)
             problems.append((first, f"does not match the tree head signed at size {head.size}"))
         else:
             signed = max(signed, head.size)
     problems = sorted(set(problems))
-    return AuditReport(ok=not problems, size=log.size, signed_size=signed, root=log.root(),
+    return AuditReport(ok=not problems, size=size, signed_size=signed, root=roots[size],
                        problems=tuple(problems), heads_checked=checked)
 
 

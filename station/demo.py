@@ -189,7 +189,9 @@ def build_demo_world(home: Home, *, force: bool = False) -> DemoWorldInfo:
     os.environ["SOFTHSM2_CONF"] = str(conf)
     module = softhsm.find_module()
 
-    ca_key, ca_der = make_ca("示范电子认证中心 Demo CA")
+    from station.pin_policy import DEMO_CA_NAME
+
+    ca_key, ca_der = make_ca(DEMO_CA_NAME)
     rogue_key, rogue_der = make_ca("未受信任的认证中心 Rogue CA")
     owners = _owners()
     rows = [(role, label, cn, org, None) for role, label, cn, org in _PEOPLE]

@@ -34,6 +34,7 @@ from station.errors import PinLockedError, PolicyError, StationError, WrongPinEr
 from station.home import Home
 from station.model import Actor, Role
 from station.idle import IdleTimer
+from station.pin_policy import initial_pin_refusal
 from station.store.counters import Secrets
 from station.store.db import Store
 from station.store.enrollments import Enrollments
@@ -196,7 +197,11 @@ def _open_session(home: Home, config: Config, module: Module, card: Card, role: 
         with store.transaction():
             refusal = settings.at_login(session, _drain_inbox(session))
             if refusal is None:
-                session.log("login", card.serial)
+                refusal = initial_pin_refusal(store, card.serial)
+                if refusal is None:
+                    session.log("login", card.serial)
+                else:
+                    session.log("login", card.serial, "refused", reason="initial PIN not changed")
         if refusal is not None:
             raise refusal
         if earlier:  # the card saw the store this one was restored from

@@ -15,7 +15,7 @@ from typing import Callable
 
 from crypto import certs, envelope
 from station import config as config_mod
-from station import keys, settings
+from station import keys, pin_policy, settings
 from station.audit import Audit
 from station.cards import check_module_path, device_errors, module_for, open_card
 from station.clock import now
@@ -126,6 +126,7 @@ def enroll(home: Home, *, role: Role, serial: str, pin: str, by: Session | None 
         name = certs.common_name(cert)
         with store.transaction():
             Enrollments(store).add(Enrollment(serial, digest, role, name, cert, now().isoformat()))
+            pin_policy.record_initial(store, serial, cert)
             audit.append(actor_by, "enroll", serial, "ok", {"role": role.value, "name": name,
                                                              "cert_sha256": digest})
             home.save_keyslots(slots.with_slot(CardSlot(serial, role, name, digest,

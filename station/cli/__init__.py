@@ -13,13 +13,14 @@ import os
 import sys
 from typing import Sequence
 
-from station.cli import audit, backup, cards, config, library, lifecycle, making, receipts, setup, trust, tui
+from station.cli import (audit, backup, cards, config, library, lifecycle, making, receipts, setup, staff, trust,
+                         tui)
 from station.cli.common import Handler, Parser, home_of, one_line
 from station.errors import StationError, UsageError
 
 __all__ = ["main", "build_parser", "AREAS"]
 
-AREAS = (tui, setup, cards, config, trust, audit, making, library, receipts, lifecycle, backup)
+AREAS = (tui, setup, cards, staff, config, trust, audit, making, library, receipts, lifecycle, backup)
 """The command modules, in the order ``--help`` lists their commands."""
 
 

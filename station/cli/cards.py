@@ -22,6 +22,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     ub = cu_sub.add_parser("unblock", parents=[common], help="unblock a locked card with its SO PIN")
     ub.add_argument("serial")
     ub.add_argument("--by", help="the administrator's card that unblocks")
+    cp = cu_sub.add_parser("change-pin", parents=[common], help="change a card's PIN")
+    cp.add_argument("serial")
     ins = cu_sub.add_parser("inspect", parents=[common],
                             help="what a seal card holds beside the store's record; settles a flagged card")
     ins.add_argument("serial")
@@ -44,6 +46,8 @@ def _cards(args: argparse.Namespace) -> int:
 
 
 def _card(args: argparse.Namespace) -> int:
+    if args.card_cmd == "change-pin":
+        return _change_pin(args)
     if args.card_cmd != "unblock":
         raise UsageError("usage: seal-station card (unblock SERIAL --by ADMIN | inspect SERIAL --by SERIAL)")
     if not getattr(args, "by", None):
@@ -57,6 +61,31 @@ def _card(args: argparse.Namespace) -> int:
     finally:
         session.close()
     print(f"card {args.serial} unblocked with a new PIN")
+    return 0
+
+
+def read_new_pin(serial: str) -> str:
+    """The new PIN from SEAL_STATION_NEW_PIN_<SERIAL>, or asked twice on the terminal."""
+    import os
+
+    name = f"SEAL_STATION_NEW_PIN_{serial}"
+    if name in os.environ:
+        return os.environ[name]
+    first = read_secret(name, f"new PIN for card {serial}")
+    if read_secret(name, f"new PIN for card {serial} (again)") != first:
+        raise UsageError("the two new PINs differ; nothing was changed")
+    return first
+
+
+def _change_pin(args: argparse.Namespace) -> int:
+    from station.pin_policy import check_new_pin
+    from station.pins import change_pin
+
+    old = read_pin(args.serial)
+    new = read_new_pin(args.serial)
+    check_new_pin(new, old)
+    change_pin(home_of(args), args.serial, old, new)
+    print(f"card {args.serial}: PIN changed")
     return 0
 
 

@@ -43,7 +43,15 @@ class Enrollments:
         return {r[0]: bytes(r[1]) for r in self.store.all("SELECT cert_sha256, certificate FROM enrollments")}
 
     def add(self, enrollment: Enrollment) -> None:
+        """Enroll a card; a retired card enrolled again takes up its row (the log keeps both)."""
         self.store.execute(
-            "INSERT INTO enrollments (cert_sha256, serial, role, name, certificate, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO enrollments (cert_sha256, serial, role, name, certificate, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (cert_sha256) DO UPDATE SET serial = excluded.serial, role = excluded.role,"
+            " name = excluded.name, enrolled_at = excluded.enrolled_at, removed_at = NULL",
             (enrollment.cert_sha256, enrollment.serial, enrollment.role.value, enrollment.name,
              enrollment.certificate, enrollment.enrolled_at))
+
+    def remove(self, cert_sha256: str, when: str) -> None:
+        """Retire an enrollment: the row stays (its receipts and heads still verify)."""
+        self.store.execute("UPDATE enrollments SET removed_at = ? WHERE cert_sha256 = ? AND removed_at IS NULL",
+                           (when, cert_sha256))

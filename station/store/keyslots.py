@@ -54,6 +54,10 @@ class KeySlots:
         """Certificate SHA-256 -> role, for telling cards apart without a store."""
         return {s.cert_sha256: s.role for s in self.slots.values()}
 
+    def without(self, cert_sha256: str) -> "KeySlots":
+        """The file with one card's slot removed (a retired card)."""
+        return replace(self, slots={d: s for d, s in self.slots.items() if d != cert_sha256})
+
     def with_slot(self, slot: CardSlot) -> "KeySlots":
         return replace(self, slots={**self.slots, slot.cert_sha256: slot})
 

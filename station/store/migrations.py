@@ -125,6 +125,39 @@ MIGRATIONS: list[str] = [
         automatic INTEGER NOT NULL DEFAULT 0, removed_at TEXT, removed_by TEXT);
     CREATE INDEX authorizations_esid ON authorizations (esid, id);
     """,
+    # the audit log's desk: filter columns with indexes, daily counts for statistics, and
+    # per-card PIN facts. Filters and statistics never parse JSON and never scan the log.
+    """
+    ALTER TABLE audit ADD COLUMN time TEXT;
+    ALTER TABLE audit ADD COLUMN action TEXT;
+    ALTER TABLE audit ADD COLUMN actor TEXT;
+    ALTER TABLE audit ADD COLUMN outcome TEXT;
+    ALTER TABLE audit ADD COLUMN unit TEXT;
+    UPDATE audit SET time = json_extract(entry, '$.time'), action = json_extract(entry, '$.action'),
+        actor = json_extract(entry, '$.actor.serial'), outcome = json_extract(entry, '$.outcome'),
+        unit = COALESCE(json_extract(entry, '$.details.unit'),
+                        (SELECT unit FROM seals WHERE esid = json_extract(entry, '$.object')));
+    CREATE INDEX audit_time ON audit (time);
+    CREATE INDEX audit_action ON audit (action, time);
+    CREATE INDEX audit_actor ON audit (actor, time);
+    CREATE INDEX audit_outcome ON audit (outcome, time);
+    CREATE INDEX audit_unit ON audit (unit, time);
+    CREATE TABLE audit_daily (
+        day TEXT NOT NULL, unit TEXT NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (day, unit, kind)) WITHOUT ROWID;
+    INSERT INTO audit_daily (day, unit, kind, n)
+        SELECT substr(time, 1, 10), COALESCE(unit, ''), kind, count(*) FROM (
+            SELECT time, unit, 'seals_made' AS kind FROM audit WHERE action = 'make' AND outcome = 'ok'
+            UNION ALL SELECT time, unit, 'lifecycle' FROM audit WHERE outcome = 'ok' AND action IN
+                ('freeze', 'unfreeze', 'report-lost', 'revoke', 'renew')
+            UNION ALL SELECT time, unit, 'refusals' FROM audit WHERE outcome = 'refused'
+            UNION ALL SELECT time, unit, 'wrong_pins' FROM audit
+                WHERE json_extract(entry, '$.details.reason') = 'wrong PIN'
+            UNION ALL SELECT time, unit, 'logins' FROM audit WHERE action = 'login' AND outcome = 'ok')
+        GROUP BY 1, 2, 3;
+    CREATE TABLE card_pins (
+        serial TEXT PRIMARY KEY, changed_at TEXT NOT NULL, must_change INTEGER NOT NULL DEFAULT 0)
+    """,
 ]
 
 

@@ -15,11 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = {"tui", "demo", "init", "enroll", "cards", "card", "audit", "make", "seal", "apply",
             "approve", "reject", "applications", "impressions", "impression", "receipt", "bundle", "config", "trust",
             "backup", "seals", "freeze", "unfreeze", "report-lost", "revoke", "renew", "authorize", "deauthorize",
-            "revocations"}
-SUBCOMMANDS = {"card": {"unblock", "inspect"}, "config": {"show", "set", "accept", "revert"},
-               "trust": {"list", "add", "remove"}, "audit": {"verify", "export"}, "seal": {"verify", "status"},
-               "receipt": {"verify", "export"}, "bundle": {"export"}, "backup": {"create", "verify", "restore"},
-               "revocations": {"export"}}
+            "revocations", "staff", "unenroll"}
+SUBCOMMANDS = {"card": {"unblock", "inspect", "change-pin"}, "config": {"show", "set", "accept", "revert"},
+               "trust": {"list", "add", "remove"}, "audit": {"verify", "show", "stats", "export"},
+               "seal": {"verify", "status"}, "receipt": {"verify", "export"}, "bundle": {"export"},
+               "backup": {"create", "verify", "restore"}, "revocations": {"export"}}
 
 
 def _choices(out: str) -> set[str]:

@@ -110,9 +110,18 @@ def test_cards_from_other_tools_make_a_seal(tmp_path: Path) -> None:
     error_line(no_code, 2)
     proc = run_cli(dict(env, SEAL_STATION_RECOVERY_CODE=code), "enroll", "--role", "admin", "--card", admin.serial)
     assert proc.returncode == 0, proc.stderr
-    for card in (officer, supervisor):
-        proc = run_cli(env, "enroll", "--role", card.role, "--card", card.serial, "--by", admin.serial)
+    # a card enrolled with the PIN it came with acts only after its holder chose a new one
+    refused = run_cli(env, "enroll", "--role", officer.role, "--card", officer.serial, "--by", admin.serial)
+    assert "initial PIN" in error_line(refused, 1)
+    for card in (admin, officer, supervisor):
+        if card is not admin:
+            proc = run_cli(env, "enroll", "--role", card.role, "--card", card.serial, "--by", admin.serial)
+            assert proc.returncode == 0, proc.stderr
+        new_pin = "730519"
+        proc = run_cli(dict(env, **{f"SEAL_STATION_NEW_PIN_{card.serial}": new_pin}), "card", "change-pin",
+                       card.serial)
         assert proc.returncode == 0, proc.stderr
+        env[f"SEAL_STATION_PIN_{card.serial}"] = new_pin
 
     proc = run_cli(env, "cards", "--json")
     assert proc.returncode == 0, proc.stderr
