@@ -47,12 +47,13 @@ def _bench(tmp: Path) -> None:
     from station.home import Home
     from station.model import Role
     from station.session import login
-    from tests.helpers import DemoWorld, cli_env, wipe_seal_card
+    from tests.helpers import DemoWorld, cli_env, remember_store_key, wipe_seal_card
     from tests.station.test_making import approved_applications, make_args
 
     home = Home(tmp / "home")
     cards, conf = build_demo(home)
     world = DemoWorld(home=home, conf=conf, cards=cards)
+    remember_store_key(home, world.card("officer"))  # a card made blank again is unmarked in the store too
     module = open_module(softhsm.find_module())
     officer, supervisor = world.card("officer"), world.card("supervisor")
     blanks = [c for c in cards if c.role == "seal"]
