@@ -42,6 +42,7 @@ bench: venv
 	$(PY) -m tests.bench
 	$(PY) -m tests.bench.library
 	$(PY) -m tests.bench.making
+	$(PY) -m tests.bench.verify
 	$(PY) -m tests.bench.receipts
 	$(PY) -m tests.bench.store
 	$(PY) -m tests.bench.audit

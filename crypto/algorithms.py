@@ -42,6 +42,7 @@ __all__ = [
     "SoftwareSigner",
     "verify_signature",
     "verify_with_public_key",
+    "VerifyKey",
     "raw_to_der",
     "der_to_raw",
     "algorithm_for_certificate",
@@ -236,17 +237,34 @@ def _sm2_public_key(point: bytes) -> Any:
     return sm_ec.EllipticCurvePublicKey.from_encoded_point(sm_ec.SM2(), point)
 
 
-def _verify_sm2(spki_der: bytes, data: bytes, signature: bytes) -> bool:
+def _sm2_key(spki_der: bytes) -> Any:
+    alg, curve, point = _spki_fields(spki_der)
+    return _sm2_public_key(point) if _is_sm2(alg, curve) else None
+
+
+def _ecdsa_key(spki_der: bytes) -> Any:
+    alg, curve, _ = _spki_fields(spki_der)
+    if alg != _EC_PUBLIC_KEY or curve == _SM2_CURVE:
+        return None
+    key = serialization.load_der_public_key(spki_der)
+    return key if isinstance(key, ec.EllipticCurvePublicKey) else None
+
+
+def _rsa_key(spki_der: bytes) -> Any:
+    alg, _, _ = _spki_fields(spki_der)
+    if alg != _RSA_ENCRYPTION:
+        return None
+    key = serialization.load_der_public_key(spki_der)
+    return key if isinstance(key, rsa.RSAPublicKey) else None
+
+
+def _verify_sm2(key: Any, data: bytes, signature: bytes) -> bool:
     from tongsuopy.crypto import hashes as sm_hashes
     from tongsuopy.crypto.asymciphers import ec as sm_ec
 
-    alg, curve, point = _spki_fields(spki_der)
-    if not _is_sm2(alg, curve):
-        return False
     der = _normalised_der(signature, 32)
     if der is None:
         return False
-    key = _sm2_public_key(point)
     try:
         key.verify(der, bytes(data), sm_ec.ECDSA(sm_hashes.SM3()))
     except Exception:
@@ -254,13 +272,7 @@ def _verify_sm2(spki_der: bytes, data: bytes, signature: bytes) -> bool:
     return True
 
 
-def _verify_ecdsa(spki_der: bytes, data: bytes, signature: bytes) -> bool:
-    alg, curve, _ = _spki_fields(spki_der)
-    if alg != _EC_PUBLIC_KEY or curve == _SM2_CURVE:
-        return False
-    key = serialization.load_der_public_key(spki_der)
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        return False
+def _verify_ecdsa(key: Any, data: bytes, signature: bytes) -> bool:
     der = _normalised_der(signature, (key.curve.key_size + 7) // 8)
     if der is None:
         return False
@@ -275,19 +287,50 @@ def _pss() -> padding.PSS:
     return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 
 
-def _verify_rsa(spki_der: bytes, data: bytes, signature: bytes, pss: bool) -> bool:
-    alg, _, _ = _spki_fields(spki_der)
-    if alg != _RSA_ENCRYPTION:
-        return False
-    key = serialization.load_der_public_key(spki_der)
-    if not isinstance(key, rsa.RSAPublicKey):
-        return False
+def _verify_rsa(key: Any, data: bytes, signature: bytes, pss: bool) -> bool:
     pad = _pss() if pss else padding.PKCS1v15()
     try:
         key.verify(bytes(signature), bytes(data), pad, hashes.SHA256())
     except InvalidSignature:
         return False
     return True
+
+
+_KEY_READERS = {SM2_SM3: _sm2_key, ECDSA_SHA256: _ecdsa_key, RSA_SHA256: _rsa_key}
+
+
+class VerifyKey:
+    """A public key read once for one signature algorithm, to check many signatures.
+
+    A verifier that meets the same certificate again (a registry checking every seal
+    one officer made) keeps this instead of reading the key out of its DER each time.
+    A key that cannot make that algorithm's signatures (an SM2 key for ECDSA, a
+    malformed one) is kept too, as one that verifies nothing.
+    """
+
+    __slots__ = ("algorithm", "_key")
+
+    def __init__(self, spki_der: bytes, algorithm_oid: str) -> None:
+        _check_algorithm(algorithm_oid)
+        self.algorithm = algorithm_oid
+        try:
+            self._key = _KEY_READERS[algorithm_oid](spki_der)
+        except Exception:
+            self._key = None
+
+    def verify(self, data: bytes, signature: bytes, *, pss: bool = False) -> bool:
+        """:func:`verify_signature`'s answer for this key: garbage of any kind is False."""
+        key = self._key
+        if key is None:
+            return False
+        try:
+            if self.algorithm == SM2_SM3:
+                return _verify_sm2(key, data, signature)
+            if self.algorithm == ECDSA_SHA256:
+                return _verify_ecdsa(key, data, signature)
+            return _verify_rsa(key, data, signature, pss)
+        except Exception:
+            return False
 
 
 def verify_signature(
@@ -317,15 +360,7 @@ def verify_with_public_key(
     maker's certificate anyway): the key is taken as it is, without a second parse of
     the certificate around it. Same answers, same single exception.
     """
-    _check_algorithm(algorithm_oid)
-    try:
-        if algorithm_oid == SM2_SM3:
-            return _verify_sm2(spki_der, data, signature)
-        if algorithm_oid == ECDSA_SHA256:
-            return _verify_ecdsa(spki_der, data, signature)
-        return _verify_rsa(spki_der, data, signature, pss)
-    except Exception:
-        return False
+    return VerifyKey(spki_der, algorithm_oid).verify(data, signature, pss=pss)
 
 
 def _check_algorithm(algorithm_oid: str) -> None:

@@ -21,6 +21,10 @@ from station.inputs import read_file
 
 __all__ = ["verify_bytes", "verify_file", "verify_card", "parse_time", "load_anchors"]
 
+# Certificates met in this process, kept for the next seal: a registry's batch meets the
+# same maker certificate in every seal one officer made (see seseal.CertificateCache).
+_CERTIFICATES = seseal.CertificateCache()
+
 
 def parse_time(text: str | None) -> datetime | None:
     if not text:
@@ -51,10 +55,11 @@ def load_anchors(paths: Sequence[Path]) -> list[bytes]:
 def verify_bytes(data: bytes, *, at: datetime | None = None, anchors: Sequence[bytes] = ()) -> dict[str, Any]:
     """The CLI.md verdict for a seal or a v4 signed value (its embedded seal is judged)."""
     try:
-        report = seseal.verify(data, at=at, trust_anchors=anchors)
+        report = seseal.verify(data, at=at, trust_anchors=anchors, certificates=_CERTIFICATES)
     except CryptoError as first:
         with crypto_errors(InputError, f"not an electronic seal: {first}", opaque=True):
-            doc = seseal.verify_signature_document(data, at=at, trust_anchors=anchors)
+            doc = seseal.verify_signature_document(data, at=at, trust_anchors=anchors,
+                                                   certificates=_CERTIFICATES)
         out = doc.seal.to_json()
         out["signature"] = doc.to_json()
         out["valid"] = doc.valid

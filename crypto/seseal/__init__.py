@@ -25,7 +25,7 @@ are, from the bottom up:
 from __future__ import annotations
 
 from .build import build_v4
-from .certs import certificate_summary
+from .certs import CertificateCache, certificate_summary
 from .document import parse_signature, verify_signature_document
 from .errors import SealBuildError, SealFormatError
 from .model import Chain, ParsedSeal, ParsedSignature, SealReport, SignatureReport
@@ -47,4 +47,5 @@ __all__ = [
     "parse_signature",
     "verify_signature_document",
     "certificate_summary",
+    "CertificateCache",
 ]

@@ -5,22 +5,31 @@ reads each of them several times (well-formedness, validity at signing, the repo
 the chain). :class:`_Cert` loads one once and keeps what was read, and
 :func:`_load_cert` decides what counts as well formed so that a broken certificate is
 a reported problem rather than a crash half-way through the report.
+
+Seals share certificates: every seal one officer makes carries the same maker
+certificate, and a registry checks thousands of them. A :class:`CertificateCache`,
+owned by the caller, keeps the loaded certificates (and with them the key, the
+summary and the chain verdicts each one gives) for the next seal, keyed by the exact
+DER bytes: the same bytes give the same answers, so a verdict cannot depend on
+whether the cache had them.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from asn1crypto import x509
 
 from ..certs import load as load_certificate
-from ..algorithms import verify_signature
+from ..algorithms import VerifyKey
 from .der import _Part, _Unusual, _bits, _tlv
 from .errors import SealFormatError
 from .names import _COMMON_NAME, _PLAIN_LABELS, _dn, _plain_dn, _plain_text, _tolerant_dn
 
-__all__ = ["certificate_summary"]
+__all__ = ["certificate_summary", "CertificateCache"]
 
 
 def _iso(value: Any) -> str | None:
@@ -45,7 +54,7 @@ class _Cert:
     names for chains, names outside the plain cases of :func:`_plain_name`).
     """
 
-    __slots__ = ("der", "rust", "_asn1", "names", "spans", "odd_names")
+    __slots__ = ("der", "rust", "_asn1", "names", "spans", "odd_names", "keys", "summary", "issuers")
 
     def __init__(self, der: bytes, rust: Any) -> None:
         self.der, self.rust = der, rust
@@ -53,6 +62,9 @@ class _Cert:
         self._asn1: x509.Certificate | None = None
         self.names: list[Any] = [False, False]  # issuer, subject: False until _plain_name reads them
         self.spans: tuple[_Part, _Part, _Part, _Part] | None = None  # serial, issuer, subject, key
+        self.keys: dict[str, VerifyKey] = {}  # signature algorithm OID -> the key, read once
+        self.summary: dict[str, Any] | None = None  # _summary's answer, computed once
+        self.issuers: dict[bytes, bool] = {}  # anchor DER -> _issued_by's answer
 
     @property
     def asn1(self) -> x509.Certificate:
@@ -63,7 +75,59 @@ class _Cert:
         return self._asn1
 
 
-def _load_cert(der: bytes, *, tolerant: bool = False) -> _Cert | None:
+class CertificateCache:
+    """Certificates loaded for one seal, kept for the next (a bounded LRU, thread-safe).
+
+    The caller owns it (``crypto`` keeps no state of its own) and passes it to
+    :func:`.verify` or :func:`.verify_signature_document`. Certificates larger than
+    ``largest`` bytes are read each time and never kept, so hostile input cannot fill
+    memory with a few giant "certificates".
+    """
+
+    def __init__(self, size: int = 512, largest: int = 16 * 1024) -> None:
+        self.size, self._largest = size, largest
+        self._items: OrderedDict[bytes, _Cert | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def load(self, der: bytes) -> _Cert | None:
+        """:func:`_read_cert` of ``der`` read tolerantly, from the cache when it is there."""
+        if len(der) > self._largest:
+            return _read_cert(der, tolerant=True)
+        with self._lock:
+            if der in self._items:
+                self._items.move_to_end(der)
+                return self._items[der]
+        cert = _read_cert(der, tolerant=True)
+        with self._lock:
+            self._items[der] = cert
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return cert
+
+
+def _load_cert(der: bytes, *, tolerant: bool = False, cache: CertificateCache | None = None) -> _Cert | None:
+    """:func:`_read_cert`, through ``cache`` when there is one.
+
+    The cache keeps the tolerant reading; the strict one is the same certificate when
+    its names are plain, and None when they are odd (exactly what :func:`_read_cert`
+    without ``tolerant`` decides).
+    """
+    if cache is None:
+        return _read_cert(der, tolerant=tolerant)
+    cert = cache.load(der)
+    if cert is not None and cert.odd_names and not tolerant:
+        return None
+    return cert
+
+
+def _read_cert(der: bytes, *, tolerant: bool = False) -> _Cert | None:
     """A certificate that is well formed, or None.
 
     Well formed: the Rust parser takes the DER, and the issuer and subject can be
@@ -206,6 +270,13 @@ def _validity(cert: _Cert) -> tuple[datetime, datetime] | None:
 
 
 def _summary(cert: _Cert) -> dict[str, Any]:
+    """{subject, issuer, serial, not_before, not_after}: a new dict each time, read once."""
+    if cert.summary is None:
+        cert.summary = _read_summary(cert)
+    return dict(cert.summary)
+
+
+def _read_summary(cert: _Cert) -> dict[str, Any]:
     subject, issuer = _name(cert, 1), _name(cert, 0)
     period = _validity(cert)
     if period is not None:
@@ -247,7 +318,16 @@ def _common_name(cert: _Cert) -> str:
     return _dn(cert.asn1.subject)
 
 
-def _anchors(trust_anchors: Sequence[bytes]) -> list[_Cert]:
+def _public_key_for(cert: _Cert, algorithm_oid: str) -> VerifyKey:
+    """The certificate's key for ``algorithm_oid``, read once (raises
+    ``UnsupportedAlgorithm`` for an algorithm the station does not speak)."""
+    key = cert.keys.get(algorithm_oid)
+    if key is None:
+        key = cert.keys[algorithm_oid] = VerifyKey(_public_key(cert), algorithm_oid)
+    return key
+
+
+def _anchors(trust_anchors: Sequence[bytes], cache: CertificateCache | None = None) -> list[_Cert]:
     from asn1crypto import pem
 
     out = []
@@ -255,7 +335,7 @@ def _anchors(trust_anchors: Sequence[bytes]) -> list[_Cert]:
         der = bytes(anchor)
         if pem.detect(der):
             der = pem.unarmor(der)[2]
-        cert = _load_cert(der)
+        cert = _load_cert(der, cache=cache)
         if cert is None:
             raise ValueError("a trust anchor is not a certificate")
         out.append(cert)
@@ -263,7 +343,15 @@ def _anchors(trust_anchors: Sequence[bytes]) -> list[_Cert]:
 
 
 def _issued_by(cert: _Cert, anchor: _Cert) -> bool:
-    """Is ``cert`` the anchor itself, or signed by it under the anchor's name?"""
+    """Is ``cert`` the anchor itself, or signed by it under the anchor's name? Asked
+    once per certificate and anchor (the answer depends on their bytes alone)."""
+    known = cert.issuers.get(anchor.der)
+    if known is None:
+        known = cert.issuers[anchor.der] = _check_issued_by(cert, anchor)
+    return known
+
+
+def _check_issued_by(cert: _Cert, anchor: _Cert) -> bool:
     if cert.der == anchor.der:
         return True
     try:
@@ -274,7 +362,7 @@ def _issued_by(cert: _Cert, anchor: _Cert) -> bool:
         if a1["signature_algorithm"].dump() != tbs["signature"].dump():
             return False  # RFC 5280 4.1.1.2: the unsigned copy must match the signed one
         algorithm = a1["signature_algorithm"]["algorithm"].dotted
-        return verify_signature(anchor.der, algorithm, tbs.dump(), _bits(a1["signature_value"]))
+        return _public_key_for(anchor, algorithm).verify(tbs.dump(), _bits(a1["signature_value"]))
     except Exception:  # unknown algorithm, odd encodings: not trusted
         return False
 

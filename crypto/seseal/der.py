@@ -28,10 +28,20 @@ def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
     Definite lengths only: DER is required, and an indefinite length would leave
     "the original bytes" of an element ambiguous.
     """
-    if pos + 1 < end:  # the common case first: a one-byte tag and a short length
+    if pos + 1 < end:  # the common cases first: a one-byte tag, a length in up to 3 bytes
         tag, first = buf[pos], buf[pos + 1]
-        if first < 0x80 and tag & 0x1F != 0x1F and pos + 2 + first <= end:
-            return tag, pos + 2, pos + 2 + first
+        if tag & 0x1F != 0x1F:
+            if first < 0x80:
+                if pos + 2 + first <= end:
+                    return tag, pos + 2, pos + 2 + first
+            elif first == 0x82:
+                stop = pos + 4 + (buf[pos + 2] << 8 | buf[pos + 3]) if pos + 4 <= end else end + 1
+                if stop <= end:
+                    return tag, pos + 4, stop
+            elif first == 0x81:
+                stop = pos + 3 + buf[pos + 2] if pos + 3 <= end else end + 1
+                if stop <= end:
+                    return tag, pos + 3, stop
     if pos >= end:
         raise SealFormatError("truncated element")
     tag = buf[pos]
@@ -119,7 +129,11 @@ def _kids(buf: bytes, part: _Part, tag: int, counts: Any = None) -> list[_Part]:
     pos, stop = part[1], part[2]
     out = []
     while pos < stop:
-        child = _tlv(buf, pos, stop)
+        first = buf[pos + 1] if pos + 1 < stop else 0x80
+        if first < 0x80 and buf[pos] & 0x1F != 0x1F and pos + 2 + first <= stop:  # _tlv's common case
+            child = (buf[pos], pos + 2, pos + 2 + first)
+        else:
+            child = _tlv(buf, pos, stop)
         out.append(child)
         pos = child[2]
     if counts is not None and len(out) not in counts:
@@ -174,9 +188,10 @@ def _when(buf: bytes, part: _Part) -> datetime:
     raw = buf[part[1] : part[2]]
     if part[0] == 0x18:
         if len(raw) == 15 and raw[14] == 0x5A and raw[:14].isdigit() and raw[:4] != b"0000":
+            n = int(raw[:14])  # YYYYMMDDHHMMSS as one number: one conversion, not six
             return datetime(
-                int(raw[0:4]), int(raw[4:6]), int(raw[6:8]),
-                int(raw[8:10]), int(raw[10:12]), int(raw[12:14]), tzinfo=timezone.utc,
+                n // 10**10, n // 10**8 % 100, n // 10**6 % 100,
+                n // 10**4 % 100, n // 100 % 100, n % 100, tzinfo=timezone.utc,
             )
         value: Any = core.GeneralizedTime(contents=raw)
     elif part[0] == 0x17:

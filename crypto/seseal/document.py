@@ -16,7 +16,7 @@ from asn1crypto import core
 
 from ..algorithms import UnsupportedAlgorithm, verify_signature
 from .asn1 import _SESSignature
-from .certs import _anchors, _load_cert, _trusted
+from .certs import CertificateCache, _anchors, _load_cert, _public_key_for, _trusted
 from .der import _bits, _children, _time, _tlv
 from .errors import SealFormatError
 from .model import Chain, ParsedSignature, SignatureReport
@@ -72,31 +72,36 @@ def _parse_signature(data: bytes) -> ParsedSignature:
 
 
 def verify_signature_document(
-    data: bytes, at: datetime | None = None, *, trust_anchors: Sequence[bytes] = ()
+    data: bytes, at: datetime | None = None, *, trust_anchors: Sequence[bytes] = (),
+    certificates: CertificateCache | None = None,
 ) -> SignatureReport:
     """Verify a v4 SES_Signature: signer's signature over the original TBS_Sign bytes,
     the embedded seal (at ``at``, default the signing time), the signer being one of
     the seal's certificates, and optionally the chains to ``trust_anchors``.
 
     It does not check ``data_hash`` against the document: that needs the document.
+    ``certificates``: the caller's cache of certificates met before (as for :func:`.verify`).
     """
     p = parse_signature(data)
     problems: list[str] = []
     warnings: list[str] = []
     # A signer certificate that the seal lists is covered by the maker's signature:
     # read as tolerantly as the certList itself (see .verification._assess).
-    signer = _load_cert(p.signer_cert, tolerant=p.signer_cert in p.seal.certs)
+    signer = _load_cert(p.signer_cert, tolerant=p.signer_cert in p.seal.certs, cache=certificates)
     if signer is None:
         problems.append("signer-cert-malformed")
     try:
-        ok = verify_signature(p.signer_cert, p.algorithm, p.signed_bytes, p.signature)
+        if signer is not None:  # its key as loaded (or met before), as for the maker's
+            ok = _public_key_for(signer, p.algorithm).verify(p.signed_bytes, p.signature)
+        else:
+            ok = verify_signature(p.signer_cert, p.algorithm, p.signed_bytes, p.signature)
         if not ok:
             problems.append("signature-invalid")
     except UnsupportedAlgorithm:
         ok = False
         problems.append("unsupported-algorithm")
     ok = ok and signer is not None
-    seal = _assess(p.seal, p.time if at is None else at, trust_anchors)
+    seal = _assess(p.seal, p.time if at is None else at, trust_anchors, certificates)
     if not seal.valid:
         problems.append("seal-invalid")
     listed: bool | None = None
@@ -107,7 +112,7 @@ def verify_signature_document(
     _at_signing(signer, p.time, "signer", warnings)
     chain: Chain = "unchecked"
     if trust_anchors:
-        chain = "ok" if _trusted(signer, _anchors(trust_anchors)) else "untrusted"
+        chain = "ok" if _trusted(signer, _anchors(trust_anchors, certificates)) else "untrusted"
         if chain == "untrusted":
             problems.append("signer-cert-untrusted")
     return SignatureReport(p, ok, seal, listed, chain, tuple(problems), signer, tuple(warnings))

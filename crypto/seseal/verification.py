@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Sequence
 
-from ..algorithms import UnsupportedAlgorithm, verify_signature, verify_with_public_key
-from .certs import _Cert, _anchors, _load_cert, _public_key, _trusted, _validity
+from ..algorithms import UnsupportedAlgorithm, verify_signature
+from .certs import CertificateCache, _Cert, _anchors, _load_cert, _public_key_for, _trusted, _validity
 from .model import Chain, ParsedSeal, SealReport
 from .parsing import parse
 
@@ -22,10 +22,11 @@ __all__ = ["verify"]
 
 def _check_maker_signature(p: ParsedSeal, maker: _Cert | None, problems: list[str]) -> bool:
     """The maker's signature over the original bytes; with the key of the certificate
-    already loaded when there is one (no second parse of it)."""
+    already loaded when there is one (no second parse of it, and none at all when a
+    cache has met the certificate before)."""
     try:
         if maker is not None:
-            ok = verify_with_public_key(_public_key(maker), p.algorithm, p.signed_bytes, p.signature)
+            ok = _public_key_for(maker, p.algorithm).verify(p.signed_bytes, p.signature)
         else:
             ok = verify_signature(p.maker_cert, p.algorithm, p.signed_bytes, p.signature)
     except UnsupportedAlgorithm:
@@ -48,7 +49,8 @@ def _at_signing(cert: _Cert | None, when: datetime, who: str, warnings: list[str
         warnings.append(f"{who}-cert-not-yet-valid-at-signing")
 
 
-def _assess(p: ParsedSeal, at: datetime | None, trust_anchors: Sequence[bytes]) -> SealReport:
+def _assess(p: ParsedSeal, at: datetime | None, trust_anchors: Sequence[bytes],
+            cache: CertificateCache | None = None) -> SealReport:
     """The verdict: ``problems`` are what make the seal invalid, ``warnings`` the rest.
 
     Strict in what the station signs, tolerant in what it reads where the signature is
@@ -60,14 +62,14 @@ def _assess(p: ParsedSeal, at: datetime | None, trust_anchors: Sequence[bytes]) 
     at = datetime.now(timezone.utc) if at is None else (
         at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
     )
-    anchors = _anchors(trust_anchors) if trust_anchors else []
+    anchors = _anchors(trust_anchors, cache) if trust_anchors else []
     problems: list[str] = []
     warnings: list[str] = []
-    maker = _load_cert(p.maker_cert)
+    maker = _load_cert(p.maker_cert, cache=cache)
     if maker is None:
         problems.append("maker-cert-malformed")
     intact = _check_maker_signature(p, maker, problems) and maker is not None
-    listed = tuple(_load_cert(der, tolerant=True) for der in p.certs)
+    listed = tuple(_load_cert(der, tolerant=True, cache=cache) for der in p.certs)
     if any(cert is None for cert in listed):
         warnings.append("cert-list-malformed")
     if p.cert_list_others:
@@ -95,12 +97,14 @@ def _assess(p: ParsedSeal, at: datetime | None, trust_anchors: Sequence[bytes]) 
 
 
 def verify(
-    data: bytes, *, at: datetime | None = None, trust_anchors: Sequence[bytes] = ()
+    data: bytes, *, at: datetime | None = None, trust_anchors: Sequence[bytes] = (),
+    certificates: CertificateCache | None = None,
 ) -> SealReport:
     """Verify a seal at ``at`` (default now, UTC) against optional trust anchors.
 
     Malformed seals raise :class:`SealFormatError`; everything else is a report.
     ``trust_anchors`` are DER (or PEM) certificates; a malformed anchor is the
-    caller's configuration error and raises ``ValueError``.
+    caller's configuration error and raises ``ValueError``. ``certificates``: the
+    caller's cache of certificates met before (the same verdict, sooner).
     """
-    return _assess(parse(data), at, trust_anchors)
+    return _assess(parse(data), at, trust_anchors, certificates)

@@ -4,9 +4,11 @@ The seals are the shared fixtures (../shared/fixtures/seals) and the vendor seal
 under tests/fixtures/seals (README.md there gives each one's source and licence). Their
 expected verdicts are in tests/fixtures/seal-verdicts.json, each judged at a fixed
 ``--at`` so that the result does not depend on today: a change to the verifier (a faster
-reader, a tolerant one) that alters any verdict field fails here, and a deliberate change
-is made by rewriting that file (``python -m tests.station.test_seal_verdicts --write``)
-and reading its diff.
+reader, a tolerant one, a cache of certificates) that alters anything in the
+``--json`` document fails here, and a deliberate change is made by rewriting that file
+(``python -m tests.station.test_seal_verdicts --write``) and reading its diff. Each
+readable seal is also judged with its own maker's certificate as the one trust anchor
+(``--trust``), so the chain verdicts are recorded too.
 
 The gathered seals include the two kinds the verifier must read tolerantly: a GM/T 0031 v1
 seal whose certList holds an IA5String instead of a certificate, and v4 seals whose listed
@@ -20,6 +22,7 @@ import contextlib
 import io
 import json
 import sys
+import tempfile
 from datetime import timedelta, timezone
 from pathlib import Path
 
@@ -30,7 +33,6 @@ from tests.helpers import ROOT, fixtures_dir
 
 VERDICTS = ROOT / "tests" / "fixtures" / "seal-verdicts.json"
 VENDOR = ROOT / "tests" / "fixtures" / "seals"
-FIELDS = ("valid", "intact", "in_period", "chain", "version", "esID", "name", "algorithm", "problems", "warnings")
 FIXED_AT = "2030-01-01T00:00:00Z"  # after every seal here has ended: the out-of-period verdicts
 
 
@@ -44,16 +46,34 @@ def _seal_files() -> list[tuple[str, str]]:
     return sorted(shared + vendor)
 
 
-def _run(path: Path, at: str) -> tuple[int, dict]:
-    """`seal verify PATH --at AT --json`, in process: exit code and the verdict fields."""
+def _maker_cert(data: bytes) -> bytes | None:
+    """The maker's certificate of a seal (or of the seal in a signed value), if readable."""
+    from crypto import seseal
+
+    for read in (lambda: seseal.parse(data), lambda: seseal.parse_signature(data).seal):
+        try:
+            return read().maker_cert
+        except Exception:  # noqa: BLE001 - not this kind, or malformed
+            continue
+    return None
+
+
+def _run(path: Path, at: str, trust: str | None = None) -> tuple[int, dict]:
+    """`seal verify PATH --at AT --json` (with ``trust="maker"``: ``--trust`` the seal's own
+    maker certificate), in process: exit code and the whole JSON document."""
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["seal", "verify", str(path), "--at", at, "--json"])
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["seal", "verify", str(path), "--at", at, "--json"]
+        if trust == "maker":
+            anchor = Path(tmp) / "maker.der"
+            anchor.write_bytes(_maker_cert(path.read_bytes()) or b"")
+            args += ["--trust", str(anchor)]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(args)
     assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue()
     if code == 2:
         return code, {}
-    doc = json.loads(out.getvalue())
-    return code, {k: doc.get(k) for k in FIELDS}
+    return code, json.loads(out.getvalue())
 
 
 def _expected() -> list[dict]:
@@ -68,9 +88,13 @@ def test_every_seal_we_hold_has_an_expected_verdict() -> None:
     assert held == recorded, "rewrite the verdicts: python -m tests.station.test_seal_verdicts --write"
 
 
-@pytest.mark.parametrize("entry", _expected(), ids=lambda e: f"{e['file']}@{e['at'][:10]}")
+def _id(entry: dict) -> str:
+    return f"{entry['file']}@{entry['at'][:10]}" + ("+trust" if entry.get("trust") else "")
+
+
+@pytest.mark.parametrize("entry", _expected(), ids=_id)
 def test_seal_verdict_is_unchanged(entry: dict) -> None:
-    code, verdict = _run(_path(entry), entry["at"])
+    code, verdict = _run(_path(entry), entry["at"], entry.get("trust"))
     assert code == entry["exit"]
     assert verdict == entry["verdict"]
     if code != 2:
@@ -83,6 +107,17 @@ def test_vendor_seals_readme_names_every_file() -> None:
     for where, name in _seal_files():
         if where == "vendor":
             assert f"| {name} |" in readme, name
+
+
+def _loads(der: bytes) -> bool:
+    """Can `--trust` take this certificate (a malformed maker certificate cannot be one)?"""
+    from crypto.certs import der_certificates
+
+    try:
+        der_certificates(der)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
 
 
 def _write() -> None:
@@ -109,6 +144,11 @@ def _write() -> None:
         for at in times:
             code, verdict = _run(path, at)
             entries.append({"where": where, "file": name, "at": at, "exit": code, "verdict": verdict})
+        maker = _maker_cert(data)
+        if doc is not None and maker is not None and _loads(maker):
+            code, verdict = _run(path, times[0], "maker")
+            entries.append({"where": where, "file": name, "at": times[0], "trust": "maker", "exit": code,
+                            "verdict": verdict})
     VERDICTS.write_text(json.dumps({"verdicts": entries}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {len(entries)} verdicts to {VERDICTS}")
 
