@@ -34,8 +34,8 @@ class SettingsScreen(StationScreen[None]):
     #set-result { height: auto; margin-top: 1; }
     #set-diff { height: auto; margin-top: 1; color: $warning; }
     """
-    BINDINGS = [Binding("e", "edit", "admin.key.edit"), Binding("a", "accept", "admin.key.accept"),
-                Binding("v", "revert", "admin.key.revert"), Binding("f5", "reload", "key.reload"),
+    BINDINGS = [Binding("e", "edit", "key.setting_edit"), Binding("a", "accept", "key.accept_files"),
+                Binding("v", "revert", "key.revert_files"), Binding("f5", "reload", "key.reload"),
                 Binding("escape", "back", "key.back")]
 
     def __init__(self) -> None:

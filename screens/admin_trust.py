@@ -34,7 +34,7 @@ class TrustScreen(StationScreen[None]):
     #trust-table { height: 1fr; }
     #trust-result { height: auto; margin-top: 1; }
     """
-    BINDINGS = [Binding("a", "add", "admin.key.trust_add"), Binding("d,delete", "remove", "admin.key.trust_remove"),
+    BINDINGS = [Binding("a", "add", "key.trust_add"), Binding("d,delete", "remove", "key.trust_remove"),
                 Binding("f5", "reload", "key.reload"), Binding("escape", "back", "key.back")]
 
     def __init__(self) -> None:

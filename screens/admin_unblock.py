@@ -41,7 +41,7 @@ class UnblockScreen(StationScreen[None]):
     #ub-result { height: auto; }
     #ub-buttons { height: auto; margin-top: 1; }
     """
-    BINDINGS = [Binding("ctrl+s", "submit", "admin.key.unblock"), Binding("escape", "back", "key.back")]
+    BINDINGS = [Binding("ctrl+s", "submit", "key.unblock"), Binding("escape", "back", "key.back")]
 
     def __init__(self) -> None:
         super().__init__()

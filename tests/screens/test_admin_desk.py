@@ -186,6 +186,56 @@ async def test_a_locked_card_is_unblocked_and_opens_with_its_new_pin(world, home
         device_unblock(module, card.serial, DEMO_SO_PIN, card.pin)
 
 
+# -- keys: F1 per screen, the footer, the palette ------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+async def test_each_admin_screen_has_help_keys_and_palette_entries(world, home_copy, lang) -> None:
+    from textual.command import CommandList, CommandPalette
+
+    from screens.help import HelpScreen
+    from screens.i18n import Translator
+    from station.session import login as core_login
+
+    tr = Translator(lang)
+    admin = world.card("admin")
+    session = core_login(home_copy, admin.serial, admin.pin)
+    app = make_app(home_copy, lang=lang, start_monitor=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.apply_cards([LOCKED, OTHER])
+        app.session = session
+        await app.push_screen(HomeScreen())
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: CommandPalette.is_open(app) and app.screen.query_one(CommandList).option_count)
+        await pilot.pause(0.3)
+        options = app.screen.query_one(CommandList)
+        titles = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        for action in ("trust", "settings", "unblock"):
+            assert any(tr(f"home.action.{action}") in t for t in titles), (action, titles)
+        await pilot.press("escape")
+        from screens.admin_settings import SettingsScreen
+        from screens.admin_trust import TrustScreen
+        from screens.admin_unblock import UnblockScreen
+
+        for factory, keys in ((TrustScreen, ("trust_add", "trust_remove")),
+                              (SettingsScreen, ("setting_edit", "accept_files", "revert_files")),
+                              (UnblockScreen, ("unblock",))):
+            name = factory.__name__
+            await app.push_screen(factory())
+            await until(pilot, lambda: all(w.is_finished for w in app.workers))
+            screen = app.screen
+            await until(pilot, lambda: all(tr(f"key.{k}") in " ".join(str(w.render()) for w in screen.query("FooterKey"))
+                                           for k in keys))
+            await pilot.press("f1")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+            assert str(app.screen.query_one("#help-screen").render()) == tr(f"help.screen.{name}")
+            shown = str(app.screen.query_one("#help-keys").render())
+            for key in keys:
+                assert tr(f"key.{key}") in shown, (key, shown)
+            await pilot.press("escape", "escape")
+            await until(pilot, lambda: isinstance(app.screen, HomeScreen))
+
+
 # -- snapshots: fixed data, so that no random serial or fingerprint shows -----------------
 
 LOCKED = CardView("5555eeee6666ffff", "SUPERVISOR-01", CardState.AUTHORIZATION, "CN=李强 Li Qiang,O=示范印章管理局,C=CN",
