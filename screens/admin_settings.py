@@ -122,7 +122,8 @@ class SettingsScreen(StationScreen[None]):
     def _edit_label(self) -> None:
         tr = self.station.tr
         row = self.editing
-        text = tr("admin.settings.edit", name=row.key, allowed=self.allowed(row)) if row else tr("admin.settings.pick")
+        text = (tr("admin.settings.edit", name=tr(f"admin.settings.name.{row.key}"), allowed=self.allowed(row))
+                if row else tr("admin.settings.pick"))
         self.query_one("#set-edit-label", Label).update(text)
         self.query_one("#set-value", Input).placeholder = tr("admin.settings.new_value")
 
@@ -157,7 +158,8 @@ class SettingsScreen(StationScreen[None]):
         self.editing = None
         self._edit_label()
         self.query_one("#set-value", Input).value = ""
-        self._say(self.station.tr("admin.settings.done", name=key, old=old, new=new))
+        tr = self.station.tr
+        self._say(tr("admin.settings.done", name=tr(f"admin.settings.name.{key}"), old=old, new=new))
         self.query_one(DataTable).focus()
         self.action_reload()
         self.station.station_changed()

@@ -186,6 +186,7 @@ class TrustAddModal(StationModal["Path | None"]):
                 yield Button(tr("pin.cancel"), id="ta-cancel")
 
     def on_mount(self) -> None:
+        self.query_one(OptionList).display = False
         self.query_one("#ta-path", Input).focus()
         self.action_scan()
 
@@ -204,6 +205,7 @@ class TrustAddModal(StationModal["Path | None"]):
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options([Option(str(p)) for p in files])
+        options.display = bool(files)
         self.query_one("#ta-found", Static).update(tr("admin.trust.found", n=len(files)) if files
                                                    else tr("admin.trust.found_none"))
         if files:
