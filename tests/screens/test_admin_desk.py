@@ -3,6 +3,7 @@ the same core as the CLI, and what the core refuses is shown on the screen."""
 
 from __future__ import annotations
 
+import hashlib
 import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,8 +20,6 @@ SIZES = [(80, 24), (160, 48)]
 
 
 def _rogue_ca(folder: Path) -> tuple[Path, str]:
-    import hashlib
-
     from station.demo import make_ca
 
     _, der = make_ca("Second Demo CA")
@@ -80,7 +79,7 @@ async def test_a_trust_anchor_is_added_from_a_stick_and_removed(world, home_copy
                     seconds=10)
         assert len(screen.entries) == before
         assert _last(app, "trust-remove")["object"] == sha
-        assert sha not in {__import__("hashlib").sha256(d).hexdigest() for d in app.session.home.trust_anchors()}
+        assert sha not in {hashlib.sha256(d).hexdigest() for d in app.session.home.trust_anchors()}
         await pilot.press("escape", "ctrl+l")
 
 
@@ -188,6 +187,10 @@ async def test_a_locked_card_is_unblocked_and_opens_with_its_new_pin(world, home
 
 # -- keys: F1 per screen, the footer, the palette ------------------------------------------
 
+def _footer(screen: Any) -> str:
+    return " ".join(str(w.render()) for w in screen.query("FooterKey"))
+
+
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
 async def test_each_admin_screen_has_help_keys_and_palette_entries(world, home_copy, lang) -> None:
     from textual.command import CommandList, CommandPalette
@@ -224,8 +227,7 @@ async def test_each_admin_screen_has_help_keys_and_palette_entries(world, home_c
             await app.push_screen(factory())
             await until(pilot, lambda: all(w.is_finished for w in app.workers))
             screen = app.screen
-            await until(pilot, lambda: all(tr(f"key.{k}") in " ".join(str(w.render()) for w in screen.query("FooterKey"))
-                                           for k in keys))
+            await until(pilot, lambda: all(tr(f"key.{k}") in _footer(screen) for k in keys))
             await pilot.press("f1")
             await until(pilot, lambda: isinstance(app.screen, HelpScreen))
             assert str(app.screen.query_one("#help-screen").render()) == tr(f"help.screen.{name}")
@@ -238,10 +240,10 @@ async def test_each_admin_screen_has_help_keys_and_palette_entries(world, home_c
 
 # -- snapshots: fixed data, so that no random serial or fingerprint shows -----------------
 
-LOCKED = CardView("5555eeee6666ffff", "SUPERVISOR-01", CardState.AUTHORIZATION, "CN=李强 Li Qiang,O=示范印章管理局,C=CN",
-                  Role.SUPERVISOR, True, 0)
-OTHER = CardView("1111aaaa2222bbbb", "OFFICER-01", CardState.AUTHORIZATION, "CN=王芳 Wang Fang,O=示范印章管理局,C=CN",
-                 Role.OFFICER, False, None)
+LOCKED = CardView("5555eeee6666ffff", "SUPERVISOR-01", CardState.AUTHORIZATION,
+                  "CN=李强 Li Qiang,O=示范印章管理局,C=CN", Role.SUPERVISOR, True, 0)
+OTHER = CardView("1111aaaa2222bbbb", "OFFICER-01", CardState.AUTHORIZATION,
+                 "CN=王芳 Wang Fang,O=示范印章管理局,C=CN", Role.OFFICER, False, None)
 
 
 @dataclass
@@ -259,8 +261,8 @@ def _fixed_trust() -> Any:
         def fetch(self) -> list[dict[str, Any]]:
             return [{"sha256": "3f2a" * 16, "subject": "CN=示范电子认证中心 Demo CA,O=示范印章管理局,C=CN",
                      "not_before": "2026-01-01", "not_after": "2036-01-01", "file": "ca.pem", "trusted": True},
-                    {"sha256": "9bc1" * 16, "subject": "CN=Rogue CA dropped in by hand", "not_before": "2026-05-01",
-                     "not_after": "2027-05-01", "file": "zz.pem", "trusted": False}]
+                    {"sha256": "9bc1" * 16, "subject": "CN=Rogue CA dropped in by hand",
+                     "not_before": "2026-05-01", "not_after": "2027-05-01", "file": "zz.pem", "trusted": False}]
 
     return FixedTrust()
 
