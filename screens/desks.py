@@ -15,9 +15,12 @@ from screens.widgets.base import StationModal
 from station.errors import StationError
 from station.model import Role
 
-__all__ = ["open_desk_action", "ChangePinModal", "show_alerts", "alerts_text"]
+__all__ = ["open_desk_action", "ChangePinModal", "show_alerts", "alerts_text", "ADMIN_SCREENS"]
 
-
+ADMIN_SCREENS = {"trust": ("screens.admin_trust", "TrustScreen"),
+                 "settings": ("screens.admin_settings", "SettingsScreen"),
+                 "unblock": ("screens.admin_unblock", "UnblockScreen")}
+"""The administrator's home actions that open a screen of their own: (module, class)."""
 
 def open_desk_action(app: Any, action: str | None) -> bool:
     """Open the desk screen for a home action; False when the action is not a desk's."""
@@ -33,6 +36,11 @@ def open_desk_action(app: Any, action: str | None) -> bool:
         from screens.auditor import StatsScreen
 
         app.push_screen(StatsScreen())
+    elif action in ADMIN_SCREENS:
+        import importlib
+
+        module, name = ADMIN_SCREENS[action]
+        app.push_screen(getattr(importlib.import_module(module), name)())
     elif action == "change_pin" and app.session is not None:
         serial = app.session.actor.serial
         app.push_screen(ChangePinModal(serial))

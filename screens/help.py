@@ -28,7 +28,7 @@ def _ours(node: DOMNode, binding: Binding) -> bool:
     if binding.action in ("command_palette", "app.command_palette"):
         return True
     original = getattr(node, "_i18n_bindings", None) or node._bindings
-    return any(b.action == binding.action and b.description.startswith("key.")
+    return any(b.action == binding.action and (b.description.startswith("key.") or ".key." in b.description)
                for b in original.key_to_bindings.get(binding.key, []))
 
 

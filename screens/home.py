@@ -23,7 +23,8 @@ __all__ = ["HomeScreen", "ACTIONS"]
 
 # role -> (action id, i18n key); later features add their screens here.
 ACTIONS: dict[Role, list[tuple[str, str]]] = {
-    Role.ADMIN: [("staff", "home.action.staff"), ("audit_log", "home.action.audit_log"),
+    Role.ADMIN: [("staff", "home.action.staff"), ("unblock", "home.action.unblock"), ("trust", "home.action.trust"),
+                 ("settings", "home.action.settings"), ("audit_log", "home.action.audit_log"),
                  ("audit_verify", "home.action.audit_verify"), ("library", "home.action.library"),
                  ("seals", "home.action.seals"), ("backup", "home.action.backup"),
                  ("change_pin", "home.action.change_pin"), ("lock", "home.action.lock")],

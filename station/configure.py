@@ -9,7 +9,7 @@ copy back over them.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from station.model import Role
 from station.store.settings import SettingsRows
 
 __all__ = ["SETTABLE", "require_admin", "config_set", "trust_add", "trust_remove", "trust_entries",
-           "accept", "revert"]
+           "accept", "revert", "Setting", "settings_view", "certificate_files"]
 
 SETTABLE = ("idle_lock_minutes", "quorum", "max_pin_tries", "backup_warn_days", "language", "module", "sm2_mechanism")
 """The station id is printed on every receipt and never changes; trust goes through `trust`."""
@@ -154,6 +154,15 @@ def _subject(der: bytes) -> str:
     return card_subject(der)
 
 
+def _validity(der: bytes) -> dict[str, str]:
+    """Not before / not after as ISO dates ("" for a certificate that cannot be read)."""
+    try:
+        start, end = certs.validity(der)
+    except certs.CertificateError:
+        return {"not_before": "", "not_after": ""}
+    return {"not_before": start.strftime("%Y-%m-%d"), "not_after": end.strftime("%Y-%m-%d")}
+
+
 def trust_entries(home: Home, session: Any = None) -> list[dict[str, Any]]:
     """Each anchor: sha256, subject, and whether it counts. Without a session, the files
     (a certificate in trust/ that station.toml does not list is shown, never trusted);
@@ -161,14 +170,68 @@ def trust_entries(home: Home, session: Any = None) -> list[dict[str, Any]]:
     files = {certs.fingerprint(d): (n, d) for n, d in Home.trust_files(home).items()}
     if session is None:
         listed = set(Home.config(home).trust)
-        return [{"sha256": sha, "subject": _subject(d), "file": n, "trusted": n.split("#")[0] in listed,
-                 "checked": False} for sha, (n, d) in sorted(files.items())]
+        return [{"sha256": sha, "subject": _subject(d), **_validity(d), "file": n,
+                 "trusted": n.split("#")[0] in listed, "checked": False} for sha, (n, d) in sorted(files.items())]
     trust = SettingsRows(session.store).get("trust") or {}
-    out = [{"sha256": sha, "subject": _subject(settings.der_of(pem)), "file": files.get(sha, ("", b""))[0],
-            "trusted": True, "checked": True} for sha, pem in sorted(trust.items())]
-    out += [{"sha256": sha, "subject": _subject(d), "file": n, "trusted": False, "checked": True}
+    ders = {sha: settings.der_of(pem) for sha, pem in trust.items()}
+    out = [{"sha256": sha, "subject": _subject(der), **_validity(der), "file": files.get(sha, ("", b""))[0],
+            "trusted": True, "checked": True} for sha, der in sorted(ders.items())]
+    out += [{"sha256": sha, "subject": _subject(d), **_validity(d), "file": n, "trusted": False, "checked": True}
             for sha, (n, d) in sorted(files.items()) if sha not in trust]
     return out
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One settable value as the administrator's desk shows it: what it is now and what
+    ``config_set`` accepts (a range, a list of choices, or free text)."""
+
+    key: str
+    value: Any
+    low: int | None = None
+    high: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+def settings_view(session: Any) -> tuple[list[Setting], list[settings.Difference]]:
+    """The store's settings (the ones that count) with their bounds, and what the home's
+    files say otherwise (for ``accept`` / ``revert``)."""
+    cfg = session.config
+    supervisors = SettingsRows(session.store).count_role(Role.SUPERVISOR.value)
+    rows = []
+    for key in SETTABLE:
+        value = getattr(cfg, key)
+        if key in config_mod.RANGES:
+            low, high = config_mod.RANGES[key]
+            rows.append(Setting(key, value, low, min(high, supervisors) if key == "quorum" else high))
+        elif key == "language":
+            rows.append(Setting(key, value, choices=config_mod.LANGUAGES))
+        else:
+            rows.append(Setting(key, hex(value) if key == "sm2_mechanism" and value is not None else value))
+    try:
+        diff = settings.differences(Home(session.home.path), session.store)
+    except StateError:  # a damaged file: revert puts it right
+        diff = [settings.Difference("file", "station home", "intact", "damaged")]
+    return rows, diff
+
+
+CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
+
+
+def certificate_files(folders: list[Path], limit: int = 200) -> list[Path]:
+    """Certificate files on the sticks (top level and one folder down), for `trust add`
+    to offer instead of a typed path."""
+    found: list[Path] = []
+    for folder in folders:
+        try:
+            entries = sorted(folder.iterdir())
+            below = [p for d in entries if d.is_dir() and not d.name.startswith(".") for p in sorted(d.iterdir())]
+        except OSError:
+            continue
+        found += [p for p in entries + below if p.suffix.lower() in CERTIFICATE_SUFFIXES and p.is_file()]
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 def accept(session: Any) -> list[settings.Difference]:
