@@ -87,10 +87,11 @@ def add_seal_status(seal_sub: Any, common: argparse.ArgumentParser) -> None:
     st.add_argument("--json", action="store_true")
 
 
-def _line(seal: Any) -> dict[str, Any]:
+def _line(seal: Any, pin: Any | None) -> dict[str, Any]:
     return {"esid": seal.esid, "unit": seal.unit, "name": seal.name, "type": seal.seal_kind,
             "card": seal.card_serial, "state": seal.state, "made_at": seal.made_at, "valid_end": seal.valid_end,
-            "recipient": seal.recipient, "renews": seal.renews, "renewed_by": seal.renewed_by}
+            "recipient": seal.recipient, "renews": seal.renews, "renewed_by": seal.renewed_by,
+            "pin": pin.to_json() if pin is not None else None}
 
 
 def _seals(args: argparse.Namespace) -> int:
@@ -100,11 +101,12 @@ def _seals(args: argparse.Namespace) -> int:
     try:
         rows = lifecycle.search(session, unit=args.unit, name=args.name, esid=args.esid, state=args.state,
                                 card=args.card, limit=args.limit)
+        pins = lifecycle.seal_pins(session, rows)
     finally:
         session.close()
     text = "\n".join(f"{s.esid}  {s.state:<8} {s.unit} · {s.name}  card {s.card_serial}  {s.made_at[:10]}"
-                     for s in rows) or "no seals"
-    emit(args, {"seals": [_line(s) for s in rows]}, text)
+                     f"  ({pins[s.esid].note})" for s in rows) or "no seals"
+    emit(args, {"seals": [_line(s, pins[s.esid]) for s in rows]}, text)
     return 0
 
 
@@ -122,14 +124,15 @@ def seal_status(args: argparse.Namespace) -> int:
         st = lifecycle.status(session, args.esid)
     finally:
         session.close()
-    data = {**_line(st.seal), "functions": list(st.seal.functions), "reason": st.seal.state_reason,
+    data = {**_line(st.seal, st.pin), "functions": list(st.seal.functions), "reason": st.seal.state_reason,
             "state_at": st.seal.state_at, "receipt": st.receipt,
             "events": [{"action": e.action, "reason": e.reason, "reason_code": e.reason_code, "time": e.time,
                         "by": e.actor_name, "from": e.from_state, "to": e.to_state,
                         "supervisors": [s.get("name") for s in e.supervisors], "receipt": e.receipt}
                        for e in st.events],
             "authorizations": [_auth(a) for a in st.authorizations]}
-    lines = [f"{st.seal.esid}: {st.seal.state} — {st.seal.unit} · {st.seal.name} (card {st.seal.card_serial})"]
+    lines = [f"{st.seal.esid}: {st.seal.state} — {st.seal.unit} · {st.seal.name} (card {st.seal.card_serial}, "
+             f"{st.pin.note if st.pin else '-'})"]
     lines += [f"  {e.time}  {e.action} ({e.reason}) by {e.actor_name}" for e in st.events]
     lines += [f"  authorized #{a.id}: {a.person or a.role} for {','.join(a.functions)}" for a in st.authorizations]
     emit(args, data, "\n".join(lines))
