@@ -440,7 +440,7 @@ class CeremonyScreen(StationScreen[None]):
         tr = self.station.tr
         self.query_one("#cer-done", Static).update(
             tr("cer.done.body", esid=made.esid, card=made.card_serial, recipient=made.recipient) + "\n"
-            + tr("pin.state.recipient" if made.pin_set else "pin.state.initial"))
+            + tr("receipt.pin") + ": " + tr("pin.state.recipient" if made.pin_set else "pin.state.initial"))
         self.goto("done")
         problems = []
         if made.pin_error is not None:

@@ -166,7 +166,9 @@ class FixedRegistry:
         return list(SEALS)
 
     def status(self, esid):
-        return SealStatus(SEALS[0], EVENTS, AUTHS, "SSR1:X")
+        from station.seal_pins import RECIPIENT, SealPin
+
+        return SealStatus(SEALS[0], EVENTS, AUTHS, "SSR1:X", SealPin(RECIPIENT, "2026-03-01T09:12:00.000Z"))
 
 
 @dataclass

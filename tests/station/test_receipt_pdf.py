@@ -45,3 +45,18 @@ def test_the_specimen_is_marked_and_not_the_impression():
     reds = sum(1 for r, g, b in zip(*[iter(small.tobytes())] * 3) if r > 150 and g < 80 and b < 80)
     assert reds > 20  # the 样本 stamp
     assert receipt_pdf.specimen(b"not a picture") is None
+
+
+def test_the_pdf_says_what_the_receipt_says_of_the_card_pin(tmp_path):
+    """Initial PIN or set by the recipient, in both languages; an older receipt says nothing."""
+    from dataclasses import replace
+
+    said = {}
+    for pin_set in (False, True, None):
+        path = tmp_path / f"{pin_set}.pdf"
+        path.write_bytes(receipt_pdf.build(replace(_seal(), pin_set=pin_set), qr.png_bytes("SSR1:ABC"), None))
+        said[pin_set] = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                       check=True).stdout
+    assert "初始PIN，首次使用时修改" in said[False] and "Initial PIN, change at first use" in said[False]
+    assert "PIN set by the recipient" in said[True] and "初始PIN" not in said[True]
+    assert "Card PIN" not in said[None]
