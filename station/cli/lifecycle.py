@@ -13,6 +13,7 @@ authorization of use and the signed status list.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -159,19 +160,24 @@ def _renew(args: argparse.Namespace) -> int:
     from station.authorization import parse_functions
     from station.model import Role
     from station.renewal import renew
+    from station.seal_pins import INITIAL, NOTES, RECIPIENT
 
     functions = parse_functions(args.functions) if args.functions else None
     session = session_for(args, args.officer, role=Role.OFFICER)
     try:
         made = renew(session, args.esid, seal_card=args.seal_card, seal_pin=read_pin(args.seal_card),
+                     new_pin=os.environ.get(f"SEAL_STATION_NEW_PIN_{args.seal_card}"),
                      supervisors=[(s, (lambda s=s: read_pin(s))) for s in args.supervisor],
                      recipient=args.recipient, functions=functions,
                      progress=lambda step: print(f"… {step}", file=sys.stderr)
                      if not args.json and sys.stderr.isatty() else None)
     finally:
         session.close()
-    emit(args, {"seal": made.esid, "renews": args.esid, "card": made.card_serial, "receipt": made.receipt},
-         f"seal {made.esid} made on card {made.card_serial}; it renews {args.esid}, now revoked (renewed)")
+    pin_note = NOTES[RECIPIENT if made.pin_set else INITIAL]
+    emit(args, {"seal": made.esid, "renews": args.esid, "card": made.card_serial, "receipt": made.receipt,
+                "pin": pin_note},
+         f"seal {made.esid} made on card {made.card_serial} ({pin_note}); it renews {args.esid}, now revoked "
+         "(renewed)")
     return 0
 
 
