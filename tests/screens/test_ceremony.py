@@ -229,6 +229,8 @@ async def test_a_skipped_pin_step_leaves_the_initial_pin_and_the_receipt_says_it
         assert "initial PIN, change at first use" in str(wizard.query_one("#cer-done").render())
         wizard.query_one("#cer-receipt").press()
         await until(pilot, lambda: isinstance(app.screen, ReceiptScreen), seconds=10)
+        await until(pilot, lambda: len(app.screen.query("#receipt-summary")) == 1)
+        await pilot.pause()
         summary = str(app.screen.query_one("#receipt-summary").render())
         assert "Card PIN" in summary and "initial PIN, change at first use" in summary
     assert cose.decode(made.receipt).claims[Claim.PIN] is False

@@ -99,7 +99,11 @@ def test_wizard_step(snap_compare, demo_world, monkeypatch, step: str, size: tup
     app.rescan = lambda: None  # the snapshot's cards are fixed
 
     async def run_before(pilot):
-        await _wizard(app, pilot, step)
+        from textual.widgets import Input
+
+        screen = await _wizard(app, pilot, step)
+        for field in screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor is no state to compare
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
