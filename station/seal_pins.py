@@ -108,20 +108,13 @@ def _state(made_at: str, facts: tuple[str, bool] | None, changed: str | None) ->
     return SealPin(INITIAL)
 
 
-def _changes(store: Store) -> dict[str, str]:
-    """The newest PIN change of each card (through ``card change-pin``), by serial."""
-    rows = store.all("SELECT actor, max(time) FROM audit WHERE action = 'change-pin' AND outcome = 'ok'"
-                     " GROUP BY actor")
-    return {str(r[0]): str(r[1]) for r in rows if r[0]}
-
-
 def pin_states(store: Store, seals: Iterable[tuple[str, str, str]]) -> dict[str, SealPin]:
     """The PIN state of each (esid, card serial, made at): one query for the list.
 
     A PIN recorded before the seal was made belongs to an earlier seal on the same card;
     a change after the seal's issue is "changed later"; nothing recorded is the initial PIN.
     """
-    facts, changes = PinFacts(store).all(), _changes(store)
+    facts, changes = PinFacts(store).all(), PinFacts(store).changed_later()
     return {esid: _state(made_at, facts.get(serial), changes.get(serial)) for esid, serial, made_at in seals}
 
 

@@ -103,8 +103,9 @@ def test_power_cut_during_renewal(step: str, world: DemoWorld, module, home_copy
     proc = run_cli(env, "card", "inspect", new_card.serial, "--by", world.card("officer").serial, "--json")
     assert proc.returncode == 0, proc.stderr
     settled = json.loads(proc.stdout)
-    assert (settled["action"] == "none") == (step == "pin"), settled
-    if settled["action"] in ("recorded", "none"):
+    if step == "pin":  # recorded by the ceremony itself: the card agrees with the store
+        assert settled["action"] == "none", settled
+    if settled["action"] == "recorded" or step == "pin":
         new = settled["seal"]
     else:
         wipe(world, module, new_card, [home_copy])
