@@ -109,6 +109,7 @@ class Module:
         self._cards: dict[str, Card] = {}
         self._last: list[TokenInfo] = []
         self._holds = 0
+        self._rereading = False
         self.generation = 0
         self._reinit_at = 0.0
 
@@ -136,20 +137,23 @@ class Module:
             if self._holds or (logged and (not due or any(c._pin is None for c in logged.values()))):
                 alive = {s for s, c in logged.items() if c.probe()}
                 return [t for t in self._last if t.serial not in set(logged) - alive]
-            for card in self._cards.values():
-                card._invalidate()
-            try:
-                self._lib.reinitialize()
-            except Exception as exc:
-                raise ModuleProblem(f"PKCS#11 module failed to initialise: {exc}") from exc
-            self.generation += 1
-            self._reinit_at = time.monotonic()
+            self._reinitialize()
             self._last = list(self._read_tokens())
             present = {t.serial for t in self._last}
             for serial, card in logged.items():
                 if serial not in present or not card._reopen():
                     self._cards.pop(serial, None)
             return list(self._last)
+
+    def _reinitialize(self) -> None:
+        for card in self._cards.values():
+            card._invalidate()
+        try:
+            self._lib.reinitialize()
+        except Exception as exc:
+            raise ModuleProblem(f"PKCS#11 module failed to initialise: {exc}") from exc
+        self.generation += 1
+        self._reinit_at = time.monotonic()
 
     def _read_tokens(self) -> Iterator[TokenInfo]:
         try:
@@ -212,17 +216,24 @@ class Module:
         raise NoSuchCard(serial)
 
     def _reread(self) -> None:
-        """Re-initialise so the library reads its tokens again, when no card is logged in
-        (SoftHSM keeps the tokens it found at initialisation until then)."""
-        if self._logged_in():
+        """Re-initialise so the library reads its tokens again (SoftHSM keeps the tokens it
+        found at initialisation: one another process was writing then stays hidden). It runs
+        before the card looked for is found, so even inside a held sequence nothing found is
+        lost: logged-in cards are logged back in with their PINs (not at all when a
+        logged-in card's PIN is not known)."""
+        logged = {s: c for s, c in self._cards.items() if c.logged_in}
+        if self._rereading or any(c._pin is None for c in logged.values()):
             return
-        for card in self._cards.values():
-            card._invalidate()
+        self._rereading = True  # a card logging back in looks itself up: no second round
         try:
-            self._lib.reinitialize()
-        except Exception:
+            self._reinitialize()
+            for serial, card in logged.items():
+                if not card._reopen():
+                    self._cards.pop(serial, None)
+        except ModuleProblem:
             return
-        self.generation += 1
+        finally:
+            self._rereading = False
 
     def info(self, serial: str) -> TokenInfo:
         """Fresh information on one token (no PIN needed)."""

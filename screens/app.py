@@ -24,12 +24,12 @@ from screens.lock import LockScreen
 from screens.widgets.base import StationModal, StationScreen, Work
 from station.errors import PinLockedError, StationError, WrongPinError
 from station.home import Home
-from station.model import CardState, CardView
 from station.idle import IdleTimer
 from station.status import StationStatus, station_status
 
 if TYPE_CHECKING:  # the lock screen is the first frame: the rest loads when first shown
     from screens.pin import PinModal
+    from station.model import CardView
     from station.session import Session
 
 __all__ = ["SealStationApp", "make_app"]
@@ -66,13 +66,16 @@ class SealStationApp(Work, App[None]):
             self._status = station_status(self.home)
         return self._status
 
+    def get_default_screen(self) -> Screen[Any]:
+        """The lock screen is the bottom of the stack: the first frame is it, styled once."""
+        return LockScreen()
+
     def on_mount(self) -> None:
         self.title = self.tr("app.title")
         self.localize(self)
         info = self.station_info()
         minutes = self._idle_minutes if self._idle_minutes is not None else info.idle_minutes
         self.idle = IdleTimer(minutes)
-        self.push_screen(LockScreen())
         if info.initialised and self._start_monitor:
             self._start_watching()
         self.set_interval(0.5, self._check_idle)
@@ -129,6 +132,8 @@ class SealStationApp(Work, App[None]):
 
     # -- login -----------------------------------------------------------------------------
     def ask_pin(self, card: CardView) -> None:
+        from station.model import CardState
+
         if card.state is not CardState.AUTHORIZATION:
             self.notify(self.tr("pin.not_authorization"), severity="warning")
             return
@@ -180,7 +185,7 @@ class SealStationApp(Work, App[None]):
     def lock(self, reason: str = "lock") -> None:
         """Lock now: forget the session in the UI at once, close it in a worker."""
         session, self.session = self.session, None
-        while len(self.screen_stack) > 2:
+        while len(self.screen_stack) > 1:
             self.pop_screen()
         if session is None:
             return

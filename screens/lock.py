@@ -6,6 +6,8 @@ table instead of a label per line.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -14,7 +16,9 @@ from textual.widgets import DataTable, Header, Label, Static
 from screens.widgets.base import StationScreen
 from screens.widgets.cards import CardTable
 from screens.widgets.footer import StationFooter
-from station.model import CardView
+
+if TYPE_CHECKING:  # the model's dataclasses load with the first card, not before the first frame
+    from station.model import CardView
 
 __all__ = ["LockScreen"]
 

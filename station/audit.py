@@ -22,7 +22,7 @@ import socket
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from crypto import merkle
 from station.clock import now_text
@@ -232,7 +232,10 @@ class Audit:
         return self.rows.heads()
 
     def verify(self, certificates: dict[str, bytes]) -> AuditReport:
-        return verify_entries(self.rows.stream, self.heads(), certificates)
+        last = self.rows.last()
+        return verify_entries(self.rows.stream, self.heads(), certificates,
+                              batches=((None, texts, None) for texts in self.rows.entry_batches()),
+                              last_root=None if last is None else last[1], seq_range=self.rows.seq_range())
 
 
 def head_message(size: int, root: bytes, time: str) -> bytes:
@@ -240,23 +243,43 @@ def head_message(size: int, root: bytes, time: str) -> bytes:
     return f"seal-station tree head v1\n{size}\n{root.hex()}\n{time}\n".encode()
 
 
-def verify_entries(rows: Iterable[tuple[int, str, bytes | None, bytes | None]] | Callable[[], Iterable],
+Batch = tuple[Sequence[int] | None, Sequence[bytes], Sequence[bytes | None] | None]
+"""(seqs, entries as UTF-8 bytes, stored leaves): what the fast pass reads at a time. A
+store gives entries only (None, entries, None): see ``seq_range`` in :func:`verify_entries`."""
+
+_BATCH = 2048
+
+
+def verify_entries(rows: Sequence[tuple[int, str | bytes, bytes | None, bytes | None]] | Callable[[], Iterable],
                    heads: Iterable[TreeHead], certificates: dict[str, bytes],
-                   verify_sig: Callable[[bytes, str, bytes, bytes], bool] | None = None) -> AuditReport:
+                   verify_sig: Callable[[bytes, str, bytes, bytes], bool] | None = None, *,
+                   batches: Iterable[Batch] | None = None, last_root: bytes | None = None,
+                   seq_range: tuple[int, int] | None = None) -> AuditReport:
     """Check a log from its rows (seq, entry text, stored leaf, stored root) and heads.
 
-    ``rows`` is a list, or a function that streams them (called again only when the fast
-    pass finds something wrong). ``certificates`` maps certificate SHA-256 -> DER for the
-    cards that may sign heads. Stored leaf/root may be None (an export carries entries only).
+    ``rows`` is a list, or a function that streams them. ``certificates`` maps certificate
+    SHA-256 -> DER for the cards that may sign heads. Stored leaf/root may be None (an
+    export carries entries only).
+
+    A store passes ``batches`` of its entries alone, the newest stored ``last_root`` and
+    the ``seq_range`` of its rows: the fast pass reads those, and ``rows`` is called only
+    when it finds something wrong. Seqs are the table's key, so n rows running from 1 to n
+    are exactly 1..n; leaves are not compared row by row, for the entries are hashed and
+    the tree they make is compared with the newest stored root and every signed head.
 
     An intact log is checked in one streaming pass at hash speed: each entry's leaf, its
     sequence number, the roots at every signed head and the newest stored root. Any
-    disagreement sends the log through the exact pass, which names every finding.
+    disagreement sends the log through the exact pass, which names every finding (a stored
+    leaf that disagrees with its entry included).
     """
     heads = list(heads)
     fetch = rows if callable(rows) else (lambda: rows)
-    fast = _fast_pass(fetch(), {h.size for h in heads})
-    if fast is None:
+    if batches is None:
+        listed = list(fetch())
+        batches, last_root = _batches_of(listed), (listed[-1][3] if listed else None)
+    fast = _fast_pass(batches, {h.size for h in heads})
+    if fast is None or (last_root is not None and last_root != fast[1][fast[0]]) or (
+            seq_range is not None and seq_range != (1, fast[0])):
         return _exact_pass(fetch(), heads, certificates, verify_sig)
     size, roots = fast
     report = _check_heads(heads, certificates, verify_sig, size, roots, [])
@@ -265,38 +288,46 @@ def verify_entries(rows: Iterable[tuple[int, str, bytes | None, bytes | None]] |
     return report
 
 
-def _fast_pass(rows: Iterable[tuple[int, str | bytes, bytes | None, bytes | None]],
-               head_sizes: set[int]) -> tuple[int, dict[int, bytes]] | None:
-    """(size, roots at the head sizes) if every row is in place; None at the first doubt.
+def _batches_of(rows: Sequence[tuple[int, str | bytes, bytes | None, bytes | None]]) -> Iterator[Batch]:
+    """Rows given as a list, in the fast pass's batches (no stored leaf at all: None)."""
+    for start in range(0, len(rows), _BATCH):
+        part = rows[start:start + _BATCH]
+        leaves = [r[2] for r in part]
+        yield ([r[0] for r in part], [t if isinstance(t, bytes) else t.encode() for _, t, _, _ in part],
+               None if all(leaf is None for leaf in leaves) else leaves)
 
-    An entry's own sequence number is read without parsing it: canonical JSON sorts its
-    keys, so the last ``"seq":`` is the top-level one (a quote inside a string is escaped).
-    A text that does not read that way goes to the exact pass, which parses it."""
+
+def _fast_pass(batches: Iterable[Batch], head_sizes: set[int]) -> tuple[int, dict[int, bytes]] | None:
+    """(size, roots at the head sizes and at the end) if every row is in place; None at the
+    first doubt.
+
+    A batch is checked as a whole where that can be done in C: its seqs against the
+    positions, its recomputed leaves against the stored ones. An entry's own sequence
+    number is read without parsing it: canonical JSON sorts its keys, so the last
+    ``"seq":`` is the top-level one (a quote inside a string is escaped). A text that does
+    not read that way goes to the exact pass, which parses it."""
     sha = hashlib.sha256
     frontier: list[bytes] = []
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
-    size, last_root = 0, None
-    for seq, text, stored_leaf, stored_root in rows:
-        data = text if isinstance(text, bytes) else text.encode()
-        i = data.rfind(b'"seq":')
-        j = data.find(b",", i)
-        if seq != size + 1 or i < 0 or j < 0 or data[i + 6:j] != b"%d" % seq:
+    size = 0
+    for seqs, texts, stored in batches:
+        expected = range(size + 1, size + len(texts) + 1)
+        if (seqs is not None and list(seqs) != list(expected)) or False in [
+                text.startswith(b'"seq":%d,' % seq, text.rfind(b'"seq":')) for seq, text in zip(expected, texts)]:
             return None
-        h = sha(b"\x00" + data).digest()
-        if stored_leaf is not None and h != stored_leaf:
+        leaves = [sha(b"\x00" + text).digest() for text in texts]
+        if stored is not None and leaves != list(stored):
             return None
-        carries = size
-        while carries & 1:
-            h = sha(b"\x01" + frontier.pop() + h).digest()
-            carries >>= 1
-        frontier.append(h)
-        size += 1
-        if size in head_sizes:
-            roots[size] = _fold(frontier)
-        last_root = stored_root
+        for h in leaves:
+            carries = size
+            while carries & 1:
+                h = sha(b"\x01" + frontier.pop() + h).digest()
+                carries >>= 1
+            frontier.append(h)
+            size += 1
+            if size in head_sizes:
+                roots[size] = _fold(frontier)
     roots[size] = _fold(frontier)
-    if last_root is not None and last_root != roots[size]:
-        return None
     return size, roots
 
 

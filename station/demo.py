@@ -20,14 +20,12 @@ from typing import Any
 from station.errors import StateError
 from station.home import Home
 from station.model import Role
+from station.status import DEMO_MARKER, DEMO_PIN, DEMO_SO_PIN
 
 __all__ = ["DemoCard", "DemoWorldInfo", "Owner", "build_demo", "build_demo_world", "DEMO_PIN", "DEMO_SO_PIN",
            "make_ca", "issue_certificate"]
 
-DEMO_PIN = "123456"
-DEMO_SO_PIN = "12345678"
 STATION_ID = "DEMO-0001"
-DEMO_MARKER = "DEMO"
 _MARKER_TEXT = "This station is a demo world; every card PIN is the demo PIN.\n"
 
 

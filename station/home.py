@@ -17,12 +17,14 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from station import config as config_mod
 from station.errors import InputError, StateError
 from station.inputs import atomic_write
-from station.store.keyslots import KeySlots
+
+if TYPE_CHECKING:  # read at login; the lock screen reads only station.toml
+    from station.store.keyslots import KeySlots
 
 _DAMAGED = object()
 _REPAIR = "remove it: the store keeps the copy that counts (`seal-station config revert --by ADMIN`)"
@@ -98,6 +100,8 @@ class Home:
         atomic_write(self.path / name, json.dumps(value, indent=2, ensure_ascii=False).encode())
 
     def keyslots(self) -> KeySlots:
+        from station.store.keyslots import KeySlots
+
         return KeySlots.from_json(self._read("keyslots.json", {}))
 
     def save_keyslots(self, value: KeySlots) -> None:

@@ -43,7 +43,6 @@ __all__ = ["Impression", "ImpressionState", "VIEWERS", "MANAGERS", "get", "plain
 VIEWERS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})  # query the library
 MANAGERS = frozenset({Role.OFFICER, Role.SUPERVISOR})  # disable and destroy (DOMAIN.md)
 MAX_LIMIT = 10_000
-WINDOW_FACTOR, WINDOW_MIN = 20, 4000  # newest rows a substring search looks at first
 
 def may_view(role: Role) -> bool:
     return role in VIEWERS
@@ -152,9 +151,9 @@ def search(session: Session, unit: str | None = None, name: str | None = None, s
            since: str | None = None, until: str | None = None, limit: int = 200) -> list[Impression]:
     """Newest first. ``unit`` and ``name`` match anywhere in the text; dates bound the import.
 
-    Text filters look at the newest rows first, then if need be scan only the covering
-    index ``impressions_search`` (unit, seal name, state, import time, id), and fetch at
-    most ``limit`` rows by id; without them, the state or time index answers directly.
+    Text and dates are answered from the library's words index (pairs of characters,
+    state, import day), each candidate confirmed on its row; at most ``limit`` rows are
+    fetched whole.
     """
     _require(session, VIEWERS, "impression-search", "")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
@@ -164,7 +163,7 @@ def search(session: Session, unit: str | None = None, name: str | None = None, s
     query = ImpressionQuery(unit=unit, name=name, state=state or None,
                             since=_bound(since, "since", end=False) if since else None,
                             until=_bound(until, "until", end=True) if until else None)
-    return Impressions(session.store).search(query, limit, max(WINDOW_FACTOR * limit, WINDOW_MIN))
+    return Impressions(session.store).search(query, limit)
 
 
 # -- changes -----------------------------------------------------------------------------

@@ -30,8 +30,8 @@ from station.store.reservations import Reservation, Reservations
 from station.store.seals import Seals
 from station.vocabulary import ApplicationState
 
-__all__ = ["SEAL_LABEL", "MadeSeal", "refuse", "check_card_free", "check_application_free", "reserve", "recheck",
-           "made_from", "record_reserved", "release"]
+__all__ = ["SEAL_LABEL", "MadeSeal", "refuse", "check_card_free", "check_card_unmarked", "check_application_free",
+           "reserve", "recheck", "made_from", "record_reserved", "release"]
 
 SEAL_LABEL = "SESeal"
 
@@ -74,6 +74,19 @@ def check_card_free(session: Session, serial: str) -> None:
                      f"wait for the other ceremony, or settle the card: `seal-station card inspect {serial}`")
 
 
+def check_card_unmarked(session: Session, serial: str) -> None:
+    """The store's mark of the card, read inside the reservation's transaction. Another
+    ceremony that wrote this card and recorded its seal marks it (flagged, then sealed);
+    a card's own view can lag behind another process's write, the store's cannot."""
+    mark = session.home.card_marks().get(serial)
+    if mark == "sealed":
+        raise refuse(session, "card-already-sealed", f"card {serial} already holds a seal", serial,
+                     "use a blank seal card; revoke the old seal first to reuse a card")
+    if mark == "needs-inspection":
+        raise refuse(session, "card-busy", f"card {serial} was written by another ceremony and is flagged",
+                     serial, f"settle the card: `seal-station card inspect {serial}`")
+
+
 def check_application_free(session: Session, application_id: int) -> None:
     held = Reservations(session.store).writing_for_application(application_id)
     if held is not None:
@@ -104,6 +117,7 @@ def reserve(session: Session, m: MadeSeal, functions: Sequence[str]) -> Reservat
                              f"{app.state}, not approved", str(m.application_id))
             check_card_free(session, m.card_serial)
             check_application_free(session, m.application_id)
+            check_card_unmarked(session, m.card_serial)
             rid = reservations.reserve(m.card_serial, m.application_id, m.esid, m.seal_der, record,
                                        now().isoformat(), session.actor.cert_sha256)
             if rid is None:  # the indexes caught a ceremony the checks above could not see

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from station.errors import StationError
 from station.home import Home
 
-__all__ = ["StationStatus", "station_status"]
+__all__ = ["StationStatus", "station_status", "DEMO_PIN", "DEMO_SO_PIN", "DEMO_MARKER"]
+
+DEMO_PIN = "123456"
+DEMO_SO_PIN = "12345678"
+"""The demo world's PINs: the lock screen shows them, so they live here, not in the
+demo builder (which loads the whole card stack and would slow the first frame)."""
+DEMO_MARKER = "DEMO"
+"""The file that marks a home as a demo world."""
 
 
 @dataclass(frozen=True)
@@ -28,10 +35,6 @@ def station_status(home: Home) -> StationStatus:
         cfg = home.config()
     except StationError as exc:
         return StationStatus(False, "", None, 5, 5, exc.one_line())
-    demo_pin = None
-    if (home.path / "DEMO").exists():
-        from station.demo import DEMO_PIN, DEMO_SO_PIN
-
-        demo_pin = DEMO_PIN
-    return StationStatus(True, cfg.station_id, demo_pin, cfg.max_pin_tries, cfg.idle_lock_minutes,
-                         demo_so_pin=DEMO_SO_PIN if demo_pin else None)
+    demo = (home.path / DEMO_MARKER).exists()
+    return StationStatus(True, cfg.station_id, DEMO_PIN if demo else None, cfg.max_pin_tries, cfg.idle_lock_minutes,
+                         demo_so_pin=DEMO_SO_PIN if demo else None)

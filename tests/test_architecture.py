@@ -49,6 +49,40 @@ def test_the_tui_loads_only_what_its_first_frame_shows() -> None:
     assert not later, f"the first frame imports modules it does not show: {later}"
 
 
+_FIRST_FRAME = """
+import sys
+from pathlib import Path
+from screens.app import make_app
+
+async def first_frame(pilot):
+    await pilot.pause()
+    print("first frame:", type(pilot.app.screen).__name__)
+    pilot.app.exit()
+
+make_app(Path(sys.argv[1]), lang="en", start_monitor=False).run(headless=True, auto_pilot=first_frame, size=(120, 36))
+"""
+
+
+def test_the_first_frame_is_the_lock_screen_and_loads_nothing_it_does_not_show(demo_world) -> None:
+    """Run the TUI to its first frame on an initialised station: the lock screen shows, and
+    neither the domain model, the card stack, the store, the other screens nor the heavy
+    libraries were loaded for it (nor rich's emoji table, which card table headers read as
+    markup would load)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPROFILEIMPORTTIME"}
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", _FIRST_FRAME, str(demo_world.home.path)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL)
+    assert "first frame: LockScreen" in proc.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line}
+    assert "screens.lock" in imported and "station.status" in imported
+    packages = ("pyhanko", "openpyxl", "PIL", "qrcode", "sqlcipher3", "pkcs11", "devices", "cryptography", "asn1crypto")
+    later = sorted(m for m in imported if m.split(".")[0] in packages
+                   or m in {"station.model", "station.demo", "station.session", "station.store.db",
+                            "station.store.keyslots", "screens.home", "screens.pin", "screens.help",
+                            "screens.palette", "rich._emoji_codes"})
+    assert not later, f"the first frame loads modules it does not show: {later}"
+
+
 def _module_graph() -> dict[str, set[str]]:
     """Every import between our modules, those inside functions and TYPE_CHECKING included."""
     import ast

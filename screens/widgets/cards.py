@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
 from screens.widgets.base import plain_row
-from station.model import CardView
+
+if TYPE_CHECKING:
+    from station.model import CardView
 
 __all__ = ["CardTable"]
 
@@ -38,7 +41,7 @@ class CardTable(DataTable):
     def _columns(self) -> None:
         self.clear(columns=True)
         for key in ("cards.label", "cards.serial", "cards.state", "cards.role", "cards.holder"):
-            self.add_column(self.tr(key), key=key)
+            self.add_column(Text(self.tr(key)), key=key)  # a Text: no markup (nor emoji table) to parse
 
     def relabel(self) -> None:
         self._columns()

@@ -1,22 +1,25 @@
 """The impression library (``impressions`` metadata, ``impression_blobs`` ciphertext).
 
 Metadata and ciphertext live in separate tables so that a search never reads a page of
-ciphertext. Substring search is built for 100,000 impressions: a broad search is
-answered from the newest rows alone; a rare one scans only the covering index
-``impressions_search`` and fetches at most ``limit`` rows by id.
+ciphertext. Substring search is built for 100,000 impressions: the words index
+(:mod:`station.store.impression_words`: character pairs, state, import day) names the
+newest candidates, and each is confirmed by the exact comparison on its row, so about
+``limit`` rows are read whatever the library's size.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, fields
 
 from station.model import Impression, ImpressionState
+from station.store import impression_words
 from station.store.db import Store
+from station.store.impression_words import contains
 
 __all__ = ["Impressions", "ImpressionQuery"]
 
 _FIELDS = tuple(f.name for f in fields(Impression))
+_MOST, _COMMON = 3, 500  # words a long text is searched by; impressions that make a word common
 _COLUMNS = ", ".join(_FIELDS)
 
 
@@ -31,20 +34,8 @@ class ImpressionQuery:
     until: str | None = None  # imported_at < until
 
 
-def _contains(column: str, text: str) -> tuple[str, str]:
-    """A substring match, the fastest way SQLite offers for the text at hand.
-
-    Text without Latin letters (Chinese names, digits) has no case to fold: ``instr``
-    needs no wildcards and is quicker than LIKE on CJK. Otherwise LIKE (ASCII case
-    folded); its ESCAPE clause doubles the cost, so only a literal % or _ pays for it.
-    """
-    norm = unicodedata.normalize("NFC", text).strip()
-    if not any("a" <= c.lower() <= "z" for c in norm):
-        return f"instr({column}, ?) > 0", norm
-    if not any(c in norm for c in "%_\\"):
-        return f"{column} LIKE ?", f"%{norm}%"
-    escaped = norm.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{column} LIKE ? ESCAPE '\\'", f"%{escaped}%"
+def _where(conditions: list[tuple[str, object]], lead: str = " WHERE ") -> str:
+    return lead + " AND ".join(c for c, _ in conditions) if conditions else ""
 
 
 class Impressions:
@@ -70,44 +61,42 @@ class Impressions:
             return None, None
         return (None if row[0] is None else bytes(row[0])), (None if row[1] is None else bytes(row[1]))
 
-    def search(self, query: ImpressionQuery, limit: int, window: int) -> list[Impression]:
-        """Newest first; ``window`` is how many newest rows a substring search tries first."""
-        where: list[str] = []  # cheap comparisons first: SQLite tests the terms in this order
-        params: list[object] = []
-        for condition, value in (("state = ?", query.state), ("imported_at >= ?", query.since),
-                                 ("imported_at < ?", query.until)):
-            if value:
-                where.append(condition)
-                params.append(value)
-        text_filter = False
+    def search(self, query: ImpressionQuery, limit: int) -> list[Impression]:
+        """Newest first: the words index names the candidates, each row confirms its own."""
+        impression_words.catch_up(self.store)
+        rows: list[tuple[str, object]] = [(c, v) for c, v in (("i.state = ?", query.state),
+                                                             ("i.imported_at >= ?", query.since),
+                                                             ("i.imported_at < ?", query.until)) if v]
+        match: list[str] = []
         for column, text in (("unit", query.unit), ("seal_name", query.name)):
-            if text and text.strip():
-                condition, pattern = _contains(column, text)
-                where.append(condition)
-                params.append(pattern)
-                text_filter = True
-        clause = " AND ".join(where)
-        if not text_filter:
-            sql = f"SELECT {_COLUMNS} FROM impressions {'WHERE ' + clause if clause else ''} ORDER BY id DESC LIMIT ?"
-            return [Impression(*r) for r in self.store.all(sql, (*params, limit))]
-        return self._by_ids(self._text_search(clause, params, limit, window))
+            words = impression_words.text_words(text) if text else []
+            if words:
+                rows.append(contains(f"i.{column}", text))  # type: ignore[arg-type]
+                match += self._rarest(words)
+        if query.since or query.until:
+            first = self.store.one("SELECT min(imported_at) FROM impressions")[0]
+            last = self.store.one("SELECT max(imported_at) FROM impressions")[0]
+            period = impression_words.period_query(query.since, query.until, first, last)
+            match += [period] if period else []
+        params = tuple(v for _, v in rows)
+        if not match:
+            sql = f"SELECT i.id FROM impressions i{_where(rows)} ORDER BY i.id DESC LIMIT ?"
+            return self._by_ids([int(r[0]) for r in self.store.all(sql, (*params, limit))])
+        if query.state:
+            match.append(f"s{query.state}")
+        sql = ("SELECT i.id FROM impression_words w CROSS JOIN impressions i ON i.id = -w.rowid"
+               f" WHERE impression_words MATCH ?{_where(rows, ' AND ')} ORDER BY w.rowid LIMIT ?")
+        return self._by_ids([int(r[0]) for r in self.store.all(sql, (" AND ".join(match), *params, limit))])
 
-    def _text_search(self, clause: str, params: list[object], limit: int, window: int) -> list[int]:
-        """Ids of the newest ``limit`` matches of a substring search.
-
-        A broad search ("科技") matches thousands: if the newest ``window`` impressions
-        hold ``limit`` matches, those are the newest matches overall. Otherwise (a rare
-        name, or old rows) the covering index is scanned.
-        """
-        probe = self.store.all(f"SELECT id FROM (SELECT id, unit, seal_name, state, imported_at FROM impressions"
-                               f" ORDER BY id DESC LIMIT ?) WHERE {clause} ORDER BY id DESC LIMIT ?",
-                               (window, *params, limit))
-        whole = self.store.one("SELECT id FROM impressions ORDER BY id DESC LIMIT 1 OFFSET ?", (window,)) is None
-        if len(probe) == limit or whole:
-            return [r[0] for r in probe]
-        rows = self.store.all(f"SELECT id FROM impressions INDEXED BY impressions_search WHERE {clause}"
-                              " ORDER BY id DESC LIMIT ?", (*params, limit))
-        return [r[0] for r in rows]
+    def _rarest(self, words: list[str]) -> list[str]:
+        """The few words of a long text that name the fewest impressions: an index walk
+        costs about the same for each word it holds, rare or common, and a common pair
+        ("有限", "公司") rules out few candidates."""
+        if len(words) <= _MOST:
+            return words
+        counts = {w: self.store.one("SELECT count(*) FROM (SELECT 1 FROM impression_words"
+                                    " WHERE impression_words MATCH ? LIMIT ?)", (w, _COMMON))[0] for w in words}
+        return sorted(words, key=lambda w: counts[w])[:_MOST]
 
     def _by_ids(self, ids: list[int]) -> list[Impression]:
         if not ids:
@@ -118,7 +107,8 @@ class Impressions:
         return [Impression(*r) for r in rows]
 
     def add(self, imp: Impression) -> int:
-        """Store an impression's metadata (its ``id`` is ignored); returns the id it got.
+        """Store an impression's metadata (its ``id`` is ignored) and index its words;
+        returns the id it got.
 
         The picture follows with :meth:`add_picture`: it is encrypted under that id.
         """
@@ -126,6 +116,7 @@ class Impressions:
         cur = self.store.execute(
             f"INSERT INTO impressions ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
             tuple(getattr(imp, n) for n in names))
+        impression_words.catch_up(self.store)
         return int(cur.lastrowid)
 
     def add_picture(self, impression_id: int, wrapped: bytes, blob: bytes) -> None:
@@ -137,7 +128,10 @@ class Impressions:
         cur = self.store.execute(
             "UPDATE impressions SET state = ?, changed_at = ?, changed_by = ?, reason = ? WHERE id = ? AND state = ?",
             (state.value, when, by, reason, imp.id, imp.state))
-        return cur.rowcount == 1
+        if cur.rowcount != 1:
+            return False
+        impression_words.reindex(self.store, imp.id)  # the state is one of its words
+        return True
 
     def shred_picture(self, impression_id: int) -> None:
         """Overwrite the data key and ciphertext in place, then drop them (crypto-shredding)."""

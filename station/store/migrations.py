@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
+
+from station.store import impression_words
 
 __all__ = ["MIGRATIONS", "migrate"]
 
-MIGRATIONS: list[str] = [
+MIGRATIONS: list[str | Callable[[Any], None]] = [
     # 1: foundation — enrollments, audit log with signed tree heads, station secrets
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -161,10 +163,24 @@ MIGRATIONS: list[str] = [
 ]
 
 
+def _impression_words(store: Any) -> None:
+    """The impression library's words index (substring search at 100,000 impressions),
+    built for the impressions already there."""
+    store.execute(impression_words.CREATE)
+    impression_words.index_after(store, 0)
+
+
+MIGRATIONS.append(_impression_words)
+
+
 def migrate(store: Any) -> int:
     """Bring the schema up to date inside the caller's transaction; returns the version."""
     version = store.one("PRAGMA user_version")[0]
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        if callable(script):
+            script(store)
+            store.execute(f"PRAGMA user_version = {number}")
+            continue
         for statement in filter(str.strip, script.split(";")):
             store.execute(statement)
         store.execute(f"PRAGMA user_version = {number}")

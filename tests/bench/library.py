@@ -3,9 +3,11 @@
 1. Import of a 4096×4096 scan (the largest the station accepts): read + decode +
    normalise (paper made transparent, cropped, ≤1024 px PNG), then the store side —
    entered (encrypted) and approved (re-encrypted into the library) by demo cards.
-2. Search over 100,000 impressions (goal < 50 ms): rows written straight into a demo
-   station's encrypted store, then ``impressions.search`` with the filters the library
-   screen offers; median of warm runs, and the first query on a freshly opened store.
+2. Search over 100,000 impressions (goal < 20 ms for every query shape, the first query
+   after opening the store included): rows written straight into a demo station's
+   encrypted store and indexed as the next search would, then ``impressions.search`` with
+   the filters the library screen offers; median of warm runs, and the first query on a
+   freshly opened store. One line per shape.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 ROWS = 100_000
+GOAL_MS = 20
 KINDS = ("official", "contract", "finance", "department", "special")
 NAMES = ("公章", "合同专用章", "财务专用章", "人事部章", "发票专用章")
 
@@ -70,6 +73,7 @@ def run(tmp: Path) -> None:
     from station.demo import build_demo
     from station.home import Home
     from station.session import login
+    from station.store import impression_words
     from station.store.db import Store
     from station.validation import generate_credit_code
 
@@ -125,9 +129,13 @@ def run(tmp: Path) -> None:
                     " height_mm, width_px, height_px, original_sha256, png_sha256, source_format, imported_at,"
                     " imported_by) VALUES (?, ?, ?, ?, ?, 42, 42, 1024, 1024, ?, ?, 'png', ?, 'bench')",
                     (r[0], r[1], r[2], r[3], r[4], r[6], r[7], r[5]))
+        written = time.perf_counter() - start
+        start = time.perf_counter()
+        impression_words.catch_up(session.store)
+        indexed = time.perf_counter() - start
         total = session.store.one("SELECT count(*) FROM impressions")[0]
-        print(f"\nsearch over {total:,} impressions (written in {time.perf_counter() - start:.1f} s); "
-              "goal < 50 ms:")
+        print(f"\nsearch over {total:,} impressions (written in {written:.1f} s, words index built in"
+              f" {indexed:.1f} s); goal < {GOAL_MS} ms warm and first:")
         queries: list[tuple[str, dict[str, Any]]] = [
             ("newest 200, no filter", {}),
             ("unit contains '0042号' (a rare match)", {"unit": "0042号"}),
@@ -137,15 +145,27 @@ def run(tmp: Path) -> None:
             ("imported in March 2023", {"since": "2023-03-01", "until": "2023-03-31"}),
             ("unit + name + state + dates", {"unit": "示范", "name": "合同", "state": "disabled",
                                              "since": "2021-01-01", "until": "2022-12-31"}),
+            ("seal name contains '财' (one character)", {"name": "财"}),
+            ("unit contains '7' (one digit) + state destroyed", {"unit": "7", "state": "destroyed"}),
+            ("unit contains '0042' (ASCII digits)", {"unit": "0042"}),
+            ("seal name contains 'Ltd' (Latin, any case; no match)", {"name": "Ltd"}),
+            ("seal name: a whole long name", {"name": "第4999号示范科技有限公司财务专用章"}),
+            ("unit contains '科技' + imported before 2023", {"unit": "科技", "until": "2022-12-31"}),
+            ("unit contains '示范' + imported since mid-2021", {"unit": "示范", "since": "2021-06-15"}),
+            ("imported before 2023 (half the library)", {"until": "2022-12-31"}),
         ]
         for label, filters in queries:
             fresh = Store.open(home.db, store_key)
             cold_session = SimpleNamespace(actor=session.actor, store=fresh)
+            cpu = time.process_time()
             cold, found = _ms(lambda: impressions.search(cold_session, **filters), 1)  # type: ignore[arg-type]
+            cold_cpu, cpu = (time.process_time() - cpu) * 1000, time.process_time()
             warm, _ = _ms(lambda: impressions.search(cold_session, **filters), 15)  # type: ignore[arg-type]
+            warm_cpu = (time.process_time() - cpu) * 1000 / 15
             fresh.close()
-            verdict = "ok" if warm < 50 else "OVER"
-            print(f"  {label:<58} {len(found):>4} rows  warm {warm:6.1f} ms  first {cold:6.1f} ms  {verdict}")
+            verdict = "goal met" if max(warm, cold) < GOAL_MS else "goal NOT met"
+            print(f"  {label:<58} {len(found):>4} rows  first {cold:6.1f} ms  warm {warm:6.1f} ms  {verdict}"
+                  f"  (CPU: first {cold_cpu:.1f} ms, warm {warm_cpu:.1f} ms)")
     finally:
         session.close()
 

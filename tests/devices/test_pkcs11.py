@@ -197,3 +197,26 @@ def test_junk_objects_do_not_break_reading_a_card(world: DemoWorld, module) -> N
             shutil.rmtree(folder)
         module.scan()
     assert made.serial not in {t.serial for t in module.scan()}
+
+
+def test_a_card_the_module_did_not_see_at_start_is_found_while_another_is_logged_in(world: DemoWorld,
+                                                                                      module) -> None:
+    """SoftHSM lists only the tokens it read when it initialised; a token another process was
+    writing then stays hidden. Looking a card up reads the tokens again, and the logged-in
+    card stays logged in (its PIN is in memory), so a `make` started beside another one on
+    the same card sees the card and is refused by the store, never "not in a reader"."""
+    officer, seal = world.card("officer"), world.card("seal", 4)
+    softhsm.eject(world.conf, seal.serial)
+    try:
+        module.scan(fresh=True)  # the library now knows no such token
+        card = module.card(officer.serial)
+        card.login(DEMO_PIN)
+    finally:
+        softhsm.insert(world.conf, seal.serial)  # no scan after it: only the lookup can find it
+    try:
+        assert module.card(seal.serial).label == seal.label
+        assert card.logged_in
+        signer = card.signer()
+        assert verify_signature(signer.certificate, signer.algorithm, b"after", signer.sign(b"after"))
+    finally:
+        module.forget(officer.serial)

@@ -10,6 +10,7 @@ import pytest
 
 from crypto import merkle
 from station.audit import Audit, canonical, make_entry, verify_and_record, verify_export
+from station.audit import _exact_pass as _exact
 from station.home import Home
 from station.model import AuditReport, Role
 from station.receipts.bundle import load_bundle
@@ -131,6 +132,41 @@ def test_tampering_is_found_and_named(world: DemoWorld, home_copy: Home, how: st
     assert proc.returncode == 1
     assert f"#{first}" in error_line(proc, 1)
     assert "NOT intact" in proc.stdout
+
+
+class _Undo(Exception):
+    """Raised to roll a tampering back once its report is read."""
+
+
+def test_a_log_read_in_small_batches_is_checked_as_one(world: DemoWorld, home_copy: Home, monkeypatch) -> None:
+    """Batch edges, and signed heads inside a batch, change nothing: an intact log passes in
+    one streaming pass, and every tampering is named exactly as when the log is read whole."""
+    import functools
+
+    import station.audit as audit_module
+    from station.store.audit_rows import AuditRows
+
+    store = Store.open(home_copy.db, store_key_for(home_copy, world.card("officer")))
+    try:
+        certificates = {r[0]: bytes(r[1]) for r in store.all("SELECT cert_sha256, certificate FROM enrollments")}
+        whole = {}
+        for how, tamper in TAMPERINGS.items():
+            with pytest.raises(_Undo), store.transaction():
+                tamper(store)
+                whole[how] = Audit(store).verify(certificates)
+                raise _Undo
+        exact = []
+        monkeypatch.setattr(audit_module, "_exact_pass", lambda *a: exact.append(1) or _exact(*a))
+        monkeypatch.setattr(AuditRows, "entry_batches", functools.partialmethod(AuditRows.entry_batches, 2))
+        intact = Audit(store).verify(certificates)
+        assert intact.ok and intact.signed_size > 2 and not exact
+        for how, tamper in TAMPERINGS.items():
+            with pytest.raises(_Undo), store.transaction():
+                tamper(store)
+                assert Audit(store).verify(certificates) == whole[how], how
+                raise _Undo
+    finally:
+        store.close()
 
 
 def _check_as(home: Home, serial: str, pin: str) -> tuple[AuditReport, dict]:

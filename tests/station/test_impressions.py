@@ -176,19 +176,21 @@ def test_search_by_unit_name_state_and_date(world: DemoWorld) -> None:
             impressions.get(officer, 10**9)
 
 
-def test_search_answers_the_same_from_the_newest_rows_or_the_index(world: DemoWorld, monkeypatch) -> None:
+def test_search_answers_the_same_from_the_kept_index_and_a_rebuilt_one(world: DemoWorld) -> None:
     unit = unit_name()
-    approved(world, unit, name=f"{unit}合同专用章", n=3)
+    approved(world, unit, name=f"{unit}合同专用章", n=3)  # each approval disables the one before
     queries = [dict(unit=unit), dict(unit=unit, limit=2), dict(name="合同"), dict(name="合同", limit=3),
                dict(unit="有限公司", state="active", limit=5), dict(unit="示例科技"), dict(name="no such seal"),
                dict(unit="公司", name="章", state="disabled", since="2000-01-01", limit=4)]
     with as_card(world, "officer") as officer:
-        wide = [impressions.search(officer, **q) for q in queries]  # type: ignore[arg-type]
-        monkeypatch.setattr(impressions, "WINDOW_FACTOR", 1)
-        monkeypatch.setattr(impressions, "WINDOW_MIN", 1)  # the newest rows rarely suffice now
-        narrow = [impressions.search(officer, **q) for q in queries]  # type: ignore[arg-type]
-    assert narrow == wide
-    assert [len(r) for r in wide[:2]] == [3, 2] and wide[6] == []
+        kept = [impressions.search(officer, **q) for q in queries]  # type: ignore[arg-type]
+        with officer.store.transaction():  # as an older station's library: indexed at the next search
+            officer.store.execute("INSERT INTO impression_words (impression_words) VALUES ('delete-all')")
+            officer.store.execute("DELETE FROM meta WHERE key = 'impression_words'")
+        rebuilt = [impressions.search(officer, **q) for q in queries]  # type: ignore[arg-type]
+    assert rebuilt == kept
+    assert [len(r) for r in kept[:2]] == [3, 2] and kept[6] == []
+    assert [i.state for i in kept[0]] == ["active", "disabled", "disabled"]
 
 
 def test_every_preview_is_audited(world: DemoWorld) -> None:

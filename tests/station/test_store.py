@@ -95,3 +95,18 @@ def test_damaged_station_toml_and_keyslots_are_exit_4(world: DemoWorld, home_cop
     home_copy.config_file.write_text(good, encoding="utf-8")
     home_copy.keyslots_file.write_text("{ not json", encoding="utf-8")
     assert "keyslots.json" in error_line(run_cli(env, "audit", "verify", "--by", officer.serial), 4)
+
+
+def test_the_store_keeps_sqlcipher_4_format_and_strength(world: DemoWorld) -> None:
+    """Tuning for speed changes neither the file format (stores and backups already written
+    open as they are) nor the cipher: SQLCipher 4's page size, HMAC and KDF defaults hold."""
+    officer = world.card("officer")
+    store = Store.open(world.home.db, store_key_for(world.home, officer))
+    try:
+        assert store.one("PRAGMA cipher_page_size")[0] == "4096"
+        assert store.one("PRAGMA cipher_hmac_algorithm")[0] == "HMAC_SHA512"
+        assert store.one("PRAGMA cipher_kdf_algorithm")[0] == "PBKDF2_HMAC_SHA512"
+        assert int(store.one("PRAGMA kdf_iter")[0]) >= 256_000
+        assert store.one("PRAGMA cipher_use_hmac")[0] == "1"
+    finally:
+        store.close()
