@@ -1,9 +1,10 @@
-"""The making ceremony wizard: seal card → application → review → supervisors → writing → done.
+"""The making ceremony wizard: seal card → application → review → recipient's PIN → supervisors →
+writing → done.
 
 The officer is already logged in (home screen). Nothing is signed or written before the
 "write" step, so Escape cancels safely at every step before it; during writing the
 keys are ignored until the card work ends (completed or rolled back by the service).
-PINs collected for the seal card and the supervisors live only in this screen's memory
+PINs collected for the seal card, its recipient and the supervisors live only in this screen's memory
 and are dropped when it closes.
 """
 
@@ -20,6 +21,7 @@ from textual.widgets import (Button, Checkbox, ContentSwitcher, Footer, Header, 
                              Static)
 from textual.widgets.option_list import Option
 
+from screens.ceremony_pin import RecipientPin
 from screens.pin import PinModal
 from screens.widgets.base import StationScreen, escape, failure_text
 from screens.widgets.cards import CardTable
@@ -30,7 +32,7 @@ from station.validation import seal_kind_name
 
 __all__ = ["CeremonyScreen"]
 
-STEP_KEYS = ("card", "application", "review", "supervisor", "writing", "done")
+STEP_KEYS = ("card", "application", "review", "newpin", "supervisor", "writing", "done")
 NARROW = 110  # below this width the step bar shows numbers and the card panel hides
 SLOW = 0.2  # card work longer than this shows a loading state
 
@@ -47,6 +49,7 @@ class CeremonyScreen(StationScreen[None]):
         self.preset_application = application_id
         self.seal_card: CardView | None = None
         self.seal_pin: str | None = None
+        self.new_pin: str | None = None  # the recipient's PIN for the seal card; None keeps the initial
         self.application_id: int | None = application_id
         self.review_data: making.Review | None = None
         self.cosigners: list[tuple[str, str]] = []
@@ -80,6 +83,7 @@ class CeremonyScreen(StationScreen[None]):
                     with Horizontal(id="cer-review-bar"):
                         yield Input(placeholder=tr("cer.f.recipient_short"), id="cer-recipient", max_length=64)
                         yield Button(tr("cer.review.confirm"), variant="primary", id="cer-confirm")
+                yield RecipientPin(tr, id="newpin")
                 with Vertical(id="supervisor"):
                     yield Label(tr("cer.sup.prompt"), classes="section", id="cer-sup-prompt")
                     yield Static("", id="cer-sup-status")
@@ -137,7 +141,7 @@ class CeremonyScreen(StationScreen[None]):
         self.refresh_bindings()
         self.error("")
         focus = {"card": "#cer-cards", "application": "#cer-apps", "review": "#cer-recipient",
-                 "supervisor": "#cer-sups", "done": "#cer-receipt"}.get(step)
+                 "newpin": "#cer-newpin", "supervisor": "#cer-sups", "done": "#cer-receipt"}.get(step)
         if focus:
             self.query_one(focus).focus()
         if step == "application":
@@ -203,7 +207,7 @@ class CeremonyScreen(StationScreen[None]):
               [Option(Text(("✓ " if c.serial in done else "") + f"{c.label}  {c.serial}"), id=c.serial)
                for c in cards if c.role is Role.SUPERVISOR])
         present = {c.serial for c in cards}
-        if self.seal_card is not None and self.step in ("review", "supervisor"):
+        if self.seal_card is not None and self.step in ("review", "newpin", "supervisor"):
             missing = self.seal_card.serial not in present
             if missing != self.seal_missing:
                 self.seal_missing = missing
@@ -312,14 +316,26 @@ class CeremonyScreen(StationScreen[None]):
             self.error(self.station.tr("cer.f.functions_needed"))
             self.query_one("#cer-fn-office").focus()
             return
+        self.new_pin = None
+        self.query_one(RecipientPin).prepare(self.recipient(), self.seal_card.serial if self.seal_card else "",
+                                             self.seal_pin)
+        self.goto("newpin")
+
+    # -- step 4: the recipient's PIN -----------------------------------------------------------
+    @on(RecipientPin.Chosen)
+    def _pin_chosen(self, event: RecipientPin.Chosen) -> None:
+        self.new_pin = event.pin
+        self.query_one(RecipientPin).forget()
         self.goto("supervisor")
         self._sup_status()
 
-    # -- step 4: supervisors ---------------------------------------------------------------
+    # -- step 5: supervisors ---------------------------------------------------------------
     def _sup_status(self) -> None:
+        tr = self.station.tr
         quorum = self.station.session.config.quorum
         self.query_one("#cer-sup-status", Static).update(
-            self.station.tr("cer.sup.status", n=len(self.cosigners), quorum=quorum))
+            tr("cer.sup.status", n=len(self.cosigners), quorum=quorum) + "\n"
+            + tr("cer.newpin.chosen" if self.new_pin else "cer.newpin.skipped"))
         self.query_one("#cer-write", Button).disabled = len(self.cosigners) < quorum
         self.show_cards(self.station.cards)
         self.refresh_bindings()
@@ -360,7 +376,7 @@ class CeremonyScreen(StationScreen[None]):
         if not self.query_one("#cer-write", Button).disabled:
             self.query_one("#cer-write").focus()
 
-    # -- step 5: writing -------------------------------------------------------------------
+    # -- step 6: writing -------------------------------------------------------------------
     def action_write(self) -> None:
         if self.step == "supervisor" and not self.query_one("#cer-write", Button).disabled:
             self._write()
@@ -379,6 +395,7 @@ class CeremonyScreen(StationScreen[None]):
         assert self.seal_card and self.seal_pin and self.application_id is not None
         session, application_id, serial, pin = (self.station.session, self.application_id, self.seal_card.serial,
                                                 self.seal_pin)
+        new_pin = self.new_pin
         supervisors = [(s, (lambda p=p: p)) for s, p in self.cosigners]
         recipient = self.recipient()
         functions = self.functions()
@@ -386,7 +403,8 @@ class CeremonyScreen(StationScreen[None]):
         def write() -> making.MadeSeal:
             return making.make_seal(
                 session, application_id=application_id, seal_card=serial, seal_pin=pin, supervisors=supervisors,
-                recipient=recipient, functions=functions, progress=lambda step: self.from_thread(self._progress, step))
+                recipient=recipient, functions=functions, new_pin=new_pin,
+                progress=lambda step: self.from_thread(self._progress, step))
 
         self.run_work(write, self._written, failed=self._write_failed, group="card")
 
@@ -417,16 +435,22 @@ class CeremonyScreen(StationScreen[None]):
     def _written(self, made: making.MadeSeal) -> None:
         self.busy = False
         self.made = made
-        self.seal_pin = None
+        self.seal_pin = self.new_pin = None
         self.cosigners.clear()
-        self.query_one("#cer-done", Static).update(self.station.tr(
-            "cer.done.body", esid=made.esid, card=made.card_serial, recipient=made.recipient))
+        tr = self.station.tr
+        self.query_one("#cer-done", Static).update(
+            tr("cer.done.body", esid=made.esid, card=made.card_serial, recipient=made.recipient) + "\n"
+            + tr("receipt.pin") + ": " + tr("pin.state.recipient" if made.pin_set else "pin.state.initial"))
         self.goto("done")
+        problems = []
+        if made.pin_error is not None:
+            problems.append(tr("cer.done.pin_failed", reason=made.pin_error.message))
         if made.receipt_error is not None:
-            self.error(self.station.tr("cer.done.no_receipt", reason=made.receipt_error.message))
+            problems.append(tr("cer.done.no_receipt", reason=made.receipt_error.message))
+        self.error(" ".join(problems))
         self.station.rescan()
 
-    # -- step 6: done, batch -----------------------------------------------------------------
+    # -- step 7: done, batch -----------------------------------------------------------------
     @on(Button.Pressed, "#cer-receipt")
     def _receipt(self) -> None:
         if self.made is not None:
@@ -446,7 +470,7 @@ class CeremonyScreen(StationScreen[None]):
             self.error(self.station.tr("cer.done.no_next"))
             return
         self.preset_application = following.id
-        self.seal_card = self.seal_pin = self.review_data = self.made = None
+        self.seal_card = self.seal_pin = self.new_pin = self.review_data = self.made = None
         self.goto("card")
 
     def action_close(self) -> None:
@@ -457,7 +481,8 @@ class CeremonyScreen(StationScreen[None]):
         if self.busy:
             self.app.bell()
             return
-        self.seal_pin = None
+        self.seal_pin = self.new_pin = None
+        self.query_one(RecipientPin).forget()
         self.cosigners.clear()
         self.dismiss()
 

@@ -120,7 +120,10 @@ class ReceiptScreen(StationScreen[None]):
             (tr("receipt.number"), str(s.number) if s.number is not None else "—"),
             (tr("receipt.seal"), s.seal_name), (tr("receipt.unit"), s.unit),
             (tr("receipt.credit_code"), s.credit_code or "—"), (tr("receipt.card"), s.card_serial),
-            (tr("receipt.recipient"), s.recipient), (tr("receipt.made"), _time(s.made_at)),
+            (tr("receipt.recipient"), s.recipient),
+            *([(tr("receipt.pin"), tr("pin.state.recipient" if s.pin_set else "pin.state.initial"))]
+              if s.pin_set is not None else []),
+            (tr("receipt.made"), _time(s.made_at)),
             (tr("receipt.issued"), _time(s.issued_at)), (tr("receipt.officer"), s.officer),
             (tr("receipt.supervisors"), "、".join(s.supervisors) or "—"),
             (tr("receipt.station"), s.station_id),

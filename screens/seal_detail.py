@@ -107,6 +107,7 @@ class SealDetailScreen(SourcedScreen):
         rows = [(tr("seal.f.state"), tr(f"seal.state.{s.state}") + (f" — {s.state_reason}" if s.state_reason else "")),
                 (tr("seal.f.unit"), s.unit), (tr("seal.f.name"), s.name), (tr("seal.f.kind"), seal_kind_name(s.seal_kind, "zh" if tr.lang == "zh_CN" else "en")),
                 (tr("seal.f.card"), s.card_serial), (tr("seal.f.recipient"), s.recipient),
+                *([(tr("seal.f.pin"), _pin_text(tr, info.pin))] if getattr(info, "pin", None) else []),
                 (tr("seal.f.made"), short_time(s.made_at)), (tr("seal.f.valid_end"), short_time(s.valid_end)),
                 (tr("seal.f.functions"), ", ".join(tr(f"function.{f}") for f in s.functions) or "—")]
         if s.renews:
@@ -331,3 +332,9 @@ class SealDetailScreen(SourcedScreen):
             self.app.bell()
             return
         self.app.pop_screen()
+
+
+def _pin_text(tr: Any, pin: Any) -> str:
+    """The seal card's PIN state as the registry shows it: initial, set by the recipient, changed."""
+    text = tr(f"pin.state.{pin.state}")
+    return f"{text} ({short_time(pin.at)})" if pin.at else text

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from station.errors import InputError, PolicyError, StationError
 from station.model import Authorization, RegistrySeal, Role, SealEvent
+from station.seal_pins import SealPin, pin_state, pin_states
 from station.vocabulary import SealState
 from station.store.authorizations import Authorizations
 from station.registering import now_iso, record_event
@@ -53,6 +54,7 @@ class SealStatus:
     events: tuple[SealEvent, ...]
     authorizations: tuple[Authorization, ...]
     receipt: str | None  # the issuance receipt
+    pin: SealPin | None = None  # the seal card's PIN: initial, set by the recipient, changed later
 
 
 def check_reason(text: str) -> tuple[str, str]:
@@ -89,6 +91,11 @@ def search(session: Session, **filters: Any) -> list[RegistrySeal]:
     return SealRegistry(session.store).search(**filters)
 
 
+def seal_pins(session: Session, seals: Sequence[RegistrySeal]) -> dict[str, SealPin]:
+    """The PIN state of each listed seal's card, by esID (the registry's list)."""
+    return pin_states(session.store, [(s.esid, s.card_serial, s.made_at) for s in seals])
+
+
 def status(session: Session, esid: str) -> SealStatus:
     from station.receipts.issue import issued_seal
 
@@ -98,7 +105,8 @@ def status(session: Session, esid: str) -> SealStatus:
     except InputError:
         receipt = None
     return SealStatus(seal, tuple(SealEvents(session.store).of(esid)),
-                      tuple(Authorizations(session.store).current(esid)), receipt)
+                      tuple(Authorizations(session.store).current(esid)), receipt,
+                      pin_state(session.store, esid, seal.card_serial, seal.made_at))
 
 
 def _refuse(session: Session, action: str, esid: str, reason: str, message: str, hint: str = "") -> PolicyError:

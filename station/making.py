@@ -9,7 +9,8 @@
 5. Supervisors co-authorize (quorum from station.toml): each signs the issuance digest.
 6. The seal is written onto the card, read back and compared.
 7. One store transaction records seal, issuance, application state and audit entries.
-8. The officer's card signs the receipt and a tree head (station/receipts/issue.py), so
+8. The recipient's PIN goes onto the card, or it keeps its initial PIN (station/seal_pins.py).
+9. The officer's card signs the receipt and a tree head (station/receipts/issue.py), so
    every front end ends the ceremony with the receipt in hand; then it witnesses the
    store (station/witness.py).
 
@@ -46,6 +47,7 @@ from station.receipts.claims import issuance_digest as claims_digest
 from station.receipts.issue import epoch, issue_receipt
 from station.reserving import (SEAL_LABEL, MadeSeal, check_application_free, check_card_free, made_from,
                                recheck, record_reserved, refuse, release, reserve)
+from station.seal_pins import check_recipient_pin, set_at_issue
 from station.session import Session, prove_possession, unlock_card
 from station.store.counters import Counters
 from station.store.enrollments import Enrollments
@@ -57,7 +59,7 @@ __all__ = ["STEPS", "SealCardCheck", "CoSignature", "MadeSeal", "inspect_seal_ca
            "make_seal", "check_supervisor", "review", "Review", "next_application", "issuance_digest",
            "FUNCTIONS_OID", "FUNCTIONS", "SEAL_LABEL", "made_from", "record_reserved"]
 
-STEPS = ("officer", "seal-card", "impression", "sign", "co-authorize", "write", "read-back", "record")
+STEPS = ("officer", "seal-card", "impression", "sign", "co-authorize", "write", "read-back", "record", "pin")
 FUNCTIONS: tuple[str, ...] = tuple(values(SealFunction))
 # 2.25.<uuid>: the seal's authorized functions (office documents, web forms, login).
 FUNCTIONS_OID = "2.25." + str(uuid.UUID("6f1c2a9e-5b37-4d1e-9c1a-53a1e7c0de01").int)
@@ -290,8 +292,12 @@ def _esid(session: Session) -> str:
 
 def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin: str,
               supervisors: Sequence[tuple[str, Callable[[], str]]], recipient: str,
-              functions: Sequence[str] = FUNCTIONS, progress: Progress | None = None) -> MadeSeal:
-    """Run the whole ceremony; on any failure nothing is recorded as made."""
+              functions: Sequence[str] = FUNCTIONS, progress: Progress | None = None,
+              new_pin: str | None = None) -> MadeSeal:
+    """Run the whole ceremony; on any failure nothing is recorded as made.
+
+    ``new_pin`` is the PIN the recipient chose for the seal card (None: it keeps its
+    initial PIN); a weak one stops the ceremony before anything is done."""
     step = "officer"
 
     def at(name: str) -> None:
@@ -307,6 +313,7 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         raise PolicyError(f"unknown seal functions {bad}; choose from {', '.join(FUNCTIONS)}", reason="bad-input")
     if not recipient:
         raise PolicyError("the recipient (领用人) must be named", reason="bad-input")
+    check_recipient_pin(new_pin, seal_pin)
     written = False
     reservation: Reservation | None = None
     esid = ""
@@ -368,6 +375,9 @@ def make_seal(session: Session, *, application_id: int, seal_card: str, seal_pin
         record_reserved(session, reservation, app)
         recorded = True
         session.home.mark_card(seal_card, "sealed")
+        at("pin")
+        pin_error = set_at_issue(session, card, seal_card, seal_pin, new_pin)
+        result = replace(result, pin_set=bool(new_pin) and pin_error is None, pin_error=pin_error)
         made_seal = _with_receipt(session, result)
         _witness(session)
         return made_seal

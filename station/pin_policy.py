@@ -15,7 +15,7 @@ from station.errors import InputError, PolicyError
 from station.store.db import Store
 from station.store.pins import PinFacts
 
-__all__ = ["weak_pin_rule", "check_new_pin", "must_change", "record_initial", "stale_pins", "is_demo_card",
+__all__ = ["weak_pin_rule", "weak_pin_code", "WEAK_RULES", "check_new_pin", "must_change", "record_initial", "stale_pins", "is_demo_card",
            "initial_pin_refusal", "DEMO_CA_NAME", "PIN_MAX_AGE_DAYS", "MUST_CHANGE_REASON"]
 
 DEMO_CA_NAME = "示范电子认证中心 Demo CA"
@@ -25,19 +25,30 @@ PIN_MAX_AGE_DAYS = 60
 MUST_CHANGE_REASON = "pin-change-required"
 
 
-def weak_pin_rule(new: str, old: str | None = None) -> str:
-    """The rule a PIN breaks, or "" for a PIN that may be used."""
+WEAK_RULES = {"short": "shorter than 6 characters", "same": "all one digit",
+              "run": "a run of digits (like 123456 or 654321)", "previous": "the card's previous PIN"}
+"""The weak-PIN rules by code (the screens translate the codes)."""
+
+
+def weak_pin_code(new: str, old: str | None = None) -> str:
+    """The code of the rule a PIN breaks (a key of :data:`WEAK_RULES`), or ""."""
     if len(new) < 6:
-        return "shorter than 6 characters"
+        return "short"
     if len(set(new)) == 1:
-        return "all one digit"
+        return "same"
     if new.isdigit():
         steps = {int(b) - int(a) for a, b in zip(new, new[1:])}
         if steps in ({1}, {-1}):
-            return "a run of digits (like 123456 or 654321)"
+            return "run"
     if old is not None and new == old:
-        return "the card's previous PIN"
+        return "previous"
     return ""
+
+
+def weak_pin_rule(new: str, old: str | None = None) -> str:
+    """The rule a PIN breaks, or "" for a PIN that may be used."""
+    code = weak_pin_code(new, old)
+    return WEAK_RULES[code] if code else ""
 
 
 def check_new_pin(new: str, old: str | None = None) -> None:

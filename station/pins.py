@@ -19,10 +19,7 @@ from station.session import actor_for, unlock_card
 from station.store.db import Store
 from station.store.pins import PinFacts
 
-__all__ = ["change_pin", "set_card_pin", "issue_pin", "INITIAL_PIN_NOTE"]
-
-INITIAL_PIN_NOTE = "initial PIN, change at first use"
-"""What the registry and the receipt say of a seal card whose recipient set no PIN."""
+__all__ = ["change_pin"]
 
 
 def change_pin(home: Home, serial: str, old: str, new: str) -> None:
@@ -44,31 +41,6 @@ def change_pin(home: Home, serial: str, old: str, new: str) -> None:
             _record_change(home, card)
         finally:
             module.forget(serial)
-
-
-def set_card_pin(home: Home, serial: str, old: str, new: str) -> None:
-    """A seal card's recipient sets its PIN at the station (after the making ceremony)."""
-    change_pin(home, serial, old, new)
-
-
-def issue_pin(session: Any, serial: str, old: str, new: str | None) -> bool:
-    """At a seal card's issue: the recipient's own PIN (``new``), or the card keeps its
-    initial PIN and is recorded as such. Returns True when the recipient set one."""
-    if new:
-        check_new_pin(new, old)
-        module = session.module
-        with module.hold():
-            card = unlock_card(session.home, session.config, module, serial, old,
-                               lambda reason: session.log("change-pin", serial, "refused", reason=reason))
-            try:
-                with device_errors(serial):
-                    card.change_pin(old, new)
-            finally:
-                module.forget(serial)
-    with session.store.transaction():
-        PinFacts(session.store).record(serial, now_text(), must_change=not new)
-        session.log("seal-card-pin", serial, "ok", set_at_station=bool(new))
-    return bool(new)
 
 
 def _record_change(home: Home, card: Any) -> None:

@@ -63,8 +63,10 @@ def renewal_application(session: Session, old_esid: str) -> int:
 
 def renew(session: Session, old_esid: str, *, seal_card: str, seal_pin: str,
           supervisors: Sequence[tuple[str, Callable[[], str]]], recipient: str,
-          functions: Sequence[str] | None = None, progress: Callable[[str], None] | None = None) -> MadeSeal:
-    """Make the successor of ``old_esid``; the old seal ends revoked ("renewed")."""
+          functions: Sequence[str] | None = None, progress: Callable[[str], None] | None = None,
+          new_pin: str | None = None) -> MadeSeal:
+    """Make the successor of ``old_esid``; the old seal ends revoked ("renewed"). ``new_pin``:
+    the recipient's PIN for the new seal card, as in :func:`station.making.make_seal`."""
     from station.lifecycle import sign_pending_receipts
     from station.making import make_seal
 
@@ -72,6 +74,7 @@ def renew(session: Session, old_esid: str, *, seal_card: str, seal_pin: str,
     old = SealRegistry(session.store).get(old_esid)
     chosen = tuple(functions) if functions else (old.functions if old and old.functions else ("office",))
     made = make_seal(session, application_id=app_id, seal_card=seal_card, seal_pin=seal_pin,
-                     supervisors=supervisors, recipient=recipient, functions=chosen, progress=progress)
+                     supervisors=supervisors, recipient=recipient, functions=chosen, progress=progress,
+                     new_pin=new_pin)
     sign_pending_receipts(session)
     return made

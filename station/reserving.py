@@ -56,6 +56,8 @@ class MadeSeal:
     number: int | None = None  # the receipt number reserved before the supervisors co-signed
     issued_at: str = ""
     digest: bytes = field(default=b"", repr=False)
+    pin_set: bool = False  # the recipient set the seal card's PIN at issue (else: the initial PIN)
+    pin_error: StationError | None = field(default=None, repr=False, compare=False)
 
 
 def refuse(session: Session, reason: str, message: str, obj: str, hint: str = "") -> PolicyError:

@@ -13,6 +13,7 @@ authorization of use and the signed status list.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -87,10 +88,11 @@ def add_seal_status(seal_sub: Any, common: argparse.ArgumentParser) -> None:
     st.add_argument("--json", action="store_true")
 
 
-def _line(seal: Any) -> dict[str, Any]:
+def _line(seal: Any, pin: Any | None) -> dict[str, Any]:
     return {"esid": seal.esid, "unit": seal.unit, "name": seal.name, "type": seal.seal_kind,
             "card": seal.card_serial, "state": seal.state, "made_at": seal.made_at, "valid_end": seal.valid_end,
-            "recipient": seal.recipient, "renews": seal.renews, "renewed_by": seal.renewed_by}
+            "recipient": seal.recipient, "renews": seal.renews, "renewed_by": seal.renewed_by,
+            "pin": pin.to_json() if pin is not None else None}
 
 
 def _seals(args: argparse.Namespace) -> int:
@@ -100,11 +102,12 @@ def _seals(args: argparse.Namespace) -> int:
     try:
         rows = lifecycle.search(session, unit=args.unit, name=args.name, esid=args.esid, state=args.state,
                                 card=args.card, limit=args.limit)
+        pins = lifecycle.seal_pins(session, rows)
     finally:
         session.close()
     text = "\n".join(f"{s.esid}  {s.state:<8} {s.unit} · {s.name}  card {s.card_serial}  {s.made_at[:10]}"
-                     for s in rows) or "no seals"
-    emit(args, {"seals": [_line(s) for s in rows]}, text)
+                     f"  ({pins[s.esid].note})" for s in rows) or "no seals"
+    emit(args, {"seals": [_line(s, pins[s.esid]) for s in rows]}, text)
     return 0
 
 
@@ -122,14 +125,15 @@ def seal_status(args: argparse.Namespace) -> int:
         st = lifecycle.status(session, args.esid)
     finally:
         session.close()
-    data = {**_line(st.seal), "functions": list(st.seal.functions), "reason": st.seal.state_reason,
+    data = {**_line(st.seal, st.pin), "functions": list(st.seal.functions), "reason": st.seal.state_reason,
             "state_at": st.seal.state_at, "receipt": st.receipt,
             "events": [{"action": e.action, "reason": e.reason, "reason_code": e.reason_code, "time": e.time,
                         "by": e.actor_name, "from": e.from_state, "to": e.to_state,
                         "supervisors": [s.get("name") for s in e.supervisors], "receipt": e.receipt}
                        for e in st.events],
             "authorizations": [_auth(a) for a in st.authorizations]}
-    lines = [f"{st.seal.esid}: {st.seal.state} — {st.seal.unit} · {st.seal.name} (card {st.seal.card_serial})"]
+    lines = [f"{st.seal.esid}: {st.seal.state} — {st.seal.unit} · {st.seal.name} (card {st.seal.card_serial}, "
+             f"{st.pin.note if st.pin else '-'})"]
     lines += [f"  {e.time}  {e.action} ({e.reason}) by {e.actor_name}" for e in st.events]
     lines += [f"  authorized #{a.id}: {a.person or a.role} for {','.join(a.functions)}" for a in st.authorizations]
     emit(args, data, "\n".join(lines))
@@ -156,19 +160,24 @@ def _renew(args: argparse.Namespace) -> int:
     from station.authorization import parse_functions
     from station.model import Role
     from station.renewal import renew
+    from station.seal_pins import INITIAL, NOTES, RECIPIENT
 
     functions = parse_functions(args.functions) if args.functions else None
     session = session_for(args, args.officer, role=Role.OFFICER)
     try:
         made = renew(session, args.esid, seal_card=args.seal_card, seal_pin=read_pin(args.seal_card),
+                     new_pin=os.environ.get(f"SEAL_STATION_NEW_PIN_{args.seal_card}"),
                      supervisors=[(s, (lambda s=s: read_pin(s))) for s in args.supervisor],
                      recipient=args.recipient, functions=functions,
                      progress=lambda step: print(f"… {step}", file=sys.stderr)
                      if not args.json and sys.stderr.isatty() else None)
     finally:
         session.close()
-    emit(args, {"seal": made.esid, "renews": args.esid, "card": made.card_serial, "receipt": made.receipt},
-         f"seal {made.esid} made on card {made.card_serial}; it renews {args.esid}, now revoked (renewed)")
+    pin_note = NOTES[RECIPIENT if made.pin_set else INITIAL]
+    emit(args, {"seal": made.esid, "renews": args.esid, "card": made.card_serial, "receipt": made.receipt,
+                "pin": pin_note},
+         f"seal {made.esid} made on card {made.card_serial} ({pin_note}); it renews {args.esid}, now revoked "
+         "(renewed)")
     return 0
 
 

@@ -46,31 +46,31 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 def _make(args: argparse.Namespace) -> int:
     from station import making
     from station.model import Role
-    from station.pin_policy import check_new_pin
-    from station.pins import INITIAL_PIN_NOTE, issue_pin
+    from station.seal_pins import INITIAL, NOTES, RECIPIENT, check_recipient_pin
 
     functions = [f.strip() for f in args.functions.split(",") if f.strip()]
     session = session_for(args, args.officer, role=Role.OFFICER)
     try:
         seal_pin = read_pin(args.seal_card)
         new_pin = os.environ.get(f"SEAL_STATION_NEW_PIN_{args.seal_card}")
-        if new_pin is not None:
-            check_new_pin(new_pin, seal_pin)  # a weak PIN stops the ceremony before it starts
+        check_recipient_pin(new_pin, seal_pin)  # a weak PIN stops the ceremony before it starts
         supervisors = [(s, (lambda s=s: read_pin(s))) for s in args.supervisor]
         made = making.make_seal(
             session, application_id=args.application, seal_card=args.seal_card, seal_pin=seal_pin,
-            supervisors=supervisors, recipient=args.recipient, functions=functions,
+            supervisors=supervisors, recipient=args.recipient, functions=functions, new_pin=new_pin,
             # progress only to a person at a terminal: CLI.md promises automation exactly one stderr
             # line on a failure, and the steps would precede it
             progress=lambda step: print(f"… {step}", file=sys.stderr)
             if not args.json and sys.stderr.isatty() else None)
         from station.receipts.export import after_make
 
-        own_pin = issue_pin(session, made.card_serial, seal_pin, new_pin)
         receipt, files = after_make(session, made.esid, Path(args.receipt_dir) if args.receipt_dir else None)
     finally:
         session.close()
-    pin_note = "PIN set by the recipient" if own_pin else INITIAL_PIN_NOTE
+    pin_note = NOTES[RECIPIENT if made.pin_set else INITIAL]
+    if made.pin_error is not None:
+        print(one_line(f"seal-station: warning: the seal is made, the card keeps its initial PIN "
+                       f"({made.pin_error.message})"), file=sys.stderr)
     data = {"seal": made.esid, "card": made.card_serial, "receipt": receipt, "files": files, "pin": pin_note}
     emit(args, data, f"seal {made.esid} made on card {made.card_serial} for {made.recipient} ({pin_note})"
          + (f"\nreceipt: {receipt}" if receipt else "") + "".join(f"\n  {f}" for f in files))

@@ -76,7 +76,8 @@ def _verify(args: argparse.Namespace) -> int:
     head = (f"{'VALID' if result['valid'] else 'NOT VALID'}: receipt No. {result['receipt']} of station "
             f"{result['station_id']} — seal {result['esID']} {result['name']} ({result['unit']})")
     lines = [head,
-             f"  card {result['card']}, recipient {result['recipient']}, issued {result['issued_at']}",
+             f"  card {result['card']}, recipient {result['recipient']}, issued {result['issued_at']}"
+             + (f" ({result['pin']})" if result.get("pin") else ""),
              f"  officer {result.get('officer', result['officer_cert_sha256'][:16])}; supervisors "
              f"{', '.join(result['supervisor_names']) or '-'}",
              f"  audit log: {result['audit']['size']} entries, root {result['audit']['root'][:16]}…",

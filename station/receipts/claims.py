@@ -30,10 +30,14 @@ key   claim
 16    supervisors: [[certificate SHA-256 (32 bytes), signature (bytes)], ...] — each
       over :func:`issuance_digest` of claims 1-15; EC/SM2 as raw r||s
 17    audit tree head signed by the officer's card at issue: [size (uint), root (32 bytes)]
+18    (a life event's claim: station/receipts/events.py)
+19    the seal card's PIN at issue (bool): true when the recipient set it at the station,
+      false for the initial PIN ("change at first use"); absent in older receipts
 ====  ==============================================================================
 
 The supervisors co-sign every claim the officer signs except their own signatures and
-the tree head (which the officer's card signs after the store records the seal): so
+the tree head (which the officer's card signs after the store records the seal), nor the
+PIN claim (the card takes its PIN after the seal is recorded): so
 no single card, the officer's included, can make a receipt that names another esID,
 unit, seal, credit code or number. The receipt number is therefore taken from its
 counter, with the esID, before the supervisors co-sign; an aborted ceremony leaves a gap,
@@ -51,7 +55,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Claim", "IssuedSeal", "issuance_claims", "issuance_digest"]
+__all__ = ["Claim", "IssuedSeal", "issuance_claims", "issuance_digest", "INITIAL_PIN_NOTE", "PIN_SET_NOTE"]
+
+INITIAL_PIN_NOTE = "initial PIN, change at first use"
+PIN_SET_NOTE = "PIN set by the recipient"
+"""What a receipt (claim 19) and the registry say of the seal card's PIN."""
 
 
 class Claim:
@@ -59,6 +67,7 @@ class Claim:
 
     STATION, NUMBER, ESID, TYPE, UNIT, CREDIT_CODE, NAME, CARD = 1, 2, 3, 4, 5, 6, 7, 8
     CARD_CERT, SEAL, MADE, ISSUED, RECIPIENT, APPLICATION, OFFICER, SUPERVISORS, HEAD = range(9, 18)
+    PIN = 19
 
 
 def issuance_claims(*, station: str, number: int, esid: str, kind: str, unit: str, credit_code: str | None,
@@ -81,7 +90,7 @@ def issuance_digest(claims: Mapping[int, Any]) -> bytes:
     every supervisor's signature."""
     import cbor2
 
-    signed = {k: v for k, v in claims.items() if k not in (Claim.SUPERVISORS, Claim.HEAD)}
+    signed = {k: v for k, v in claims.items() if k not in (Claim.SUPERVISORS, Claim.HEAD, Claim.PIN)}
     return hashlib.sha256(b"seal-station issuance v2\n" + cbor2.dumps(signed, canonical=True)).digest()
 
 
@@ -104,3 +113,4 @@ class IssuedSeal:
     station_id: str
     receipt: str | None = None
     number: int | None = None
+    pin_set: bool | None = None  # the recipient set the card's PIN at issue; None: not said

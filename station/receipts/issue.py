@@ -16,6 +16,7 @@ from station.errors import InputError, PolicyError, StateError, crypto_errors
 from station.model import CoSignature, IssuedRecord, Role
 from station.receipts import qr
 from station.receipts.claims import Claim, IssuedSeal, issuance_claims
+from station.seal_pins import INITIAL, pin_state
 from station.store.counters import Counters
 from station.store.seals import Seals
 
@@ -39,23 +40,37 @@ def _credit_code(session: Session, application_id: int) -> str | None:
         return None
 
 
-def _number(text: str | None) -> int | None:
-    """The receipt number of a stored receipt (read, not verified: it is our own text)."""
+def _claims(text: str | None) -> dict:
+    """The claims of a stored receipt (read, not verified: it is our own text)."""
     if not text:
-        return None
+        return {}
     try:
-        number = cose.decode(text).claims.get(Claim.NUMBER)
+        return dict(cose.decode(text).claims)
     except cose.ReceiptError:  # a damaged row shows without its number
-        return None
+        return {}
+
+
+def _number(claims: dict) -> int | None:
+    number = claims.get(Claim.NUMBER)
     return number if isinstance(number, int) and not isinstance(number, bool) else None
+
+
+def _pin_set(session: Session, record: IssuedRecord, claims: dict) -> bool | None:
+    """What the receipt says of the card's PIN; before it is signed, what it will say."""
+    if claims:
+        value = claims.get(Claim.PIN)
+        return value if isinstance(value, bool) else None
+    seal = record.seal
+    return pin_state(session.store, seal.esid, seal.card_serial, seal.made_at).state != INITIAL
 
 
 def _view(session: Session, record: IssuedRecord) -> IssuedSeal:
     seal, issuance = record.seal, record.issuance
+    claims = _claims(issuance.receipt)
     return IssuedSeal(seal.esid, seal.name, seal.unit, _credit_code(session, seal.application_id), seal.seal_kind,
                       seal.card_serial, issuance.recipient, seal.made_at, issuance.issued_at, record.officer_name,
                       tuple(s.name for s in issuance.supervisors), seal.application_id, session.config.station_id,
-                      issuance.receipt, _number(issuance.receipt) or issuance.number)
+                      issuance.receipt, _number(claims) or issuance.number, _pin_set(session, record, claims))
 
 
 def issued(session: Session, limit: int = 200) -> list[IssuedSeal]:
@@ -108,6 +123,7 @@ def issue_receipt(session: Session, esid: str) -> str:
             officer_cert_sha256=issuance.officer_cert_sha256)
         claims[Claim.SUPERVISORS] = _supervisor_claims(issuance.supervisors)
         claims[Claim.HEAD] = [head.size, head.root]
+        claims[Claim.PIN] = pin_state(session.store, esid, seal.card_serial, seal.made_at).state != INITIAL
         with crypto_errors(StateError, "the receipt cannot be signed"), device_errors(session.card.serial):
             text = cose.encode(claims, session.signer)
         version = qr.version_of(text)  # refuse a receipt no phone could scan, before storing it

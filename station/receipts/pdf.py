@@ -49,6 +49,10 @@ def font() -> tuple[Path, int, int | None]:
                      hint="install fonts-noto-cjk (`make system` does)")
 
 
+_PIN_TEXT = {True: "领用人已设置 PIN set by the recipient",
+             False: "初始PIN，首次使用时修改 Initial PIN, change at first use"}
+
+
 def _utc(iso: str) -> str:
     """A stored ISO time as the PDF prints it, in UTC."""
     when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
@@ -109,6 +113,7 @@ def rows(seal: IssuedSeal) -> list[tuple[str, str]]:
         ("印章编码 esID", seal.esid),
         ("印章卡序列号 Card serial", seal.card_serial),
         ("领用人 Recipient", seal.recipient),
+        *([("印章卡PIN Card PIN", _PIN_TEXT[seal.pin_set])] if seal.pin_set is not None else []),
         ("制作时间 Made", _utc(seal.made_at)),
         ("发放时间 Issued", _utc(seal.issued_at)),
         ("制章员 Officer", seal.officer),

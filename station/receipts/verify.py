@@ -21,9 +21,9 @@ from typing import Any
 
 from station.errors import InputError, crypto_errors
 from station.receipts.bundle import TRUST_NOTE, Bundle, Enrolled
-from station.receipts.claims import Claim, issuance_digest
+from station.receipts.claims import INITIAL_PIN_NOTE, PIN_SET_NOTE, Claim, issuance_digest
 
-__all__ = ["verify_receipt", "claims_summary", "check_event"]
+__all__ = ["verify_receipt", "claims_summary", "check_event", "pin_note"]
 
 _SHAPE: dict[int, tuple[type, ...]] = {
     Claim.STATION: (str,), Claim.NUMBER: (int,), Claim.ESID: (str,), Claim.TYPE: (str,), Claim.UNIT: (str,),
@@ -51,6 +51,8 @@ def _check_shape(claims: dict[Any, Any]) -> None:
     head = claims[Claim.HEAD]
     if len(head) != 2 or type(head[0]) is not int or not isinstance(head[1], bytes) or len(head[1]) != 32:
         raise InputError("the receipt's audit tree head is malformed")
+    if Claim.PIN in claims and not isinstance(claims[Claim.PIN], bool):
+        raise InputError(f"the receipt's claims are malformed (claim {Claim.PIN})")
     for s in claims[Claim.SUPERVISORS]:
         if (not isinstance(s, list) or len(s) != 2 or not isinstance(s[0], bytes) or len(s[0]) != 32
                 or not isinstance(s[1], bytes)):
@@ -69,7 +71,13 @@ def claims_summary(claims: dict[Any, Any]) -> dict[str, Any]:
         "officer_cert_sha256": claims[Claim.OFFICER].hex(),
         "supervisors": [s[0].hex() for s in claims[Claim.SUPERVISORS]],
         "audit": {"size": claims[Claim.HEAD][0], "root": claims[Claim.HEAD][1].hex()},
+        "pin": pin_note(claims.get(Claim.PIN)),
     }
+
+
+def pin_note(pin_set: bool | None) -> str | None:
+    """What a receipt says of the seal card's PIN (None: an older receipt says nothing)."""
+    return None if pin_set is None else PIN_SET_NOTE if pin_set else INITIAL_PIN_NOTE
 
 
 def _when(text: str | None) -> datetime | None:

@@ -28,3 +28,10 @@ class PinFacts:
     def all(self) -> dict[str, tuple[str, bool]]:
         return {r[0]: (str(r[1]), bool(r[2]))
                 for r in self.store.all("SELECT serial, changed_at, must_change FROM card_pins")}
+
+    def changed_later(self) -> dict[str, str]:
+        """The newest ``card change-pin`` of each card, by serial, from the audit log (a seal
+        card's change reaches the log through the inbox; the store keeps no row for it)."""
+        rows = self.store.all("SELECT actor, max(time) FROM audit WHERE action = 'change-pin' AND outcome = 'ok'"
+                              " GROUP BY actor")
+        return {str(r[0]): str(r[1]) for r in rows if r[0]}

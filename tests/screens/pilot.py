@@ -7,7 +7,7 @@ from typing import Any, Callable
 from screens.pin import PinModal
 from screens.widgets.cards import CardTable
 
-__all__ = ["until", "choose_card", "type_pin", "login"]
+__all__ = ["until", "choose_card", "type_pin", "login", "recipient_pin"]
 
 
 async def until(pilot: Any, condition: Callable[[], bool], seconds: float = 5.0) -> None:
@@ -43,3 +43,14 @@ async def login(pilot: Any, app: Any, serial: str, pin: str) -> None:
     await choose_card(pilot, app, serial)
     await type_pin(pilot, app, pin)
     await until(pilot, lambda: isinstance(app.screen, HomeScreen))
+
+
+async def recipient_pin(pilot: Any, wizard: Any, pin: str | None = None) -> None:
+    """The wizard's PIN step: the recipient types ``pin`` twice, or skips (None)."""
+    await until(pilot, lambda: wizard.step == "newpin")
+    if pin is None:
+        await pilot.click("#cer-newpin-skip")
+    else:
+        wizard.query_one("#cer-newpin").focus()
+        await pilot.press(*pin, "enter", *pin, "enter")
+    await until(pilot, lambda: wizard.step == "supervisor")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from screens.app import make_app
 from screens.ceremony import CeremonyScreen
 from screens.pin import PinModal
@@ -15,7 +17,7 @@ from station.making import Review, SealCardCheck
 from station.model import Role
 from station.session import login as station_login
 from tests.helpers import fitting_form
-from tests.screens.pilot import login, type_pin, until
+from tests.screens.pilot import login, recipient_pin, type_pin, until
 
 
 def _approved_application(world, card) -> int:
@@ -49,8 +51,10 @@ async def _pick(pilot, screen, list_id: str, option_id: str) -> None:
     await pilot.press("enter")
 
 
-async def _make_in_the_tui(pilot, app, app_id: int, officer, supervisor, seal_card) -> CeremonyScreen:
-    """Drive the wizard from login to its "done" step; the wizard, with ``made`` set."""
+async def _make_in_the_tui(pilot, app, app_id: int, officer, supervisor, seal_card,
+                           new_pin: str | None = None) -> CeremonyScreen:
+    """Drive the wizard from login to its "done" step (the recipient sets ``new_pin``, or
+    skips the PIN step); the wizard, with ``made`` set."""
     await login(pilot, app, officer.serial, officer.pin)
     app.run_home_action("make")
     await until(pilot, lambda: isinstance(app.screen, CeremonyScreen))
@@ -69,6 +73,7 @@ async def _make_in_the_tui(pilot, app, app_id: int, officer, supervisor, seal_ca
     assert "function" in str(wizard.query_one("#cer-error").render())
     wizard.query_one("#cer-fn-office").value = True
     await pilot.click("#cer-confirm")
+    await recipient_pin(pilot, wizard, new_pin)
     await _pick(pilot, wizard, "#cer-sups", supervisor.serial)
     await until(pilot, lambda: isinstance(app.screen, PinModal))
     await type_pin(pilot, app, supervisor.pin)
@@ -131,6 +136,110 @@ async def test_a_seal_made_in_the_tui_has_its_receipt_without_pressing_receipt(w
     size, root = signed.claims[Claim.HEAD]
     assert any(h.size == size and h.root == root for h in heads), "the receipt's tree head is stored"
     assert [e["outcome"] for e in receipts] == ["ok"]
+
+
+NEW_PIN = "730519"
+
+
+async def test_the_recipient_sets_the_pin_in_the_wizard(world, module, blank_seal_card):
+    """Weak or mistyped PINs are refused at the step, in the wizard's language; the PIN
+    chosen there opens the card afterwards and the initial one no longer does."""
+    from crypto import receipt as cose
+    from devices.errors import DeviceError, WrongPin
+    from station.receipts.claims import Claim
+
+    app_id = _approved_application(world, blank_seal_card)
+    officer, supervisor = world.card("officer"), world.card("supervisor", 1)
+    app = make_app(world.home, lang="zh_CN", watch_interval=0.1)
+    try:
+        async with app.run_test(size=(140, 45)) as pilot:
+            await login(pilot, app, officer.serial, officer.pin)
+            app.run_home_action("make")
+            await until(pilot, lambda: isinstance(app.screen, CeremonyScreen))
+            wizard = app.screen
+            await _pick(pilot, wizard, "#cer-cards", blank_seal_card.serial)
+            await until(pilot, lambda: isinstance(app.screen, PinModal))
+            await type_pin(pilot, app, blank_seal_card.pin)
+            await _pick(pilot, wizard, "#cer-apps", str(app_id))
+            await until(pilot, lambda: wizard.review_data is not None, seconds=10)
+            wizard.query_one("#cer-recipient").value = "赵六"
+            wizard.query_one("#cer-fn-office").value = True
+            await pilot.click("#cer-confirm")
+            await until(pilot, lambda: wizard.step == "newpin")
+            rules = str(wizard.query_one("#cer-newpin-rules").render())
+            assert "至少6位" in rules and "初始PIN" in rules
+            error = wizard.query_one("#cer-newpin-error")
+            for weak, said in (("111111", "全部是同一个数字"), ("654321", "连续数字"), ("12345", "少于6位")):
+                wizard.query_one("#cer-newpin").value = wizard.query_one("#cer-newpin-again").value = weak
+                await pilot.click("#cer-newpin-set")
+                assert said in str(error.render()) and wizard.step == "newpin", weak
+            wizard.query_one("#cer-newpin").value = NEW_PIN
+            wizard.query_one("#cer-newpin-again").value = "730518"
+            await pilot.click("#cer-newpin-set")
+            assert "不一致" in str(error.render()) and wizard.step == "newpin"
+            assert wizard.query_one("#cer-newpin").password and wizard.query_one("#cer-newpin-again").password
+            wizard.query_one("#cer-newpin").value = wizard.query_one("#cer-newpin-again").value = ""
+            await recipient_pin(pilot, wizard, NEW_PIN)
+            assert "领用人" in str(wizard.query_one("#cer-sup-status").render())
+            await _pick(pilot, wizard, "#cer-sups", supervisor.serial)
+            await until(pilot, lambda: isinstance(app.screen, PinModal))
+            await type_pin(pilot, app, supervisor.pin)
+            await until(pilot, lambda: not wizard.query_one("#cer-write").disabled)
+            await pilot.click("#cer-write")
+            await until(pilot, lambda: wizard.made is not None, seconds=15)
+            made = wizard.made
+            assert made.pin_set and made.pin_error is None
+            assert "领用人已设置PIN" in str(wizard.query_one("#cer-done").render())
+            assert not wizard.new_pin and not wizard.query_one("#cer-newpin").value  # forgotten
+        assert cose.decode(made.receipt).claims[Claim.PIN] is True
+        module.scan()
+        card = module.card(blank_seal_card.serial)
+        try:
+            with pytest.raises(WrongPin):  # the initial PIN no longer opens the card
+                card.login(blank_seal_card.pin)
+        finally:
+            module.forget(blank_seal_card.serial)
+        card = module.card(blank_seal_card.serial)
+        card.login(NEW_PIN)
+        assert card.read_data("SESeal") == made.seal_der
+    finally:
+        module.forget(blank_seal_card.serial)
+        card = module.card(blank_seal_card.serial)
+        try:
+            card.login(NEW_PIN)
+            card.change_pin(NEW_PIN, blank_seal_card.pin)  # the shared demo card's PIN again
+        except DeviceError:
+            pass
+        finally:
+            module.forget(blank_seal_card.serial)
+
+
+async def test_a_skipped_pin_step_leaves_the_initial_pin_and_the_receipt_says_it(world, module, blank_seal_card):
+    from crypto import receipt as cose
+    from screens.receipt import ReceiptScreen
+    from station.receipts.claims import Claim
+
+    app_id = _approved_application(world, blank_seal_card)
+    officer, supervisor = world.card("officer"), world.card("supervisor", 1)
+    app = make_app(world.home, lang="en", watch_interval=0.1)
+    async with app.run_test(size=(140, 45)) as pilot:
+        wizard = await _make_in_the_tui(pilot, app, app_id, officer, supervisor, blank_seal_card)
+        made = wizard.made
+        assert not made.pin_set and made.pin_error is None
+        assert "initial PIN, change at first use" in str(wizard.query_one("#cer-done").render())
+        wizard.query_one("#cer-receipt").press()
+        await until(pilot, lambda: isinstance(app.screen, ReceiptScreen), seconds=10)
+        await until(pilot, lambda: len(app.screen.query("#receipt-summary")) == 1)
+        await pilot.pause()
+        summary = str(app.screen.query_one("#receipt-summary").render())
+        assert "Card PIN" in summary and "initial PIN, change at first use" in summary
+    assert cose.decode(made.receipt).claims[Claim.PIN] is False
+    card = module.card(blank_seal_card.serial)
+    try:
+        card.login(blank_seal_card.pin)
+        assert card.read_data("SESeal") == made.seal_der
+    finally:
+        module.forget(blank_seal_card.serial)
 
 
 def test_review_snapshot(snap_compare, demo_world):

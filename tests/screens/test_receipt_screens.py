@@ -116,7 +116,7 @@ def test_fixed_receipt_is_version_17_and_decodes():
 
 SEAL = IssuedSeal("DEMO-0001-2026-000001", "示例科技有限公司", "示例科技有限公司", "9111010800010001XL",
                   "official", "5f3d9d577d6ea42d", "张三", "2026-11-22T02:17:12+00:00", "2026-11-22T02:17:12+00:00",
-                  "王芳 Wang Fang", ("李强 Li Qiang",), 1, "DEMO-0001", FIXED, 1)
+                  "王芳 Wang Fang", ("李强 Li Qiang",), 1, "DEMO-0001", FIXED, 1, pin_set=False)
 
 
 def test_receipt_screen_snapshot(snap_compare, demo_world):

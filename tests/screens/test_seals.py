@@ -18,7 +18,7 @@ from screens.seals import SealsScreen
 from screens.verify import VerifyScreen
 from station.lifecycle import SealStatus
 from station.model import Actor, Authorization, RegistrySeal, Role, SealEvent
-from tests.screens.pilot import type_pin, until
+from tests.screens.pilot import recipient_pin, type_pin, until
 from tests.screens.test_library import open_action, settle
 from tests.station.life_world import audit_entries, make_real_seal
 from tests.station.test_making import approved_applications, seal_on_card
@@ -166,7 +166,9 @@ class FixedRegistry:
         return list(SEALS)
 
     def status(self, esid):
-        return SealStatus(SEALS[0], EVENTS, AUTHS, "SSR1:X")
+        from station.seal_pins import RECIPIENT, SealPin
+
+        return SealStatus(SEALS[0], EVENTS, AUTHS, "SSR1:X", SealPin(RECIPIENT, "2026-03-01T09:12:00.000Z"))
 
 
 @dataclass
@@ -238,6 +240,7 @@ async def test_renew_from_the_detail_runs_the_making_ceremony(world, module) -> 
             wizard.query_one("#cer-recipient").value = "赵六"
             wizard.query_one("#cer-fn-office").value = True
             await pilot.click("#cer-confirm")
+            await recipient_pin(pilot, wizard)
             await _pick(pilot, wizard, "#cer-sups", supervisor.serial)
             await until(pilot, lambda: isinstance(app.screen, PinModal))
             await type_pin(pilot, app, supervisor.pin)

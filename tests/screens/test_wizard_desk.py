@@ -10,7 +10,7 @@ from devices import softhsm
 from screens.app import make_app
 from screens.ceremony import CeremonyScreen
 from screens.pin import PinModal
-from tests.screens.pilot import login, type_pin, until
+from tests.screens.pilot import login, recipient_pin, type_pin, until
 from tests.screens.test_ceremony import _approved_application, _pick
 
 
@@ -45,7 +45,9 @@ async def test_review_focuses_the_recipient_and_write_has_a_key(world, blank_sea
         assert recipient.value == "Zhao"
         wizard.query_one("#cer-fn-office").value = True  # a seal's functions are ticked one by one
         await pilot.press("enter")
-        await until(pilot, lambda: wizard.step == "supervisor")
+        await until(pilot, lambda: wizard.step == "newpin")
+        assert app.focused is wizard.query_one("#cer-newpin")  # the recipient types at once
+        await recipient_pin(pilot, wizard)
         sups = wizard.query_one("#cer-sups", OptionList)
         assert sups.highlighted == 0  # the list opens with its first row highlighted
         assert "ctrl+w" not in _footer_keys(wizard)  # nothing to write yet
@@ -74,7 +76,7 @@ async def test_pulled_seal_card_keeps_the_co_authorization(world, blank_seal_car
         wizard.query_one("#cer-recipient").value = "赵六"
         wizard.query_one("#cer-fn-office").value = True
         await pilot.click("#cer-confirm")
-        await until(pilot, lambda: wizard.step == "supervisor")
+        await recipient_pin(pilot, wizard)
         await _pick(pilot, wizard, "#cer-sups", supervisor.serial)
         await until(pilot, lambda: isinstance(app.screen, PinModal))
         await type_pin(pilot, app, supervisor.pin)
@@ -159,11 +161,11 @@ async def test_step_bar_keeps_every_step_at_80_columns(world):
         await until(pilot, lambda: len(app.screen.query("#steps")) == 1)
         await pilot.pause()
         wizard = app.screen
-        for step in ("card", "supervisor", "done"):
+        for step in ("card", "newpin", "supervisor", "done"):
             wizard.goto(step)
             await pilot.pause()
             text = str(wizard.query_one("#steps").render())
-            assert all(str(n) in text for n in range(1, 8)), text
+            assert all(str(n) in text for n in range(1, 9)), text
             assert wizard.station.tr(f"cer.step.{step}") in text
             assert len(text) <= 78, text  # nothing falls off the bar
         prompt = wizard.query_one("#cer-sup-prompt")

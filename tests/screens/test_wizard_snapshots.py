@@ -12,6 +12,7 @@ import pytest
 
 from screens.app import make_app
 from screens.ceremony import CeremonyScreen
+from screens.ceremony_pin import RecipientPin
 from screens.export import ExportScreen
 from screens.pin import PinModal
 from station.demo_impressions import make_demo_impression
@@ -69,6 +70,10 @@ async def _wizard(app, pilot, step: str) -> CeremonyScreen:
     screen.query_one("#cer-recipient").value = "赵六"
     if step == "review":
         return screen
+    if step == "newpin":
+        screen.query_one(RecipientPin).prepare("赵六", seal.serial, "x")
+        screen.goto("newpin")
+        return screen
     screen.goto("supervisor")
     screen._sup_status()
     if step in ("supervisor", "pin"):
@@ -86,14 +91,19 @@ async def _wizard(app, pilot, step: str) -> CeremonyScreen:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("step", ["card", "application", "review", "supervisor", "pin", "writing", "done"])
+@pytest.mark.parametrize("step", ["card", "application", "review", "newpin", "supervisor", "pin", "writing",
+                                  "done"])
 def test_wizard_step(snap_compare, demo_world, monkeypatch, step: str, size: tuple[int, int]) -> None:
     monkeypatch.setattr(CeremonyScreen, "_load_applications", lambda self: None)
     app = make_app(demo_world.home, lang="en", start_monitor=False)
     app.rescan = lambda: None  # the snapshot's cards are fixed
 
     async def run_before(pilot):
-        await _wizard(app, pilot, step)
+        from textual.widgets import Input
+
+        screen = await _wizard(app, pilot, step)
+        for field in screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor is no state to compare
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

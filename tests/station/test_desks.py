@@ -224,6 +224,23 @@ def test_libreoffice_converts_the_xlsx(desk, world, tmp_path: Path) -> None:
     assert "Audit log export" in text
 
 
+def _receipt_and_registry(env, world, made: dict, tmp_path: Path) -> tuple[str, str]:
+    """What the receipt (checked offline) and the registry say of the seal card's PIN."""
+    admin = world.card("admin")
+    bundle = tmp_path / "bundle.json"
+    assert run_cli(env, "bundle", "export", str(bundle), "--by", admin.serial).returncode == 0
+    proc = run_cli(env, "receipt", "verify", "--text", made["receipt"], "--bundle", str(bundle), "--json")
+    assert proc.returncode == 0, proc.stderr
+    verdict = json.loads(proc.stdout)
+    text = run_cli(env, "receipt", "verify", "--text", made["receipt"], "--bundle", str(bundle)).stdout
+    assert verdict["pin"] in text
+    proc = run_cli(env, "seals", "--esid", made["seal"], "--by", admin.serial, "--json")
+    assert proc.returncode == 0, proc.stderr
+    (line,) = json.loads(proc.stdout)["seals"]
+    assert line["pin"]["note"] in run_cli(env, "seals", "--esid", made["seal"], "--by", admin.serial).stdout
+    return verdict["pin"], line["pin"]["state"]
+
+
 def test_a_seal_card_recipient_sets_the_pin_at_issue(world, module, tmp_path: Path) -> None:
     from tests.station.test_making import approved_applications, make_args, wipe
 
@@ -235,22 +252,35 @@ def test_a_seal_card_recipient_sets_the_pin_at_issue(world, module, tmp_path: Pa
     first, second = approved_applications(home, world, 2, cards=[seal])
     weak = dict(env, **{f"SEAL_STATION_NEW_PIN_{seal.serial}": "111111"})
     assert "all one digit" in error_line(run_cli(weak, *make_args(first, officer, seal, supervisor)), 2)
+    assert run_cli(env, "seals", "--by", officer.serial, "--json", "--card", seal.serial).stdout.count("esid") == 0
     try:
         chosen = dict(env, **{f"SEAL_STATION_NEW_PIN_{seal.serial}": NEW_PIN})
         proc = run_cli(chosen, *make_args(first, officer, seal, supervisor), "--json")
         assert proc.returncode == 0, proc.stderr
-        assert json.loads(proc.stdout)["pin"] == "PIN set by the recipient"
+        made = json.loads(proc.stdout)
+        assert made["pin"] == "PIN set by the recipient"
+        assert _receipt_and_registry(env, world, made, tmp_path) == ("PIN set by the recipient", "recipient")
         error_line(run_cli(env, "seal", "verify", "--card", seal.serial), 3)  # the initial PIN is gone
         proc = run_cli(dict(env, **{f"SEAL_STATION_PIN_{seal.serial}": NEW_PIN}), "seal", "verify", "--card",
                        seal.serial, "--json")
         assert proc.returncode == 0, proc.stderr
+        # the recipient changes it later: the registry says so (the receipt keeps what it signed)
+        later = dict(env, **{f"SEAL_STATION_PIN_{seal.serial}": NEW_PIN, f"SEAL_STATION_NEW_PIN_{seal.serial}": "846205"})
+        assert run_cli(later, "card", "change-pin", seal.serial).returncode == 0
+        try:
+            assert _receipt_and_registry(env, world, made, tmp_path) == ("PIN set by the recipient", "changed")
+        finally:
+            _restore_pin(module, seal.serial, "846205", NEW_PIN)
     finally:
         _restore_pin(module, seal.serial, NEW_PIN, seal.pin)
         wipe(world, module, seal, [world.home, home])
     try:
         proc = run_cli(env, *make_args(second, officer, seal, supervisor), "--json")
         assert proc.returncode == 0, proc.stderr
-        assert json.loads(proc.stdout)["pin"] == "initial PIN, change at first use"
+        made = json.loads(proc.stdout)
+        assert made["pin"] == "initial PIN, change at first use"
+        assert _receipt_and_registry(env, world, made, tmp_path) == ("initial PIN, change at first use", "initial")
+        assert run_cli(env, "seal", "verify", "--card", seal.serial).returncode == 0  # the initial PIN opens it
     finally:
         wipe(world, module, seal, [world.home, home])
 

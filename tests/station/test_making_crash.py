@@ -9,7 +9,9 @@ Two ways a ceremony can be cut short, at each of its steps (``making.STEPS``):
   reader (``devices.softhsm.eject``) when the ceremony reaches the step.
 
 Afterwards the store opens, the audit log verifies, nothing half-made is recorded, and the
-card is blank or flagged "needs-inspection" — never an unnoticed seal.
+card is blank or flagged "needs-inspection" — never an unnoticed seal. The last step, the
+recipient's PIN, comes after the record: cut short there, the seal is made and the card
+keeps its initial PIN, which the receipt and the registry say.
 """
 
 from __future__ import annotations
@@ -53,6 +55,30 @@ def _after(world: DemoWorld, module, home: Home, app_id: int, seal: DemoCard,
     return on_card, state
 
 
+NEW_PIN = "730519"
+
+
+def _made_with_the_initial_pin(world: DemoWorld, module, home: Home, env: dict[str, str], app_id: int,
+                               seal: DemoCard, receipt: str | None = None) -> None:
+    """Cut short at the PIN step: the seal is made, the card opens with its initial PIN,
+    and its receipt (signed now if it was not) and the registry say "initial PIN"."""
+    from crypto import receipt as cose
+    from station.receipts.claims import Claim
+
+    officer = world.card("officer")
+    (esid,) = store_query(home, world, "SELECT esid FROM seals WHERE application_id = ?", (app_id,))[0]
+    assert store_query(home, world, "SELECT state FROM applications WHERE id = ?", (app_id,)) == [("made",)]
+    assert seal_on_card(module, seal) is not None  # the initial PIN opens it
+    assert card_states(env)[seal.serial] == "sealed"
+    if receipt is None:
+        proc = run_cli(env, "receipt", "export", esid, "--dir", str(home.path), "--by", officer.serial, "--json")
+        assert proc.returncode == 0, proc.stderr
+        receipt = json.loads(proc.stdout)["receipt"]
+    assert cose.decode(receipt).claims[Claim.PIN] is False
+    proc = run_cli(env, "seals", "--esid", esid, "--by", officer.serial, "--json")
+    assert json.loads(proc.stdout)["seals"][0]["pin"]["state"] == "initial", proc.stderr
+
+
 @pytest.mark.parametrize("step", making.STEPS)
 def test_power_cut_at_each_step(step: str, world: DemoWorld, module, home_copy: Home,
                                 seal_card: DemoCard) -> None:
@@ -60,6 +86,8 @@ def test_power_cut_at_each_step(step: str, world: DemoWorld, module, home_copy: 
     (app_id,) = approved_applications(home_copy, world)
     seals_before = _seal_count(world, home_copy)
     env = world.env(officer, supervisor, seal_card, auditor, home=home_copy, SEAL_STATION_FAILPOINT=step)
+    if step == "pin":  # the recipient chose a PIN; the power goes before the card takes it
+        env[f"SEAL_STATION_NEW_PIN_{seal_card.serial}"] = NEW_PIN
 
     proc = run_cli(env, *make_args(app_id, officer, seal_card, supervisor), "--json")
     assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stderr)
@@ -69,6 +97,12 @@ def test_power_cut_at_each_step(step: str, world: DemoWorld, module, home_copy: 
     proc = run_cli(env, "audit", "verify", "--by", auditor.serial, "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["valid"] is True
+    if step == "pin":
+        del env[f"SEAL_STATION_NEW_PIN_{seal_card.serial}"]
+        _made_with_the_initial_pin(world, module, home_copy, env, app_id, seal_card)
+        proc = run_cli(env, "card", "inspect", seal_card.serial, "--by", officer.serial, "--json")
+        assert json.loads(proc.stdout)["action"] == "none", proc.stderr
+        return
     on_card, state = _after(world, module, home_copy, app_id, seal_card, seals_before)
     if step in ("read-back", "record"):  # written completely, then the power went: flagged
         assert on_card is not None and state == "needs-inspection"
@@ -156,7 +190,7 @@ def test_card_pulled_at_each_step(step: str, world: DemoWorld, module, home_copy
         try:
             outcome = making.make_seal(session, application_id=app_id, seal_card=seal_card.serial,
                                        seal_pin=seal_card.pin, supervisors=[(supervisor.serial, lambda: supervisor.pin)],
-                                       recipient=RECIPIENT, progress=progress)
+                                       recipient=RECIPIENT, progress=progress, new_pin=NEW_PIN)
         except StationError as exc:
             outcome = exc
     finally:
@@ -166,15 +200,19 @@ def test_card_pulled_at_each_step(step: str, world: DemoWorld, module, home_copy
     module.scan()  # nothing is logged in now: the reader sees the card again
 
     if isinstance(outcome, making.MadeSeal):
-        # The seal was on the card and read back before the card left: it is made, completely.
-        assert step == "record"
+        # The seal was on the card and read back before the card left: it is made, completely,
+        # and the card, gone before it could take the recipient's PIN, keeps its initial PIN.
+        assert step in ("record", "pin")
+        assert not outcome.pin_set and outcome.pin_error is not None
+        _made_with_the_initial_pin(world, module, home_copy, world.env(officer, home=home_copy), app_id,
+                                   seal_card, outcome.receipt)
         assert seal_on_card(module, seal_card) == outcome.seal_der
         assert home_copy.card_marks().get(seal_card.serial) == "sealed"
         assert store_query(home_copy, world, "SELECT esid, seal_der FROM seals WHERE application_id = ?",
                            (app_id,)) == [(outcome.esid, outcome.seal_der)]
         assert store_query(home_copy, world, "SELECT state FROM applications WHERE id = ?", (app_id,)) == [("made",)]
         return
-    assert step != "record" or isinstance(outcome, StationError)
+    assert step not in ("record", "pin")
     on_card, state = _after(world, module, home_copy, app_id, seal_card, seals_before)
     if step in ("write", "read-back"):  # the station knew it was writing: the card is flagged
         assert state == "needs-inspection"

@@ -120,3 +120,18 @@ def test_a_png_the_writer_cannot_embed_is_refused(case):
     data = {"junk": b"not a png", "cut": png[:20], "interlaced": adam7}.get(case, png)
     with pytest.raises(ValueError):
         png_image(data)
+
+
+def test_the_pdf_says_what_the_receipt_says_of_the_card_pin(tmp_path):
+    """Initial PIN or set by the recipient, in both languages; an older receipt says nothing."""
+    from dataclasses import replace
+
+    said = {}
+    for pin_set in (False, True, None):
+        path = tmp_path / f"{pin_set}.pdf"
+        path.write_bytes(receipt_pdf.build(replace(_seal(), pin_set=pin_set), qr.png_bytes("SSR1:ABC"), None))
+        said[pin_set] = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                       check=True).stdout
+    assert "初始PIN，首次使用时修改" in said[False] and "Initial PIN, change at first use" in said[False]
+    assert "PIN set by the recipient" in said[True] and "初始PIN" not in said[True]
+    assert "Card PIN" not in said[None]

@@ -73,6 +73,20 @@ def test_a_good_receipt_verifies():
     assert result["supervisor_names"] == ["sup1", "sup2"]
 
 
+def test_the_pin_claim_is_shown_and_an_older_receipt_without_it_still_verifies():
+    """Claim 19 (the seal card's PIN at issue) is the officer's, outside what supervisors
+    co-sign: receipts signed before it existed verify as they did, and say nothing."""
+    officer = people()["officer"]
+    older = verify_receipt(cose.encode(claims(), officer), bundle())
+    assert older["valid"] and older["pin"] is None
+    for pin_set, said in ((False, "initial PIN, change at first use"), (True, "PIN set by the recipient")):
+        result = verify_receipt(cose.encode({**claims(), Claim.PIN: pin_set}, officer), bundle())
+        assert result["valid"], result["problems"]
+        assert result["pin"] == said
+    with pytest.raises(InputError, match="claim 19"):
+        verify_receipt(cose.encode({**claims(), Claim.PIN: "yes"}, officer), bundle())
+
+
 @pytest.mark.parametrize("case, words", [
     ("signed-by-a-supervisor", "signature does not verify"),
     ("quorum", "quorum is 2"),
