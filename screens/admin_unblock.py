@@ -123,7 +123,7 @@ class UnblockScreen(StationScreen[None]):
 
     @on(Button.Pressed, "#ub-ok")
     def action_submit(self) -> None:
-        from station.pin_policy import weak_pin_rule
+        from screens.desks import weak_rule_text
 
         tr = self.station.tr
         session = self.station.session
@@ -137,7 +137,7 @@ class UnblockScreen(StationScreen[None]):
         if new != self.query_one("#ub-again", Input).value:
             self._error(tr("desk.pin.differ"))
             return
-        rule = weak_pin_rule(new)
+        rule = weak_rule_text(tr, new)
         if rule:
             self._error(tr("desk.pin.weak", rule=rule))
             return

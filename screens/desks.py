@@ -15,7 +15,7 @@ from screens.widgets.base import StationModal
 from station.errors import StationError
 from station.model import Role
 
-__all__ = ["open_desk_action", "ChangePinModal", "show_alerts", "alerts_text", "ADMIN_SCREENS"]
+__all__ = ["open_desk_action", "ChangePinModal", "show_alerts", "alerts_text", "weak_rule_text", "ADMIN_SCREENS"]
 
 ADMIN_SCREENS = {"trust": ("screens.admin_trust", "TrustScreen"),
                  "settings": ("screens.admin_settings", "SettingsScreen"),
@@ -47,6 +47,16 @@ def open_desk_action(app: Any, action: str | None) -> bool:
     else:
         return False
     return True
+
+
+def weak_rule_text(tr: Callable[..., str], new: str, old: str | None = None) -> str:
+    """The weak-PIN rule ``new`` breaks, in the UI's language; "" for a PIN that may be used."""
+    from station.pin_policy import weak_pin_code
+
+    code = weak_pin_code(new, old)
+    if not code:
+        return ""
+    return tr("desk.pin.rule.previous") if code == "previous" else tr(f"pin.rule.{code}")
 
 
 class ChangePinModal(StationModal[bool]):
@@ -100,8 +110,6 @@ class ChangePinModal(StationModal[bool]):
 
     @on(Button.Pressed, "#cp-ok")
     def submit(self) -> None:
-        from station.pin_policy import weak_pin_rule
-
         tr = self.station.tr
         old = self.old if self.old is not None else self.query_one("#cp-old", Input).value
         new, again = self.query_one("#cp-new", Input).value, self.query_one("#cp-again", Input).value
@@ -110,7 +118,7 @@ class ChangePinModal(StationModal[bool]):
         if new != again:
             self._error(tr("desk.pin.differ"))
             return
-        rule = weak_pin_rule(new, old)
+        rule = weak_rule_text(tr, new, old)
         if rule:
             self._error(tr("desk.pin.weak", rule=rule))
             return

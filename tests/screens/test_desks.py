@@ -207,3 +207,15 @@ def test_statistics_snapshot(snap_compare, demo_world, fixed_desk):
 
     assert _snap(snap_compare, demo_world, fixed_desk, StatsScreen,
                  ready=lambda screen: screen.query_one("#stats-periods").row_count == 3)
+
+
+@pytest.mark.parametrize("lang, pin, old, said", [
+    ("en", "111111", None, "all one digit"), ("zh_CN", "654321", None, "连续数字"),
+    ("zh_CN", "12345", None, "少于6位"), ("en", "730519", "730519", "the same as the old PIN"),
+    ("zh_CN", "730519", "730519", "与旧 PIN 相同"), ("en", "730519", "123456", "")])
+def test_the_weak_pin_rule_is_said_in_the_ui_language(lang, pin, old, said) -> None:
+    from screens.desks import weak_rule_text
+    from screens.i18n import Translator
+
+    text = weak_rule_text(Translator(lang), pin, old)
+    assert (said in text) if said else text == ""
