@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -48,11 +47,14 @@ Opener = Callable[[Path, bool], Any]
 
 
 def open_plain(path: Path, create: bool) -> Any:
-    """``Store.open`` on plain SQLite: the same pragmas but the cipher ones, the same checks."""
+    """``Store.open`` on plain SQLite: the same pragmas but the cipher ones, the same checks,
+    and the same SQLite (SQLCipher's own, with no key: its schema needs a recent FTS5)."""
+    import sqlcipher3
+
     from station.store.db import Store, _quick_check
     from station.store.migrations import migrate
 
-    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     for pragma in ("foreign_keys = ON", "secure_delete = ON", "cache_size = -32768",
                    "journal_mode = DELETE", "synchronous = FULL"):
