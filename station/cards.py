@@ -19,7 +19,7 @@ from station.home import Home
 from station.model import CardState, CardView, Role
 
 __all__ = ["device_errors", "module_for", "list_cards", "card_subject", "enrolled_roles", "view", "open_card",
-           "UNBLOCK_HINT", "softhsm_env", "unblock_card", "check_module_path", "check_new_pin"]
+           "UNBLOCK_HINT", "softhsm_env", "unblock_card", "check_module_path", "check_unblock_pin"]
 
 UNBLOCK_HINT = ("an administrator must unblock it with the SO PIN "
                 "(`seal-station card unblock SERIAL --by ADMIN_SERIAL`)")
@@ -98,13 +98,14 @@ def module_for(home: Home) -> Module:
         return open_module(path)
 
 
-def check_new_pin(pin: str) -> str:
-    """A new PIN: 6-16 digits, not one digit repeated, not a run like 123456 (exit 2)."""
+def check_unblock_pin(pin: str) -> str:
+    """The new PIN of an unblocked card: 6-16 digits (what every card takes), and none of the
+    station's weak-PIN rules (:func:`station.pin_policy.check_new_pin`, exit 2)."""
+    from station.pin_policy import check_new_pin  # it reads the store: loaded when a PIN is set
+
     if not pin.isascii() or not pin.isdigit() or not 6 <= len(pin) <= 16:
         raise InputError("the new PIN must be 6-16 digits")
-    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
-    if steps <= {0} or steps == {1} or steps == {-1}:
-        raise InputError("the new PIN is too easy to guess (a repeated digit or a run)")
+    check_new_pin(pin)
     return pin
 
 
@@ -120,7 +121,7 @@ def unblock_card(session: Any, serial: str, so_pin: str, new_pin: str) -> None:
         session.log("card-unblock", serial, "refused", reason="not an administrator")
         raise PolicyError("only an administrator unblocks cards", reason="not-admin",
                           hint="log in with an administrator's card (--by ADMIN_SERIAL)")
-    check_new_pin(new_pin)
+    check_unblock_pin(new_pin)
     home, key = session.home, f"so:{serial}"
     failures = home.pin_failures(key)
     if failures >= session.config.max_pin_tries:
