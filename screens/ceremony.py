@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 from screens.ceremony_pin import RecipientPin
 from screens.pin import PinModal
 from screens.widgets.base import StationScreen, escape, failure_text
-from screens.widgets.cards import CardTable
+from screens.widgets.cards import CardTable, common_name
 from station import making
 from station.errors import CardAbsentError, StationError
 from station.model import CardState, CardView, Role
@@ -200,7 +200,7 @@ class CeremonyScreen(StationScreen[None]):
         """Cards come and go live; the seal card going away mid-ceremony is said once, plainly."""
         self.query_one(CardTable).show(cards)
         _fill(self.query_one("#cer-cards", OptionList),
-              [Option(Text(f"{c.label}  {c.serial}  {_common_name(c.subject)}"), id=c.serial)
+              [Option(Text(f"{c.label}  {c.serial}  {common_name(c.subject)}"), id=c.serial)
                for c in cards if c.state is CardState.BLANK])
         done = {s for s, _ in self.cosigners}
         _fill(self.query_one("#cer-sups", OptionList),
@@ -485,14 +485,6 @@ class CeremonyScreen(StationScreen[None]):
         self.query_one(RecipientPin).forget()
         self.cosigners.clear()
         self.dismiss()
-
-
-def _common_name(subject: str) -> str:
-    """The CN of a subject line (one row per card, even at 80 columns)."""
-    for part in subject.split(","):
-        if part.strip().startswith("CN="):
-            return part.strip()[3:]
-    return subject[:30]
 
 
 def _fill(options: OptionList, items: list[Option]) -> None:

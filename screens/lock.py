@@ -1,7 +1,7 @@
 """The lock screen: the cards present, live; waits for an enrolled card and its PIN.
 
-It is the first frame of the TUI, so it stays small: one text block above the card
-table instead of a label per line.
+It is the first frame of the TUI, so it stays small: one text block (the section title of
+the card list included) above the card list, and the list says itself when no card is in.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import DataTable, Header, Label, Static
+from textual.widgets import Header, Static
 
 from screens.widgets.base import StationScreen
 from screens.widgets.cards import CardTable
@@ -30,11 +29,8 @@ class LockScreen(StationScreen[None]):
     def compose(self) -> ComposeResult:
         tr = self.station.tr
         yield Header(show_clock=False)
-        with Vertical(id="lock-body"):
-            yield Static(self._intro(), id="lock-intro")
-            yield Label(tr("cards.title"), id="lock-cards-label", classes="section")
-            yield CardTable(tr, id="lock-cards")
-            yield Label("", id="lock-empty")
+        yield Static(self._intro(), id="lock-intro")
+        yield CardTable(tr, id="lock-cards")
         yield StationFooter()
 
     def on_mount(self) -> None:
@@ -57,20 +53,19 @@ class LockScreen(StationScreen[None]):
                  tr("lock.prompt")]
         if info.demo_pin:
             lines.append(f"[$success]{tr('lock.demo', pin=info.demo_pin, so_pin=info.demo_so_pin)}[/]")
+        lines += ["", f"[b $accent]{tr('cards.title')}[/]"]  # the look of a .section label
         return "\n".join(lines)
 
     def relabel(self) -> None:
         self.query_one("#lock-intro", Static).update(self._intro())
-        self.query_one("#lock-cards-label", Label).update(self.station.tr("cards.title"))
         self.query_one(CardTable).relabel()
         self.show_cards(self.station.cards)
 
     def show_cards(self, cards: list[CardView]) -> None:
         self.query_one(CardTable).show(cards)
-        self.query_one("#lock-empty", Label).update("" if cards else self.station.tr("lock.no_cards"))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_login()
+    def on_card_table_chosen(self, event: CardTable.Chosen) -> None:
+        self.station.ask_pin(event.card)
 
     def action_login(self) -> None:
         card = self.query_one(CardTable).selected()

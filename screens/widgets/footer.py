@@ -45,6 +45,8 @@ class StationFooter(Footer):
 
     async def _rebuild(self) -> None:
         self._rebuild_pending = False
+        if not self.is_attached:
+            return  # its screen was dismissed between the signal and this refresh
         keys = self._keys()
         if keys == self._shown:
             return

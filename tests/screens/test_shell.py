@@ -76,11 +76,11 @@ async def test_language_key_retranslates_every_open_screen(demo_world):
         app.apply_cards(CARDS)
         await pilot.pause()
         lock = app.screen
-        assert "当前插入的卡" in _text(lock, "#lock-cards-label")
+        assert "当前插入的卡" in _text(lock, "#lock-intro")  # the card list's title ends the intro
         await _home(pilot, app)
         await pilot.press("f2")
         await pilot.pause()
-        assert "Cards present" in _text(lock, "#lock-cards-label")  # under the home screen
+        assert "Cards present" in _text(lock, "#lock-intro")  # under the home screen
         assert "Station locked" in _text(lock, "#lock-intro")
         assert "Seal officer" in _text(app.screen, "#home-title")
         await pilot.press("f1")
@@ -126,7 +126,7 @@ async def test_lock_screen_opens_on_the_first_card_and_forgets_the_last_user(dem
         app.apply_cards(CARDS)
         await pilot.pause()
         table = app.screen.query_one(CardTable)
-        assert app.focused is table and table.cursor_row == 0
+        assert app.focused is table.options and table.cursor_row == 0
         await pilot.press("end")
         assert table.cursor_row == len(CARDS) - 1
         await pilot.press("home")
@@ -139,7 +139,7 @@ async def test_lock_screen_opens_on_the_first_card_and_forgets_the_last_user(dem
         app.lock()
         await until(pilot, lambda: isinstance(app.screen, LockScreen))
         await pilot.pause()
-        assert table.cursor_row == 0 and app.focused is table
+        assert table.cursor_row == 0 and app.focused is table.options
 
 
 async def test_lock_screen_tells_the_demo_pins(demo_world):
