@@ -56,11 +56,17 @@ def common_name(subject: str) -> str:
     return subject[:30]
 
 
-class CardOptions(OptionList):
-    """The cards' lines; Home and End go to the first and last card."""
+class CardOptions(OptionList, inherit_bindings=False):
+    """The cards' lines; Home and End go to the first and last card.
 
-    BINDINGS = [Binding("home", "first", "key.home", show=False),
-                Binding("end", "last", "key.end", show=False)]
+    Enter is not the list's own: it falls to the screen, so the lock screen's footer and
+    help say "Enter: Log in", and a home screen, which has nothing to do with a card on
+    Enter, does nothing. A click still chooses the card.
+    """
+
+    BINDINGS = [Binding("up", "cursor_up", show=False), Binding("down", "cursor_down", show=False),
+                Binding("pageup", "page_up", show=False), Binding("pagedown", "page_down", show=False),
+                Binding("home", "first", "key.home", show=False), Binding("end", "last", "key.end", show=False)]
 
 
 class CardTable(Vertical):

@@ -38,9 +38,10 @@ class StationFooter(Footer):
             yield widget
 
     def _keys(self) -> tuple[Any, ...]:
-        """What :meth:`Footer.compose` reads: each binding it may show, enabled or not, and
-        the palette key."""
-        shown = tuple((binding, enabled, tooltip) for _, binding, enabled, tooltip in self.screen.active_bindings.values())
+        """What :meth:`Footer.compose` reads: each binding it shows, enabled or not, and the
+        palette key (a focus that only adds hidden keys, such as a list's arrows, changes nothing)."""
+        shown = tuple((binding, enabled, tooltip) for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+                      if binding.show)
         return shown, self.show_command_palette, self.compact
 
     async def _rebuild(self) -> None:
