@@ -54,6 +54,17 @@ def screen_keys(app: Any, screen: Screen[Any]) -> list[tuple[str, str]]:
 
 
 class HelpScreen(StationModal[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    #help-box {
+        width: 100%; max-width: 84; height: auto; max-height: 100%;
+        padding: 0 1; border: thick $accent; background: $panel;
+    }
+    #help-title { text-style: bold; color: $accent; }
+    #help-screen { margin-top: 1; }
+    #help-keys { margin-top: 1; }
+    #help-general { margin-top: 1; color: $text-muted; }
+    """
     BINDINGS = [Binding("escape,f1,q", "dismiss", "key.close"),
                 Binding("f2", "app.toggle_language", "key.lang")]  # a modal hides the app's keys
 

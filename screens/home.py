@@ -43,6 +43,15 @@ ACTIONS: dict[Role, list[tuple[str, str]]] = {
 
 
 class HomeScreen(StationScreen[None]):
+    DEFAULT_CSS = """
+    #home-body { padding: 1 1; }
+    #home-main { width: 1fr; padding-right: 1; }
+    #home-side { width: 1fr; }
+    #home-title { text-style: bold; color: $accent; }
+    #home-session { color: $text-muted; }
+    #home-actions { height: auto; max-height: 12; }
+    #home-result { margin-top: 1; }
+    """
     BINDINGS = [Binding("ctrl+l", "app.lock", "key.lock")]
 
     def compose(self) -> ComposeResult:

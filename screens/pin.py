@@ -19,6 +19,19 @@ class PinModal(StationModal[str | None]):
     """Asks for a card's PIN. The app keeps it open while the card checks the PIN."""
 
     DEFAULT_CSS = """
+    PinModal { align: center middle; }
+    #pin-box {
+        width: 60; height: auto; padding: 1 2;
+        border: thick $primary; background: $panel;
+    }
+    #pin-title { text-style: bold; }
+    #pin-serial { color: $text-muted; }
+    #pin-input { margin: 1 0; }
+    #pin-error { color: $error; width: 100%; }
+    #pin-hint { color: $warning; width: 100%; }
+    #pin-busy { height: 1; }
+    #pin-buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    #pin-buttons Button { margin-left: 1; }
     #pin-summary { margin-top: 1; padding: 0 1; border-left: thick $warning; height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "key.cancel")]
