@@ -33,9 +33,9 @@ def test_a_narrow_pane_drops_the_serial_and_keeps_state_and_role():
     assert "空白印章卡" in narrow[1] and "制章员" in narrow[2]
 
 
-def test_a_label_with_markup_or_a_line_break_is_one_plain_line():
-    lines = card_columns([HEAD, ("[b]X[/b]\nY", "s", "state", "role", "holder")])
-    assert lines[1].startswith("[b]X[/b] Y") and "\n" not in lines[1]
+def test_a_label_with_markup_a_line_break_or_a_terminal_escape_is_one_plain_line():
+    lines = card_columns([HEAD, ("[b]X[/b]\nY\x1b[2J", "s", "state", "role", "holder")])
+    assert lines[1].startswith("[b]X[/b] Y [2J") and "\n" not in lines[1] and "\x1b" not in lines[1]
 
 
 async def test_enter_on_a_card_asks_for_its_pin_and_a_narrow_window_drops_the_serial(demo_world):
