@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
-from screens.widgets.base import StationModal, StationScreen
+from screens.widgets.base import StationModal, StationScreen, failure_text, plain_row
 from station.errors import StationError
 from station.model import CardState
 
@@ -73,8 +73,8 @@ class StaffScreen(StationScreen[None]):
         for m in members:
             state = tr("desk.staff.retired", when=m.removed_at[:10]) if m.removed_at else (
                 tr("desk.staff.must_change") if m.must_change_pin else tr("desk.staff.active"))
-            table.add_row(m.serial, m.name, tr(f"role.{m.role}"), m.enrolled_at[:10],
-                          (m.last_login or "—")[:16].replace("T", " "), (m.pin_changed_at or "—")[:10], state)
+            table.add_row(*plain_row(m.serial, m.name, tr(f"role.{m.role}"), m.enrolled_at[:10],
+                                     (m.last_login or "—")[:16].replace("T", " "), (m.pin_changed_at or "—")[:10], state))
 
     def action_retire(self) -> None:
         table = self.query_one(DataTable)
@@ -105,7 +105,7 @@ class StaffScreen(StationScreen[None]):
         self.reload()
 
     def _failed(self, exc: StationError) -> None:
-        self.query_one("#staff-result", Static).update(f"{exc.title}: {exc.message}")
+        self.query_one("#staff-result", Static).update(failure_text(exc))
 
     def action_enroll(self) -> None:
         enrolled = {m.serial for m in self.members if not m.removed_at}

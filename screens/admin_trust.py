@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from screens.widgets.base import StationModal, StationScreen, failure_text, plain_row
+from screens.widgets.base import StationModal, StationScreen, failure_text, plain, plain_row
 from screens.widgets.footer import StationFooter
 from station.errors import StationError
 
@@ -204,7 +204,7 @@ class TrustAddModal(StationModal["Path | None"]):
         self.files = files
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options([Option(str(p)) for p in files])
+        options.add_options([Option(plain(p)) for p in files])
         options.display = bool(files)
         self.query_one("#ta-found", Static).update(tr("admin.trust.found", n=len(files)) if files
                                                    else tr("admin.trust.found_none"))

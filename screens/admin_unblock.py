@@ -8,8 +8,6 @@ session: the role check, the SO PIN count, the card's C_InitPIN and the audit en
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding

@@ -26,6 +26,7 @@ from station.errors import PinLockedError, StationError, WrongPinError
 from station.home import Home
 from station.idle import IdleTimer
 from station.status import StationStatus, station_status
+from station.terminal import printable
 
 if TYPE_CHECKING:  # the lock screen is the first frame: the rest loads when first shown
     from screens.pin import PinModal
@@ -92,7 +93,7 @@ class SealStationApp(Work, App[None]):
         self.run_work(start, group="monitor")
 
     def _monitor_error(self, message: str) -> None:
-        self.notify(message, severity="error", markup=False)
+        self.notify(printable(message), severity="error", markup=False)
 
     def station_changed(self) -> None:
         """The home holds another station now (a restore): read it again, watch its cards."""
@@ -284,7 +285,8 @@ class SealStationApp(Work, App[None]):
     def show_error(self, exc: StationError) -> None:
         """Every failure the screens do not show in place ends up here: title, message, hint."""
         text = f"{exc.message}\n{exc.hint}" if exc.hint else exc.message
-        self.notify(text, title=exc.title, severity="error", timeout=10, markup=False)
+        self.notify(printable(text), title=printable(exc.title, lines=False), severity="error", timeout=10,
+                    markup=False)  # a message may quote a file's contents: drawn, never obeyed
 
     def action_help(self) -> None:
         from screens.help import HelpScreen

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from screens.i18n import kind_name
-from screens.widgets.base import StationScreen, escape, failure_text, plain_row
+from screens.widgets.base import StationScreen, failure_text, plain_row
 from screens.widgets.confirm import ConfirmModal
 from screens.widgets.impression import ImpressionPreview
 from station.errors import StationError

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
-from screens.widgets.base import StationScreen
+from screens.widgets.base import StationScreen, escape, failure_text, plain_row
 from station.errors import StationError
 
 __all__ = ["AuditLogScreen", "StatsScreen", "bar_chart"]
@@ -90,7 +90,7 @@ class AuditLogScreen(StationScreen[None]):
         try:
             where = self.where()
         except StationError as exc:
-            self.query_one("#log-status", Label).update(exc.message)
+            self.query_one("#log-status", Label).update(escape(exc.message))
             return
 
         def load() -> tuple[int, list[dict[str, Any]]]:
@@ -109,9 +109,9 @@ class AuditLogScreen(StationScreen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for e in entries:
-            table.add_row(str(e["seq"]), e["time"][:19].replace("T", " "), e["action"],
-                          tr(f"desk.outcome.{e['outcome']}") if e["outcome"] in ("ok", "refused", "failed")
-                          else e["outcome"], e["card"], e["object"][:28], e["reason"][:30])
+            table.add_row(*plain_row(e["seq"], e["time"][:19].replace("T", " "), e["action"],
+                                     tr(f"desk.outcome.{e['outcome']}") if e["outcome"] in ("ok", "refused", "failed")
+                                     else e["outcome"], e["card"], e["object"][:28], e["reason"][:30]))
         if entries:
             table.move_cursor(row=len(entries) - 1)
             self.detail(entries[-1])
@@ -145,7 +145,7 @@ class AuditLogScreen(StationScreen[None]):
         try:
             where = self.where()
         except StationError as exc:
-            self.query_one("#log-status", Label).update(exc.message)
+            self.query_one("#log-status", Label).update(escape(exc.message))
             return
 
         def write() -> tuple[Path, int]:
@@ -165,7 +165,7 @@ class AuditLogScreen(StationScreen[None]):
             self.station.tr("desk.export.done", path=str(done[0]), n=done[1]))
 
     def _failed(self, exc: StationError) -> None:
-        self.query_one("#log-status", Label).update(f"{exc.title}: {exc.message}")
+        self.query_one("#log-status", Label).update(failure_text(exc))
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -237,7 +237,7 @@ class StatsScreen(StationScreen[None]):
             start = check_date(self.query_one("#s-from", Input).value.strip(), tr("desk.log.from"))
             end = check_date(self.query_one("#s-to", Input).value.strip(), tr("desk.log.to"))
         except StationError as exc:
-            self.query_one("#stats-status", Label).update(exc.message)
+            self.query_one("#stats-status", Label).update(escape(exc.message))
             return
         period = str(self.query_one("#s-period", Select).value)
 
@@ -256,7 +256,7 @@ class StatsScreen(StationScreen[None]):
             table = self.query_one(table_id, DataTable)
             table.clear()
             for row in rows:
-                table.add_row(row[key] or "—", *(str(row[k]) for k in KINDS))
+                table.add_row(*plain_row(row[key] or "—", *(row[k] for k in KINDS)))
         self.query_one("#stats-status", Label).update("")
         self.query_one("#stats-chart", Static).update(
             bar_chart([(p["period"], p["seals_made"]) for p in figures.by_period[-12:]])

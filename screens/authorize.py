@@ -3,8 +3,6 @@ functions chosen one by one — nothing is ticked before the officer ticks it.""
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding

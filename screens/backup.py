@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
-from screens.widgets.base import StationScreen, failure_text
+from screens.widgets.base import StationScreen, failure_text, plain_row
 from screens.widgets.sizes import human_size
 from station.errors import StationError
 
@@ -110,7 +110,8 @@ class BackupScreen(FileJobScreen):
         table = self.query_one(DataTable)
         table.clear()
         for i, t in enumerate(self.targets):
-            table.add_row(tr(f"export.kind.{t.kind}"), str(t.path), human_size(t.free), tr("export.writable"), key=str(i))
+            table.add_row(*plain_row(tr(f"export.kind.{t.kind}"), t.path, human_size(t.free), tr("export.writable")),
+                          key=str(i))
 
     @on(DataTable.RowSelected, "#backup-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:

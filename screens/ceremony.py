@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,7 +22,7 @@ from textual.widgets.option_list import Option
 
 from screens.ceremony_pin import RecipientPin
 from screens.pin import PinModal
-from screens.widgets.base import StationScreen, escape, failure_text
+from screens.widgets.base import StationScreen, escape, failure_text, plain
 from screens.widgets.cards import CardTable, common_name
 from station import making
 from station.errors import CardAbsentError, StationError
@@ -200,11 +199,11 @@ class CeremonyScreen(StationScreen[None]):
         """Cards come and go live; the seal card going away mid-ceremony is said once, plainly."""
         self.query_one(CardTable).show(cards)
         _fill(self.query_one("#cer-cards", OptionList),
-              [Option(Text(f"{c.label}  {c.serial}  {common_name(c.subject)}"), id=c.serial)
+              [Option(plain(f"{c.label}  {c.serial}  {common_name(c.subject)}"), id=c.serial)
                for c in cards if c.state is CardState.BLANK])
         done = {s for s, _ in self.cosigners}
         _fill(self.query_one("#cer-sups", OptionList),
-              [Option(Text(("✓ " if c.serial in done else "") + f"{c.label}  {c.serial}"), id=c.serial)
+              [Option(plain(("✓ " if c.serial in done else "") + f"{c.label}  {c.serial}"), id=c.serial)
                for c in cards if c.role is Role.SUPERVISOR])
         present = {c.serial for c in cards}
         if self.seal_card is not None and self.step in ("review", "newpin", "supervisor"):
@@ -255,7 +254,7 @@ class CeremonyScreen(StationScreen[None]):
         options = self.query_one("#cer-apps", OptionList)
         options.clear_options()
         lang = "zh" if self.station.tr.lang == "zh_CN" else "en"
-        _fill(options, [Option(Text(f"#{a.id}  {a.unit} · {a.seal_name}  ({seal_kind_name(a.seal_kind, lang)})"),
+        _fill(options, [Option(plain(f"#{a.id}  {a.unit} · {a.seal_name}  ({seal_kind_name(a.seal_kind, lang)})"),
                                id=str(a.id)) for a in apps])
         if not apps:
             self.error(self.station.tr("cer.app.none"))

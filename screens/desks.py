@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from screens.widgets.base import StationModal
+from screens.widgets.base import StationModal, failure_text
 from station.errors import StationError
 from station.model import Role
 
@@ -141,7 +141,7 @@ class ChangePinModal(StationModal[bool]):
 
     def _failed(self, exc: StationError) -> None:
         self.query_one("#cp-ok", Button).disabled = False
-        self._error(f"{exc.title}: {exc.message}")
+        self._error(failure_text(exc))
 
     def _error(self, text: str) -> None:
         self.query_one("#cp-error", Label).update(text)

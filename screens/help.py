@@ -14,11 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
-from screens.widgets.base import StationModal
+from screens.widgets.base import StationModal, escape
 
 __all__ = ["HelpScreen", "screen_bindings", "screen_keys"]
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
-from screens.widgets.base import StationModal
+from screens.widgets.base import StationModal, escape
 from station.model import CardView
 
 __all__ = ["PinModal"]
@@ -101,8 +100,9 @@ class PinModal(StationModal[str | None]):
     def show_error(self, title: str, message: str, hint: str, tries_left: int | None) -> None:
         self.busy(False)
         tr = self.station.tr  # a wrong PIN is said once, in the UI's language, with the tries left below
-        self.query_one("#pin-error", Label).update(tr("pin.wrong") if tries_left else f"{title}: {message}")
-        self.query_one("#pin-hint", Label).update(tr("pin.tries", n=tries_left) if tries_left else hint)
+        self.query_one("#pin-error", Label).update(tr("pin.wrong") if tries_left else
+                                                   f"{escape(title)}: {escape(message)}")
+        self.query_one("#pin-hint", Label).update(tr("pin.tries", n=tries_left) if tries_left else escape(hint))
         self.query_one(Input).focus()
 
     def show_locked(self) -> None:

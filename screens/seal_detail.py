@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +22,7 @@ from textual.widgets.option_list import Option
 from screens.pin import PinModal
 from screens.reason import ReasonModal
 from screens.sourced import RegistrySource, SourcedScreen, short_time
+from screens.widgets.base import escape, plain, plain_row
 from station.errors import StationError
 from station.model import CardState, CardView, RegistrySeal, Role
 from station.vocabulary import SealState
@@ -119,14 +119,14 @@ class SealDetailScreen(SourcedScreen):
         events = self.query_one("#seal-events", DataTable)
         events.clear()
         for e in info.events:
-            events.add_row(short_time(e.time), tr(f"seal.action.{e.action}"), tr(f"seal.state.{e.to_state}"), e.reason,
-                           e.actor_name, "✓" if e.receipt else "—")
+            events.add_row(*plain_row(short_time(e.time), tr(f"seal.action.{e.action}"), tr(f"seal.state.{e.to_state}"),
+                                      e.reason, e.actor_name, "✓" if e.receipt else "—"))
         auths = self.query_one("#seal-auths", DataTable)
         auths.clear()
         for a in info.authorizations:
             who = a.role if a.role else f"{a.person} ({a.person_id})"
-            auths.add_row(str(a.id), who + (f" · {tr('seal.auth.auto')}" if a.automatic else ""),
-                          ", ".join(tr(f"function.{f}") for f in a.functions), short_time(a.granted_at))
+            auths.add_row(*plain_row(a.id, who + (f" · {tr('seal.auth.auto')}" if a.automatic else ""),
+                                     ", ".join(tr(f"function.{f}") for f in a.functions), short_time(a.granted_at)))
         signed = sum(1 for e in info.events if e.receipt) + (1 if info.receipt else 0)
         self.query_one("#seal-receipts", Static).update(tr("seal.receipts", n=signed))
         self._enable()
@@ -156,7 +156,7 @@ class SealDetailScreen(SourcedScreen):
         sups = self.query_one("#seal-sups", OptionList)
         sups.clear_options()
         done = {s for s, _ in self.cosigners}
-        sups.add_options([Option(("✓ " if c.serial in done else "") + f"{c.label}  {c.serial}", id=c.serial)
+        sups.add_options([Option(plain(("✓ " if c.serial in done else "") + f"{c.label}  {c.serial}"), id=c.serial)
                           for c in cards if c.role is Role.SUPERVISOR])
 
     def error(self, text: str) -> None:

@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sel
 
 from screens.seal_detail import SealDetailScreen
 from screens.sourced import RegistrySource, SourcedScreen, short_time
+from screens.widgets.base import plain_row
 from station.errors import StationError
 from station.model import CardState, CardView, RegistrySeal
 from station.vocabulary import SealState
@@ -81,8 +82,8 @@ class SealsScreen(SourcedScreen):
         table = self.query_one(DataTable)
         table.clear()
         for s in rows:
-            table.add_row(s.esid, tr(f"seal.state.{s.state}"), s.unit, s.name, s.card_serial, short_time(s.made_at),
-                          s.recipient, key=s.esid)
+            table.add_row(*plain_row(s.esid, tr(f"seal.state.{s.state}"), s.unit, s.name, s.card_serial,
+                                     short_time(s.made_at), s.recipient), key=s.esid)
         self.query_one("#seals-status", Static).update(tr("seals.count", n=len(rows)))
 
     @on(DataTable.RowSelected, "#seals-table")

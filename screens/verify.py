@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +19,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, OptionList, St
 from textual.widgets.option_list import Option
 
 from screens.pin import PinModal
-from screens.widgets.base import StationScreen
+from screens.widgets.base import StationScreen, escape, plain
 from station.errors import StationError
 from station.model import CardState, CardView
 
@@ -57,7 +56,7 @@ class VerifyScreen(StationScreen[None]):
     def show_cards(self, cards: list[CardView]) -> None:
         options = self.query_one("#verify-cards", OptionList)
         options.clear_options()
-        options.add_options([Option(f"{c.label}  {c.serial}", id=c.serial) for c in cards
+        options.add_options([Option(plain(f"{c.label}  {c.serial}"), id=c.serial) for c in cards
                              if c.state in (CardState.SEALED, CardState.BLANK, CardState.INSPECT)])
 
     def _text(self) -> str:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
+from screens.text import escape
 
 __all__ = ["LANGUAGES", "Translator", "default_language", "kind_name"]
 
@@ -48,8 +48,9 @@ class Translator:
             key = f"{key}.one"
         text = self._text(key) or key
         # the values are user data (seal names, units, card labels, messages) and every
-        # text goes to a widget that reads markup: escaped, "[/b]" is shown, never obeyed
-        return text.format(**{k: escape(str(v)) for k, v in values.items()}) if values else text
+        # text goes to a widget that reads markup: escaped, "[/b]" is shown, never obeyed,
+        # and so is a terminal control (a card label, a seal's name: station.terminal)
+        return text.format(**{k: escape(v) for k, v in values.items()}) if values else text
 
     def label(self, key: str, value: object) -> str:
         """``Label: value`` with the language's colon (Chinese uses the full-width ``：``)."""

@@ -18,13 +18,14 @@ from __future__ import annotations
 import traceback
 from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, cast
 
-from rich.markup import escape
 from rich.text import Text
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from screens.text import escape
 from station.errors import StationError
+from station.terminal import printable
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -40,7 +41,7 @@ else:
     _Node = object
 
 __all__ = ["StationApp", "Work", "Relabel", "StationScreen", "StationModal", "as_station_error", "failure_text",
-           "escape", "plain_row"]
+           "escape", "plain", "plain_row"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -81,10 +82,15 @@ def failure_text(exc: StationError, *, sep: str = "\n", markup: bool = False) ->
     return f"{title}: {escape(exc.message)}" + (f"{sep}{escape(exc.hint)}" if exc.hint else "")
 
 
+def plain(value: object) -> Text:
+    """One line of user data for an option list: never markup, controls shown as escapes."""
+    return Text(printable(str(value), lines=False))
+
+
 def plain_row(*values: object) -> tuple[Text, ...]:
-    """DataTable cells that are never read as markup (a card label or a seal name is
-    user data: ``[reverse]`` in it is shown, not obeyed)."""
-    return tuple(Text(str(v)) for v in values)
+    """DataTable cells that are never read as markup nor as terminal controls (a card label
+    or a seal name is user data: ``[reverse]`` or ``\\x1b[2J`` in it is shown, not obeyed)."""
+    return tuple(Text(printable(str(v))) for v in values)
 
 
 class Work(_Node):

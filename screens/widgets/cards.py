@@ -19,6 +19,8 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from station.terminal import printable
+
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
@@ -36,11 +38,10 @@ def card_columns(rows: list[tuple[str, ...]], width: int = 0) -> list[str]:
     """``rows`` (the first is the heading) as lines of columns padded to display width; the
     last column is not padded. In ``width`` cells too few for every column and a few of the
     holder's name, the serial goes: at a desk a card is known by its label, state and role,
-    and the PIN dialog names the serial. Control characters (an escape sequence, a line
-    break) become spaces: a label is whatever its issuer wrote, and one line is one card,
-    drawn, never obeyed by the terminal."""
-    clean = [[" ".join("".join(ch if ch.isprintable() else " " for ch in cell).split()) for cell in row]
-             for row in rows]
+    and the PIN dialog names the serial. A line break becomes a space and any other control
+    character its escape (``\\x1b``): a label is whatever its issuer wrote, and one line
+    is one card, drawn, never obeyed by the terminal."""
+    clean = [[printable(" ".join(cell.split()), lines=False) for cell in row] for row in rows]
     widths = [max(cell_len(row[i]) for row in clean) for i in range(len(rows[0]) - 1)]
     if width and sum(widths) + len(_GAP) * len(widths) + _HOLDER_MIN > width:
         del widths[_SERIAL]

@@ -15,6 +15,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from station.terminal import printable
+
 __all__ = ["ImpressionPreview", "halfblock_text"]
 
 _Rgb = tuple[int, int, int]
@@ -89,7 +91,7 @@ class ImpressionPreview(Widget):
         else:
             out.append_text(picture)
         if self.caption:
-            out.append("\n" + self.caption[: self.cells], Style(dim=True))
+            out.append("\n" + printable(self.caption, lines=False)[: self.cells], Style(dim=True))
         return out
 
     def get_content_width(self, container: object, viewport: object) -> int:

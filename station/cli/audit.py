@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import emit, session_for
+from station.cli.common import emit, one_line, session_for
 from station.errors import UsageError
 
 __all__ = ["add_parsers"]
@@ -95,8 +95,8 @@ def _audit(args: argparse.Namespace) -> int:
     emit(args, data, text)
     if not report.ok:
         first = report.problems[0] if report.problems else (0, "")
-        print(f"seal-station: Invalid: the audit log is NOT intact ({len(report.problems)} problems,"
-              f" first at #{first[0]}: {first[1]})", file=sys.stderr)
+        print(one_line(f"seal-station: Invalid: the audit log is NOT intact ({len(report.problems)} problems,"
+                       f" first at #{first[0]}: {first[1]})"), file=sys.stderr)
     return 0 if report.ok else 1
 
 

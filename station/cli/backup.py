@@ -91,9 +91,9 @@ def _restore(args: argparse.Namespace) -> int:
     else:
         unlock = {"recovery_code": lambda: read_secret("SEAL_STATION_RECOVERY_CODE", "Recovery code")}
     done = restore_backup(Path(args.file), home, force=args.force, **unlock)
-    print(f"seal-station: note: {RESTORE_WARNING.format(created=done.created)}"
-          + (f" ({len(done.back_again)} are back now: {', '.join(map(str, done.back_again))})"
-             if done.back_again else ""), file=sys.stderr)
+    print(one_line(f"seal-station: note: {RESTORE_WARNING.format(created=done.created)}"
+                   + (f" ({len(done.back_again)} are back now: {', '.join(map(str, done.back_again))})"
+                      if done.back_again else "")), file=sys.stderr)
     gaps = ", ".join(f"{k} {g['from']}→{g['to']}" for k, g in done.gaps.items()) or "none"
     emit(args, {"home": str(done.home), "station_id": done.station_id, "backup_created": done.created,
                 "replaced": done.replaced, "gaps": done.gaps, "impressions_back": list(done.back_again)},

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from station.errors import UsageError
 from station.home import Home, default_home
+from station.terminal import printable, printable_json
 
 __all__ = ["Handler", "Parser", "read_secret", "read_pin", "emit", "home_of", "session_for", "one_line",
            "directory"]
@@ -56,9 +57,15 @@ def read_pin(serial: str) -> str:
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:
     """One JSON document with ``--json`` (nothing else on stdout), else the text for a person."""
     if getattr(args, "json", False):
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(printable_json(json.dumps(data, ensure_ascii=False, indent=2)))
     else:
-        print(text)
+        say(text)
+
+
+def say(text: str) -> None:
+    """A line for a person on stdout: names from cards, certificates and files are drawn,
+    never obeyed (:func:`station.terminal.printable`)."""
+    print(printable(text))
 
 
 def home_of(args: argparse.Namespace) -> Home:
@@ -80,6 +87,4 @@ def session_for(args: argparse.Namespace, serial: str | None = None, role: Any =
 def one_line(text: str) -> str:
     """Messages quoting other tools or files may span lines or carry terminal controls
     (a station id in a bundle from a stick, say): stderr gets exactly one plain line."""
-    flat = " ".join(text.split())
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
-                   for c in flat)
+    return printable(" ".join(text.split()), lines=False)

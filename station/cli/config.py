@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from station.cli.common import emit, home_of, session_for
+from station.cli.common import emit, home_of, say, session_for
 from station.errors import UsageError
 
 __all__ = ["add_parsers"]
@@ -56,7 +56,7 @@ def _config(args: argparse.Namespace) -> int:
     try:
         if cmd == "set":
             old, new = configure.config_set(session, args.key, args.value)
-            print(f"{args.key}: {old} -> {new}")
+            say(f"{args.key}: {old} -> {new}")
             return 0
         if cmd in ("accept", "revert"):
             diff = getattr(configure, cmd)(session)

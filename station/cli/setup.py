@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import emit, home_of, read_pin, read_secret, session_for
+from station.cli.common import emit, home_of, read_pin, read_secret, say, session_for
 
 __all__ = ["add_parsers"]
 
@@ -69,5 +69,5 @@ def _enroll(args: argparse.Namespace) -> int:
     finally:
         if by is not None:
             by.close()
-    print(f"enrolled card {actor.serial} ({actor.name}) as {actor.role.value}")
+    say(f"enrolled card {actor.serial} ({actor.name}) as {actor.role.value}")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from station.cli.common import emit, session_for
+from station.cli.common import emit, say, session_for
 
 __all__ = ["add_parsers"]
 
@@ -49,5 +49,5 @@ def _unenroll(args: argparse.Namespace) -> int:
         member = unenroll(session, args.serial, args.reason)
     finally:
         session.close()
-    print(f"card {member.serial} ({member.name}, {member.role}) retired: it can no longer log in")
+    say(f"card {member.serial} ({member.name}, {member.role}) retired: it can no longer log in")
     return 0

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from station.cli.common import emit, home_of, session_for
+from station.cli.common import emit, home_of, say, session_for
 from station.errors import UsageError
 
 __all__ = ["add_parsers"]
@@ -46,9 +46,9 @@ def _trust(args: argparse.Namespace) -> int:
         if cmd == "list":
             return _print(args, configure.trust_entries(home_of(args), session))
         if cmd == "add":
-            print(f"trusted {configure.trust_add(session, Path(args.certificate))}")
+            say(f"trusted {configure.trust_add(session, Path(args.certificate))}")
         else:
-            print(f"no longer trusted {configure.trust_remove(session, args.sha256)}")
+            say(f"no longer trusted {configure.trust_remove(session, args.sha256)}")
         return 0
     finally:
         session.close()

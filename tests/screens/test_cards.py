@@ -35,7 +35,7 @@ def test_a_narrow_pane_drops_the_serial_and_keeps_state_and_role():
 
 def test_a_label_with_markup_a_line_break_or_a_terminal_escape_is_one_plain_line():
     lines = card_columns([HEAD, ("[b]X[/b]\nY\x1b[2J", "s", "state", "role", "holder")])
-    assert lines[1].startswith("[b]X[/b] Y [2J") and "\n" not in lines[1] and "\x1b" not in lines[1]
+    assert lines[1].startswith("[b]X[/b] Y\\x1b[2J") and "\n" not in lines[1] and "\x1b" not in lines[1]
 
 
 async def test_enter_on_a_card_asks_for_its_pin_and_a_narrow_window_drops_the_serial(demo_world):

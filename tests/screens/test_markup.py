@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.text import Text
 
 from screens.app import make_app
@@ -65,3 +67,17 @@ def test_translated_values_are_escaped(demo_world):
 
     tr = Translator("en")
     assert NAME in Content.from_markup(tr("export.title", esid=NAME)).plain
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("[]\\/b@#=ab 公司\n\x1b"), max_size=24) | st.text(max_size=24))
+def test_any_value_between_tags_comes_out_as_written(value: str):
+    """A lone ``[`` (``公司 [ 2024``) or a trailing backslash once broke the template's next
+    tag: Textual opens a tag at any unescaped ``[``."""
+    from textual.content import Content
+
+    from screens.text import escape
+    from station.terminal import printable
+
+    shown = Content.from_markup(f"[b]K[/b] {escape(value)} [i]t[/i]").plain.replace("\u2060", "")
+    assert shown == f"K {printable(value)} t"
