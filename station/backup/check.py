@@ -9,13 +9,13 @@ the header is checked against the bundle too.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crypto.errors import CryptoError
 from station.backup.fileformat import Header, iter_chunks, open_backup, read_header, read_trailer, signed_message
+from station.backup.writer import TrailingDigest
 from station.errors import InvalidError
 
 if TYPE_CHECKING:
@@ -46,10 +46,11 @@ def verify_backup(path: Path, bundle_path: Path) -> Report:
     try:
         with open_backup(Path(path)) as fh:
             header = read_header(fh, Path(path))
-            body = hashlib.sha256(header.prefix)
-            for _ in iter_chunks(fh, header, body, Path(path)):
-                pass
-            sig = read_trailer(fh, Path(path))
+            with TrailingDigest(header.prefix) as body:
+                for _ in iter_chunks(fh, header, body, Path(path)):
+                    pass
+                sig = read_trailer(fh, Path(path))
+                signed = signed_message(body.digest())
     except InvalidError as exc:  # damaged beyond reading: a report, not a crash
         return Report(False, "", "", Path(path).stat().st_size, 0, "", "", (exc.message,))
     if header.station_id != bundle.station_id:
@@ -61,7 +62,7 @@ def verify_backup(path: Path, bundle_path: Path) -> Report:
         if signer.removed_at is not None and signer.removed_at <= header.created:
             problems.append(f"the signing card {signer.serial} had been removed when the backup was made")
         try:
-            ok = verify_signature(signer.certificate, sig["algorithm"], signed_message(body.digest()), sig["value"])
+            ok = verify_signature(signer.certificate, sig["algorithm"], signed, sig["value"])
         except CryptoError:
             ok = False
         if not ok:

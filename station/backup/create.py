@@ -169,6 +169,7 @@ def _write(session: Session, target: Path, header: dict[str, Any], backup_key: b
     sweep(target)
     tmp = target.parent / f".{target.name}.part-{secrets.token_hex(4)}"
     fd = -1
+    out: Out | None = None
     try:
         fd = os.open(tmp, CREATE_FLAGS, 0o600)
         out = Out(fd)
@@ -181,13 +182,13 @@ def _write(session: Session, target: Path, header: dict[str, Any], backup_key: b
         db_size = snap.stat().st_size
         sealer.add(file_record("station.db", db_size))
         with open(snap, "rb", buffering=0) as db:
-            while piece := db.read(READ):
+            while piece := db.read(READ - sealer.pending % READ):  # whole chunks: sealed without a copy
                 sealer.add(piece)
                 if db.tell() >= db_size // 2:
                     faults.checkpoint("backup-write")
         sealer.add(END_RECORD)
         sealer.finish()
-        digest = out.body.digest()
+        digest = out.digest()
         with device_errors(session.card.serial):
             value = session.signer.sign(signed_message(digest))
         sig = canonical({"signer": session.actor.cert_sha256, "algorithm": session.signer.algorithm,
@@ -209,6 +210,8 @@ def _write(session: Session, target: Path, header: dict[str, Any], backup_key: b
     except OSError as exc:
         raise os_error(exc, target) from None
     finally:
+        if out is not None:
+            out.close()
         if fd >= 0:
             os.close(fd)
         if tmp.exists() or tmp.is_symlink():

@@ -16,7 +16,6 @@ records as they were, and impressions destroyed since then come back.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import re
@@ -34,6 +33,7 @@ from station.backup.create import MASTER_WRAP
 from station.backup.fileformat import (FORMAT, Header, PayloadReader, iter_chunks, open_backup, read_header,
                                        read_trailer, signed_message)
 from station.backup.numbers import raise_counters
+from station.backup.writer import TrailingDigest
 from station.errors import InputError, InvalidError, PolicyError, StateError, StoreError, crypto_errors
 from station.home import Home
 from station.model import Role
@@ -187,7 +187,7 @@ def _fill(fh: Any, path: Path, header: Header, backup_key: bytes, tmp: Path, hom
     from station.audit import Audit
     from station.store.db import Store
 
-    body = hashlib.sha256(header.prefix)
+    body = TrailingDigest(header.prefix)  # hashed on its own thread while chunks are opened and written
     cipher = stream.ChunkCipher(backup_key, header.aad)
 
     def plain() -> Iterator[bytes]:
@@ -212,6 +212,8 @@ def _fill(fh: Any, path: Path, header: Header, backup_key: bytes, tmp: Path, hom
     except (ValueError, UnicodeDecodeError):
         raise InvalidError(_DAMAGED, hint="use another copy of the backup; nothing was restored") from None
     sig = read_trailer(fh, path)
+    with body:
+        signed = signed_message(body.digest())
     if not all((tmp / name).is_file() for name in ("station.toml", "keyslots.json", "station.db")):
         raise InvalidError(_DAMAGED, hint="the backup lacks a part of the station; nothing was restored")
     try:
@@ -221,7 +223,7 @@ def _fill(fh: Any, path: Path, header: Header, backup_key: bytes, tmp: Path, hom
     signer = slots.for_cert(sig["signer"])
     try:
         ok = signer is not None and signer.role is Role.ADMIN and verify_signature(
-            base64.b64decode(signer.certificate), sig["algorithm"], signed_message(body.digest()), sig["value"])
+            base64.b64decode(signer.certificate), sig["algorithm"], signed, sig["value"])
     except CryptoError:
         ok = False
     if not ok:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 from crypto import stream
 from station.errors import CardError
 
-__all__ = ["BackupWriteError", "Progress", "Sealer", "Out", "reads_back", "sweep", "fsync_dir", "copy_private",
-           "os_error", "CREATE_FLAGS", "READ"]
+__all__ = ["BackupWriteError", "Progress", "Sealer", "Out", "TrailingDigest", "reads_back", "sweep", "fsync_dir",
+           "copy_private", "os_error", "CREATE_FLAGS", "READ"]
 
 READ = 1 << 20
 CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -63,7 +64,11 @@ def copy_private(src: Path, dst: Path) -> None:
 
 
 class Sealer:
-    """Cuts the payload into chunks, seals and writes them, hashing what is written."""
+    """Cuts the payload into chunks, seals and writes them, hashing what is written.
+
+    Full chunks are sealed straight from the caller's buffer; only a chunk that spans two
+    ``add`` calls is gathered (copying every megabyte in and out of one buffer took a
+    fifth of a backup)."""
 
     def __init__(self, out: "Out", cipher: stream.ChunkCipher, size: int, progress: Progress | None) -> None:
         self.out, self.cipher, self.size, self.progress = out, cipher, size, progress
@@ -73,18 +78,33 @@ class Sealer:
         self.buf = bytearray()
 
     def add(self, data: bytes) -> None:
-        self.buf += data
-        while len(self.buf) >= stream.CHUNK and self.index < self.count - 1:
-            self._emit(bytes(self.buf[:stream.CHUNK]))
-            del self.buf[:stream.CHUNK]
+        view = memoryview(data)
+        if self.buf:
+            take = min(stream.CHUNK - len(self.buf), len(view))
+            self.buf += view[:take]
+            view = view[take:]
+            if len(self.buf) < stream.CHUNK or self.index >= self.count - 1:
+                self.buf += view  # the last chunk (or too much data: finish() says so)
+                return
+            self._emit(bytes(self.buf))
+            self.buf.clear()
+        while len(view) >= stream.CHUNK and self.index < self.count - 1:
+            self._emit(view[:stream.CHUNK])
+            view = view[stream.CHUNK:]
+        self.buf += view
 
-    def _emit(self, plain: bytes) -> None:
+    def _emit(self, plain: bytes | memoryview) -> None:
         last = self.index == self.count - 1
         self.out.write(self.cipher.seal(self.index, plain, last))
         self.index += 1
         self.done += len(plain)
         if self.progress:
             self.progress(self.done, self.size)
+
+    @property
+    def pending(self) -> int:
+        """Bytes gathered toward the next chunk: read this many fewer to keep reads aligned."""
+        return len(self.buf)
 
     def finish(self) -> None:
         if self.done + len(self.buf) != self.size or self.index != self.count - 1:
@@ -93,12 +113,53 @@ class Sealer:
         self.buf.clear()
 
 
+class TrailingDigest:
+    """A SHA-256 fed on a thread of its own, one block behind its caller: hashlib lets go of
+    the interpreter while it hashes, so the next chunk is sealed or opened and written
+    meanwhile. Blocks must be ``bytes`` (not changed after they are given)."""
+
+    def __init__(self, initial: bytes = b"") -> None:
+        self._hash = hashlib.sha256(initial)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
+
+    def update(self, data: bytes) -> None:
+        self._wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="backup-digest")
+        self._pending = self._pool.submit(self._hash.update, data)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def digest(self) -> bytes:
+        """The SHA-256 of every block given so far."""
+        self._wait()
+        return self._hash.digest()
+
+    def __enter__(self) -> "TrailingDigest":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+
+
 class Out:
     """The temporary file, and the running digest of the signed body."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.body = hashlib.sha256()
+        self.body = TrailingDigest()
 
     def write(self, data: bytes, *, body: bool = True) -> None:
         if body:
@@ -107,13 +168,21 @@ class Out:
         while view:
             view = view[os.write(self.fd, view):]
 
+    def digest(self) -> bytes:
+        return self.body.digest()
+
+    def close(self) -> None:
+        self.body.close()
+
 
 def reads_back(path: Path, prefix: bytes, cipher: stream.ChunkCipher, trailer: bytes) -> bool:
     """Every byte as written: the clear parts compared, every chunk's tag checked (AES-GCM
     is ten times faster than hashing the file again)."""
     from station.backup.fileformat import iter_chunks, read_header
 
-    with open(path, "rb", buffering=1 << 20) as fh:
+    with open(path, "rb", buffering=8 << 20) as fh:
+        if hasattr(os, "posix_fadvise"):  # one pass from start to end: read well ahead
+            os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
         header = read_header(fh, path)
         if header.prefix != prefix:
             return False
