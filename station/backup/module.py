@@ -5,42 +5,32 @@ gives the backup key), so the module path in the backup's clear header is not ye
 authenticated: anyone who can edit the file could make the station load a library of
 their choice. The path comes from the station that is there instead — the target home's
 ``station.toml`` — or else the SoftHSM module this machine has. The header's path is
-taken only when it names a regular file outside the home being restored that root owns
-and only root can change or replace (every folder above it too): a library that an
-administrator installed.
+taken only when the station's one rule for a module path holds
+(:func:`station.cards.check_module_path`): a regular file outside the home being restored
+that root owns and only root can change or replace (every folder above it too), a library
+that an administrator installed.
 """
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
-from station.errors import StationError
+from station.errors import StateError, StationError
 from station.home import Home
 
 __all__ = ["restore_module", "trusted_module_file"]
 
 
 def trusted_module_file(path: str, home: Path) -> bool:
-    """True when ``path`` is a regular library outside ``home`` that only root may change or replace."""
-    if not path or not os.path.isabs(path):
-        return False
-    real = Path(os.path.realpath(path))
-    inside = Path(os.path.realpath(home))
-    if real == inside or inside in real.parents:
-        return False
+    """True when ``path`` is a regular library outside ``home`` that only root may change or
+    replace: the rule ``config set module`` and ``setup`` apply, asked as a question."""
+    from station.cards import check_module_path
+
     try:
-        if not stat.S_ISREG(os.stat(real).st_mode):
-            return False
-        return all(_root_only(os.stat(p)) for p in (real, *real.parents))
-    except OSError:
+        check_module_path(path, Home(Path(home)))
+    except StateError:
         return False
-
-
-def _root_only(info: os.stat_result) -> bool:
-    """Owned by root and writable by no one else (so no one else can swap what is there)."""
-    return info.st_uid == 0 and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return True
 
 
 def restore_module(home: Home, header_module: str) -> str:

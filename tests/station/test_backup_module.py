@@ -4,13 +4,16 @@ library path an edited backup header names."""
 from __future__ import annotations
 
 import os
+import shutil
 import struct
 from pathlib import Path
 
 from devices.softhsm import find_module
 from station.backup.fileformat import MAGIC, canonical, open_backup, read_header
 from station.backup.module import restore_module, trusted_module_file
+from station.cards import check_module_path
 from station.demo import DemoCard
+from station.errors import StateError
 from station.home import Home
 from tests.helpers import DemoWorld, error_line
 from tests.station.test_backup import backup_of, leftovers, restore
@@ -20,7 +23,11 @@ __all__ = ["seal_card"]
 
 
 def _planted_library(folder: Path) -> Path:
-    evil = folder / "libevil.so"
+    """A library dropped in a folder anyone may write (so anyone could swap it)."""
+    drop = folder / "drop"
+    drop.mkdir(exist_ok=True)
+    drop.chmod(0o777)
+    evil = drop / "libevil.so"
     evil.write_bytes(b"\x7fELF not a library: loading it would be the attack")
     return evil
 
@@ -38,6 +45,27 @@ def test_only_a_root_owned_library_outside_the_home_is_trusted(tmp_path: Path) -
     assert not trusted_module_file(str(tmp_path / "missing.so"), home)
     assert not trusted_module_file(str(Path(system).parent), home)  # not a regular file
     assert not trusted_module_file(system, Path("/"))  # nothing inside the home being restored
+
+
+def test_one_rule_trusts_a_module_path_for_setup_config_and_restore(tmp_path: Path) -> None:
+    """``backup restore`` asks the question ``setup`` and ``config set module`` ask."""
+    home = Home(tmp_path / "home")
+    home.path.mkdir()
+    system = os.path.realpath(find_module())
+    sticky = tmp_path / "sticky"  # like /tmp: anyone may add, no one may swap root's folder in it
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    (sticky / "root").mkdir(mode=0o755)
+    kept = sticky / "root" / "libkept.so"
+    shutil.copy(system, kept)
+    for path in (system, str(kept), str(_planted_library(tmp_path)), "libsofthsm2.so", str(tmp_path / "missing.so"),
+                 str(Path(system).parent), str(home.path / "x.so")):
+        try:
+            check_module_path(path, home)
+            allowed = True
+        except StateError:
+            allowed = False
+        assert trusted_module_file(path, home.path) is allowed, path
 
 
 def test_the_module_comes_from_the_live_station_or_the_machine(home_copy: Home, tmp_path: Path) -> None:
