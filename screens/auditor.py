@@ -71,6 +71,14 @@ class AuditLogScreen(StationScreen[None]):
         self.reload()
         (self.query_one("#export-dir", Input) if self.export_first else self.query_one(DataTable)).focus()
 
+    def _filters(self) -> Any:
+        """The filters as typed, or None once a bad one (a date that is not one) is said."""
+        try:
+            return self.where()
+        except StationError as exc:
+            self.query_one("#log-status", Label).update(escape(exc.message))
+            return None
+
     def where(self) -> Any:
         from station.auditor import AuditFilter, check_date
 
@@ -87,10 +95,8 @@ class AuditLogScreen(StationScreen[None]):
         session = self.station.session
         if session is None:
             return
-        try:
-            where = self.where()
-        except StationError as exc:
-            self.query_one("#log-status", Label).update(escape(exc.message))
+        where = self._filters()
+        if where is None:
             return
 
         def load() -> tuple[int, list[dict[str, Any]]]:
@@ -142,10 +148,8 @@ class AuditLogScreen(StationScreen[None]):
         folder = self.query_one("#export-dir", Input).value.strip()
         if session is None or not folder:
             return
-        try:
-            where = self.where()
-        except StationError as exc:
-            self.query_one("#log-status", Label).update(escape(exc.message))
+        where = self._filters()
+        if where is None:
             return
 
         def write() -> tuple[Path, int]:
